@@ -48,8 +48,22 @@ def database(ctx: typer.Context) -> Database:
 
     st = state(ctx)
     if st._db is None:
+        ensure_schema(st.settings.database_url)
         st._db = Database.from_settings(st.settings)
     return st._db
+
+
+def ensure_schema(url: str) -> None:
+    """Create a fresh SQLite database on first use; otherwise insist on an up-to-date schema."""
+    from prokai.store.migrate import status, upgrade
+
+    st = status(url)
+    if st.up_to_date:
+        return
+    if st.current is None and url.startswith("sqlite"):
+        upgrade(url)
+        return
+    fail(f"database schema is at {st.current or 'empty'}, expected {st.head}: run `prokai db upgrade`", EXIT_USAGE)
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:

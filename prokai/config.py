@@ -309,8 +309,11 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
         settings = Settings.model_validate(merged)
     except ValidationError as exc:
         first_loc = tuple(exc.errors()[0]["loc"])
-        in_env = _lookup(overrides, first_loc)
-        raise ConfigError(format_validation_error("environment" if in_env else source, exc)) from None
+        if _lookup(overrides, first_loc):
+            var = ENV_PREFIX + "__".join(str(p).upper() for p in first_loc if isinstance(p, str))
+            message = format_validation_error("environment", exc).split(": ", 2)[-1]
+            raise ConfigError(f"environment: {var}: {message}") from None
+        raise ConfigError(format_validation_error(source, exc)) from None
     settings.source = source
     return settings
 

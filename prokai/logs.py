@@ -68,5 +68,5 @@ def setup_logging(level: str = "INFO", json_lines: bool = False) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("telethon", "httpx", "aiohttp.access", "alembic.runtime.migration"):
+    for noisy in ("telethon", "httpx", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

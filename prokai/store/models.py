@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -44,6 +44,24 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class Evidence:
+    """Mixin for tables in the evidence chain: `CANONICAL` names the hashed columns, in no order."""
+
+    CANONICAL: ClassVar[tuple[str, ...]] = ()
+
+    def canonical(self) -> dict[str, Any]:
+        """The content the evidence chain hashes.
+
+        Reads the instance state directly (this runs for every stored message): an attribute absent
+        from it was never set, hence NULL, unless SQLAlchemy expired it, in which case it is loaded.
+        """
+        state = self.__dict__
+        expired = state["_sa_instance_state"].expired_attributes
+        return {
+            k: state[k] if k in state else (getattr(self, k) if k in expired else None) for k in self.CANONICAL
+        }
 
 
 # Big integers that SQLite still treats as its rowid alias.
@@ -299,7 +317,7 @@ class Conversation(Base):
 # --- Evidence -----------------------------------------------------------------------------------
 
 
-class Message(Base):
+class Message(Evidence, Base):
     """A message exactly as received or sent. An edit is a new row pointing at the original."""
 
     __tablename__ = "messages"
@@ -321,24 +339,22 @@ class Message(Base):
     sent_at: Mapped[datetime | None]
     stored_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    def canonical(self) -> dict[str, Any]:
-        """The content the evidence chain hashes."""
-        return {
-            "conversation_id": self.conversation_id,
-            "account_id": self.account_id,
-            "direction": self.direction,
-            "telegram_message_id": self.telegram_message_id,
-            "peer_id": self.peer_id,
-            "sender_id": self.sender_id,
-            "sender_username": self.sender_username,
-            "text": self.text,
-            "entities": self.entities,
-            "buttons": self.buttons,
-            "media_hash": self.media_hash,
-            "edit_of_id": self.edit_of_id,
-            "sent_at": self.sent_at,
-            "stored_at": self.stored_at,
-        }
+    CANONICAL = (
+        "conversation_id",
+        "account_id",
+        "direction",
+        "telegram_message_id",
+        "peer_id",
+        "sender_id",
+        "sender_username",
+        "text",
+        "entities",
+        "buttons",
+        "media_hash",
+        "edit_of_id",
+        "sent_at",
+        "stored_at",
+    )
 
 
 class Requisite(Base):
@@ -377,7 +393,7 @@ class Sighting(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-class Review(Base):
+class Review(Evidence, Base):
     """A reviewer's decision on a requisite."""
 
     __tablename__ = "reviews"
@@ -389,18 +405,17 @@ class Review(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    def canonical(self) -> dict[str, Any]:
-        return {
-            "requisite_id": self.requisite_id,
-            "reviewer_id": self.reviewer_id,
-            "reviewer_name": self.reviewer_name,
-            "decision": self.decision,
-            "comment": self.comment,
-            "created_at": self.created_at,
-        }
+    CANONICAL = (
+        "requisite_id",
+        "reviewer_id",
+        "reviewer_name",
+        "decision",
+        "comment",
+        "created_at",
+    )
 
 
-class AuditRecord(Base):
+class AuditRecord(Evidence, Base):
     """Who did what to which object, when. Appended to the evidence chain."""
 
     __tablename__ = "audit_log"
@@ -412,15 +427,14 @@ class AuditRecord(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-    def canonical(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "actor": self.actor,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "details": self.details,
-        }
+    CANONICAL = (
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "details",
+    )
 
 
 class ChainEntry(Base):
@@ -435,7 +449,7 @@ class ChainEntry(Base):
     record_id: Mapped[int] = mapped_column(BigInteger)
     record_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(64))
     __table_args__ = (UniqueConstraint("record_type", "record_id"),)
 
 

@@ -1,0 +1,204 @@
+"""The evidence chain: every stored message, review and audit record is a link.
+
+    record_hash = SHA-256(canonical JSON of the record's content)
+    entry_hash  = SHA-256(prev_hash ‖ record_type ‖ record_id ‖ record_hash)
+
+Appending happens automatically when an `EvidenceSession` flushes new records: the session
+locks the single `evidence_chain_head` row with an UPDATE (a row lock on PostgreSQL, the write
+lock on SQLite), so concurrent writers in several processes take turns and the chain never
+forks; `prev_hash` is also UNIQUE, so a fork could not be stored even by a buggy writer.
+Stored evidence is immutable: a flush that changes or deletes one raises `EvidenceImmutableError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session, UOWTransaction
+
+from prokai.store.models import AuditRecord, ChainEntry, ChainHead, Message, Review
+
+GENESIS = "0" * 64
+CHAINED: dict[type, str] = {Message: "message", Review: "review", AuditRecord: "audit"}
+_TYPE_ORDER = {cls: i for i, cls in enumerate(CHAINED)}
+RECORD_TYPES: dict[str, type[Message] | type[Review] | type[AuditRecord]] = {
+    v: k for k, v in CHAINED.items()
+}
+
+
+class EvidenceImmutableError(RuntimeError):
+    """Raised when code tries to change or delete a record that is already in the chain."""
+
+
+_JSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"cannot encode {type(value).__name__} in evidence")
+
+
+def canonical_bytes(content: dict[str, Any]) -> bytes:
+    """The canonical encoding: JSON (RFC 8259) with sorted keys, no spaces, UTF-8 unescaped,
+    timestamps as RFC 3339 in UTC with a `Z` (naive ones are UTC), decimals as plain strings."""
+    return orjson.dumps(content, default=_default, option=_JSON_OPTS)
+
+
+def record_hash(record: Message | Review | AuditRecord) -> str:
+    """SHA-256 of the record's canonical content."""
+    return hashlib.sha256(canonical_bytes(record.canonical())).hexdigest()
+
+
+def entry_hash(prev_hash: str, record_type: str, record_id: int, rec_hash: str) -> str:
+    """The link hash binding a record to everything before it."""
+    payload = f"{prev_hash}|{record_type}|{record_id}|{rec_hash}".encode("ascii")
+    return hashlib.sha256(payload).hexdigest()
+
+
+_INSERT_SQL = (
+    "INSERT INTO evidence_chain (seq, record_type, record_id, record_hash, prev_hash, entry_hash) "
+    "VALUES ({m}, {m}, {m}, {m}, {m}, {m})"
+)
+
+
+def append_records(session: Session, records: Sequence[Message | Review | AuditRecord]) -> None:
+    """Append already-flushed records (they have ids) to the chain, in order, under the head lock."""
+    if not records:
+        return
+    conn = session.connection()
+    # UPDATE first: it takes the lock before we read the head, on both databases.
+    row = conn.execute(
+        update(ChainHead)
+        .where(ChainHead.id == 1)
+        .values(seq=ChainHead.seq + len(records))
+        .returning(ChainHead.seq, ChainHead.head_hash)
+    ).one()
+    seq = int(row.seq) - len(records)
+    prev = row.head_hash
+    rows = []
+    for record in records:
+        seq += 1
+        rtype = CHAINED[type(record)]
+        rhash = record_hash(record)
+        link = entry_hash(prev, rtype, record.id, rhash)
+        rows.append((seq, rtype, record.id, rhash, prev, link))
+        prev = link
+    # Straight to the driver's executemany: this runs once per stored message.
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(_INSERT_SQL.format(m=mark), rows)
+    conn.execute(update(ChainHead).where(ChainHead.id == 1).values(head_hash=prev))
+
+
+class EvidenceSession(Session):
+    """A Session that chains new evidence on flush and refuses to alter stored evidence."""
+
+
+@event.listens_for(EvidenceSession, "before_flush")
+def _collect_new_evidence(session: Session, _ctx: UOWTransaction, _instances: object) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if type(obj) in CHAINED and (obj in session.deleted or session.is_modified(obj)):
+            raise EvidenceImmutableError(
+                f"{CHAINED[type(obj)]} {getattr(obj, 'id', '?')} is evidence and cannot be changed"
+            )
+    pending = session.info.setdefault("chain_pending", [])
+    pending.extend(obj for obj in session.new if type(obj) in CHAINED)
+
+
+@event.listens_for(EvidenceSession, "after_flush")
+def _append_new_evidence(session: Session, _ctx: UOWTransaction) -> None:
+    pending = session.info.pop("chain_pending", [])
+    if pending:
+        # Deterministic order: by type, then id.
+        pending.sort(key=lambda r: (_TYPE_ORDER[type(r)], r.id))
+        append_records(session, pending)
+
+
+@event.listens_for(EvidenceSession, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop("chain_pending", None)
+
+
+# --- verification ----------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    """The outcome of `verify_chain`: ok, or the first broken link and why."""
+
+    ok: bool
+    checked: int
+    seq: int | None = None
+    record_type: str | None = None
+    record_id: int | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"evidence chain intact: {self.checked} records verified"
+        where = f"{self.record_type} {self.record_id}" if self.record_type else "chain"
+        at = f" (link {self.seq})" if self.seq is not None else ""
+        return f"evidence chain broken at {where}{at}: {self.reason}"
+
+
+def _entries(session: Session, batch: int) -> Iterator[list[ChainEntry]]:
+    last = 0
+    while True:
+        chunk = list(
+            session.scalars(select(ChainEntry).where(ChainEntry.seq > last).order_by(ChainEntry.seq).limit(batch))
+        )
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1].seq
+
+
+def verify_chain(session: Session, batch: int = 2000) -> VerifyResult:
+    """Walk the whole chain; report the first link whose record or hashes do not match."""
+    prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    for chunk in _entries(session, batch):
+        by_type: dict[str, dict[int, Any]] = {}
+        for rtype, model in RECORD_TYPES.items():
+            ids = [e.record_id for e in chunk if e.record_type == rtype]
+            if ids:
+                by_type[rtype] = {r.id: r for r in session.scalars(select(model).where(model.id.in_(ids)))}
+        for entry in chunk:
+            bad = VerifyResult(False, checked, entry.seq, entry.record_type, entry.record_id)
+            if entry.seq != expected_seq:
+                bad.reason = f"link {expected_seq} is missing (next is {entry.seq})"
+                return bad
+            if entry.prev_hash != prev:
+                bad.reason = "previous-hash does not match the preceding link (reordered or removed)"
+                return bad
+            record = by_type.get(entry.record_type, {}).get(entry.record_id)
+            if record is None:
+                bad.reason = "record is missing (deleted)"
+                return bad
+            if record_hash(record) != entry.record_hash:
+                bad.reason = "record content does not match its hash (edited)"
+                return bad
+            if entry_hash(prev, entry.record_type, entry.record_id, entry.record_hash) != entry.entry_hash:
+                bad.reason = "link hash does not match (chain entry edited)"
+                return bad
+            prev = entry.entry_hash
+            expected_seq += 1
+            checked += 1
+    head = session.get(ChainHead, 1)
+    if head is None or head.seq != checked or head.head_hash != prev:
+        return VerifyResult(False, checked, checked, None, None, "chain head does not match the last link (truncated)")
+    for rtype, model in RECORD_TYPES.items():
+        chained = select(ChainEntry.record_id).where(ChainEntry.record_type == rtype)
+        orphan = session.scalar(select(func.min(model.id)).where(model.id.not_in(chained)))
+        if orphan is not None:
+            return VerifyResult(False, checked, None, rtype, orphan, "record is not in the chain (inserted behind the store)")
+    return VerifyResult(True, checked)
