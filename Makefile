@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 TORCH_VERSION := 2.13.0
 APT_PACKAGES := tesseract-ocr tesseract-ocr-rus tesseract-ocr-kaz tesseract-ocr-eng
 
+# The PostgreSQL tests use this server (each test in a schema of its own); CI sets it too.
+export PROKAI_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
 .PHONY: setup test lint demo bench clean system-deps
 
 setup: $(STAMP)
@@ -32,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check prokai simbox tests bench
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 demo: $(STAMP)
 	$(BIN)/python -m prokai.demo
