@@ -1,0 +1,83 @@
+"""users.*, contacts.*: who is who, usernames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telethon.tl import functions, types
+
+from prokai.sandbox.faults import RpcFault
+from prokai.sandbox.model import ChannelRecord
+from prokai.sandbox.rpc import CallContext, rpc
+from prokai.sandbox.rpc.peers import input_user
+from prokai.sandbox.views import Refs, tl_channel, tl_user
+
+
+@rpc(functions.users.GetUsersRequest)
+async def get_users(ctx: CallContext, req: Any) -> Any:
+    """Vector<User>; unknown users are skipped."""
+    me = ctx.me()
+    out = []
+    for item in req.id:
+        try:
+            out.append(tl_user(input_user(ctx, item), me.id))
+        except RpcFault:
+            continue
+    return out
+
+
+@rpc(functions.users.GetFullUserRequest)
+async def get_full_user(ctx: CallContext, req: Any) -> Any:
+    """users.UserFull with the profile's about text (bots: description)."""
+    me = ctx.me()
+    user = input_user(ctx, req.id)
+    bot_info = types.BotInfo(user_id=user.id, description=user.about, commands=[]) if user.is_bot else None
+    full = types.UserFull(
+        id=user.id,
+        settings=types.PeerSettings(),
+        notify_settings=types.PeerNotifySettings(),
+        common_chats_count=0,
+        about=user.about or None,
+        bot_info=bot_info,
+    )
+    return types.users.UserFull(full_user=full, chats=[], users=[tl_user(user, me.id)])
+
+
+@rpc(functions.contacts.ResolveUsernameRequest)
+async def resolve_username(ctx: CallContext, req: Any) -> Any:
+    """@username -> user or channel; USERNAME_NOT_OCCUPIED otherwise."""
+    me = ctx.me()
+    target = ctx.world.usernames.get(req.username.lower().lstrip("@"))
+    if target is None:
+        raise RpcFault(400, "USERNAME_NOT_OCCUPIED")
+    kind, ident = target
+    if kind == "channel":
+        channel: ChannelRecord = ctx.world.channels[ident]
+        return types.contacts.ResolvedPeer(
+            peer=types.PeerChannel(ident), chats=[tl_channel(channel, me.id)], users=[]
+        )
+    return types.contacts.ResolvedPeer(
+        peer=types.PeerUser(ident), chats=[], users=[tl_user(ctx.world.users[ident], me.id)]
+    )
+
+
+@rpc(functions.contacts.ResolvePhoneRequest)
+async def resolve_phone(ctx: CallContext, req: Any) -> Any:
+    """+phone -> user (sandbox: every account is findable by phone)."""
+    me = ctx.me()
+    user = ctx.world.user_by_phone(req.phone)
+    if user is None:
+        raise RpcFault(400, "PHONE_NOT_OCCUPIED")
+    return types.contacts.ResolvedPeer(peer=types.PeerUser(user.id), chats=[], users=[tl_user(user, me.id)])
+
+
+@rpc(functions.contacts.GetContactsRequest)
+async def get_contacts(ctx: CallContext, req: Any) -> Any:
+    """No contacts in the sandbox."""
+    ctx.me()
+    return types.contacts.Contacts(contacts=[], saved_count=0, users=[])
+
+
+def refs_for(ctx: CallContext) -> Refs:
+    """A Refs collector for the calling user."""
+    return Refs(ctx.world, ctx.key.user_id)
