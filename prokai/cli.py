@@ -25,7 +25,8 @@ COMMAND_MODULES = (
     "prokai.sandbox.commands",  # sandbox
     "prokai.accounts.commands",  # accounts, vault
     "prokai.crawl.commands",  # campaign, sweep
-    "prokai.review.commands",  # export, run, bot
+    "prokai.review.commands",  # run (the long-running process), bot
+    "prokai.export.commands",  # export
 )
 
 app = typer.Typer(

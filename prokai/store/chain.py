@@ -171,7 +171,8 @@ def verify_chain(session: Session, batch: int = 2000) -> VerifyResult:
         for rtype, model in RECORD_TYPES.items():
             ids = [e.record_id for e in chunk if e.record_type == rtype]
             if ids:
-                by_type[rtype] = {r.id: r for r in session.scalars(select(model).where(model.id.in_(ids)))}
+                rows: Sequence[Any] = session.scalars(select(model).where(model.id.in_(ids))).all()
+                by_type[rtype] = {r.id: r for r in rows}
         for entry in chunk:
             bad = VerifyResult(False, checked, entry.seq, entry.record_type, entry.record_id)
             if entry.seq != expected_seq:
