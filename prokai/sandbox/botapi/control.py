@@ -64,6 +64,7 @@ def message_view(server: BotApiServer, message: SandboxMessage) -> dict[str, Any
             "file_id": big.file_id,
             "width": big.width,
             "height": big.height,
+            "file_path": big.file_path,
             "size": len(big.data),
             "url": f"/_sandbox/files/{big.file_id}",
         }
