@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 from PIL import Image
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -153,8 +153,16 @@ def test_message_press_edit_document_photo() -> None:
             ]
             assert [c.command for c in await app.bot.get_my_commands()] == ["pending", "stats"]
 
+            # An album: two photos in one media group, the second by the file_id of the first upload.
+            album = await app.bot.send_media_group(
+                PROSECUTOR, [InputMediaPhoto(PNG, caption="page 1"), InputMediaPhoto(photo.photo[-1].file_id)]
+            )
+            first, second = await server.next_message(PROSECUTOR), await server.next_message(PROSECUTOR)
+            assert first.media_group_id == second.media_group_id == album[0].media_group_id is not None
+            assert first.caption == "page 1" and first.data == second.data == PNG
+
         # PTB's start-up and shutdown: getMe, deleteWebhook, polling, a final getUpdates.
-        assert server.calls[:3] == ["getMe", "deleteWebhook", "getUpdates"]
+        assert list(server.calls)[:3] == ["getMe", "deleteWebhook", "getUpdates"]
         assert server.calls[-1] == "getUpdates"
         assert server.pending_updates() == []
 

@@ -66,6 +66,8 @@ class BotApi:
         self.updates = updates
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.reply_keyboards: dict[int, dict[str, Any]] = {}
+        self.profile: dict[tuple[str, str], str] = {}
+        self.menu_buttons: dict[int, dict[str, Any]] = {}
         self.handlers: dict[str, Handler] = {
             name[len("m_") :]: getattr(self, name) for name in dir(self) if name.startswith("m_")
         }
@@ -100,6 +102,8 @@ class BotApi:
             out["caption"] = message.caption
             if message.caption_entities:
                 out["caption_entities"] = message.caption_entities
+        if message.media_group_id:
+            out["media_group_id"] = message.media_group_id
         if message.reply_markup:
             out["reply_markup"] = message.reply_markup
         return out
@@ -332,6 +336,52 @@ class BotApi:
         self.commands.pop(self._commands_key(p), None)
         return True
 
+    def _profile(self, p: Params, field: str, limit: int, setting: bool) -> Any:
+        language = p.string("language_code") or ""
+        if setting:
+            value = p.string(field) or ""
+            if len(value) > limit:
+                raise bad_request(f"{field} is too long")
+            self.profile[(field, language)] = value
+            return True
+        return {field: self.profile.get((field, language), self.bot.first_name if field == "name" else "")}
+
+    async def m_setmyname(self, p: Params) -> Any:
+        """setMyName."""
+        return self._profile(p, "name", 64, True)
+
+    async def m_getmyname(self, p: Params) -> Any:
+        """getMyName."""
+        return self._profile(p, "name", 64, False)
+
+    async def m_setmydescription(self, p: Params) -> Any:
+        """setMyDescription."""
+        return self._profile(p, "description", 512, True)
+
+    async def m_getmydescription(self, p: Params) -> Any:
+        """getMyDescription."""
+        return self._profile(p, "description", 512, False)
+
+    async def m_setmyshortdescription(self, p: Params) -> Any:
+        """setMyShortDescription."""
+        return self._profile(p, "short_description", 120, True)
+
+    async def m_getmyshortdescription(self, p: Params) -> Any:
+        """getMyShortDescription."""
+        return self._profile(p, "short_description", 120, False)
+
+    async def m_setchatmenubutton(self, p: Params) -> Any:
+        """setChatMenuButton: stored, shown by getChatMenuButton."""
+        button = p.json("menu_button", "can't parse menu button JSON object") or {"type": "default"}
+        if not isinstance(button, dict) or button.get("type") not in ("default", "commands", "web_app"):
+            raise bad_request("can't parse menu button JSON object")
+        self.menu_buttons[p.integer("chat_id") or 0] = button
+        return True
+
+    async def m_getchatmenubutton(self, p: Params) -> Any:
+        """getChatMenuButton."""
+        return self.menu_buttons.get(p.integer("chat_id") or 0, {"type": "commands"})
+
     # --- messages -----------------------------------------------------------------------------
 
     async def m_sendmessage(self, p: Params) -> Any:
@@ -459,6 +509,57 @@ class BotApi:
             raise bad_request("MESSAGE_TOO_LONG")
         press.set_answer(CallbackAnswer(text or None, p.boolean("show_alert"), p.string("url")))
         return True
+
+    async def m_sendmediagroup(self, p: Params) -> Any:
+        """sendMediaGroup of 2-10 photos or documents (uploads as attach://name, or file_ids)."""
+        chat = self._chat(p)
+        self._check_can_send(chat)
+        media = p.json("media", "can't parse InputMedia JSON object")
+        if not isinstance(media, list) or not all(isinstance(m, dict) for m in media):
+            raise bad_request("can't parse InputMedia JSON object")
+        if not 2 <= len(media) <= 10:
+            raise bad_request("wrong number of media specified: must be 2-10")
+        kinds = {m.get("type") for m in media}
+        if not kinds <= {"photo", "document"} or len(kinds) != 1:
+            raise bad_request("media group must be all photos or all documents in the sandbox")
+        reply_to = self._reply_to(p, chat)
+        group_id = str(10_000_000_000_000_000 + len(self.world.messages))
+        prepared: list[dict[str, Any]] = []
+        for item in media:
+            ref = str(item.get("media", ""))
+            source: Upload | StoredFile | None = p.attached(ref) or self.files.get(ref)
+            if source is None:
+                raise bad_request("wrong file identifier/HTTP URL specified")
+            caption, entities = format_text(
+                str(item.get("caption", "")), item.get("parse_mode"), item.get("caption_entities")
+            )
+            if utf16_len(caption) > MAX_CAPTION:
+                raise bad_request("message caption is too long")
+            fields: dict[str, Any] = {"caption": caption or None, "caption_entities": entities}
+            if item["type"] == "photo":
+                if isinstance(source, StoredFile):
+                    if source.kind != "photo":
+                        raise bad_request("can't use file of type Document as Photo")
+                    fields["photo"] = self.files.photo_sizes(source.file_id) or [source]
+                else:
+                    fields["photo"] = self.files.add_photo(source.data)
+            elif isinstance(source, StoredFile):
+                if source.kind != "document":
+                    raise bad_request("can't use file of type Photo as Document")
+                fields["document"] = source
+            else:
+                fields["document"] = self.files.add_document(
+                    source.data, source.filename, source.content_type
+                )
+            prepared.append(fields)
+        out = []
+        for fields in prepared:
+            message = self.world.new_message(
+                chat, self.bot.id, True, reply_to_message_id=reply_to, media_group_id=group_id, **fields
+            )
+            self.world.log.record(chat.id, "message", message)
+            out.append(self.message_to_api(message))
+        return out
 
     # --- files --------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
 import re
@@ -88,7 +89,8 @@ class BotApiServer:
         self.files = FileStore()
         self.updates = UpdateQueue(self.now, first_update_id)
         self.api = BotApi(self.bot, self.world, self.files, self.updates)
-        self.calls: list[str] = []  # every method name the bot called, in order (for tests)
+        # The bot's method calls, in order (the last 10,000), for tests and `inspect`.
+        self.calls: collections.deque[str] = collections.deque(maxlen=10_000)
         self._failures: dict[str, list[BotApiError]] = {}
         self._query_ids = itertools.count(4_000_000_000_000_000_001, 7919)
         self._runner: web.AppRunner | None = None
@@ -128,7 +130,8 @@ class BotApiServer:
         """Listen on host:port (port 0 picks a free one, then `.port` holds it)."""
         if self._runner is not None:
             return
-        runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        self.updates.reopen()
+        runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
@@ -143,7 +146,7 @@ class BotApiServer:
         """Stop listening; waiting long polls end. State (users, messages, files) stays readable."""
         if self._runner is None:
             return
-        self.updates.terminate_polls()
+        self.updates.close()
         await self._runner.cleanup()
         self._runner = self._site = None
 

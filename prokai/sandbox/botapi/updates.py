@@ -73,6 +73,7 @@ class UpdateQueue:
         self._allowed: frozenset[str] = DEFAULT_ALLOWED
         self._changed = asyncio.Event()
         self._poll_generation = 0
+        self._closed = False
 
     @property
     def allowed(self) -> frozenset[str]:
@@ -100,6 +101,15 @@ class UpdateQueue:
         self._queue.clear()
         return count
 
+    def reopen(self) -> None:
+        """The server is serving again after `close`."""
+        self._closed = False
+
+    def close(self) -> None:
+        """The server is stopping: end waiting polls; later ones answer at once."""
+        self._closed = True
+        self.terminate_polls()
+
     def terminate_polls(self) -> None:
         """End every waiting getUpdates call with 409 Conflict (as `close` or a newer poll does)."""
         self._poll_generation += 1
@@ -122,7 +132,7 @@ class UpdateQueue:
         limit = 100 if limit <= 0 or limit > 100 else limit
         self._confirm(offset)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout)
+        deadline = loop.time() + (0.0 if self._closed else max(0.0, timeout))
         while True:
             self._expire()
             if self._queue:

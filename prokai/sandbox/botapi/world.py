@@ -84,6 +84,7 @@ class SandboxMessage:
     document: StoredFile | None = None
     reply_markup: dict[str, Any] | None = None
     reply_to_message_id: int | None = None
+    media_group_id: str | None = None
     edit_date: int | None = None
     deleted: bool = False
 
