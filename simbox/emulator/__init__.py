@@ -8,5 +8,6 @@
 from simbox.emulator.core import Emulator, normalize_number
 from simbox.emulator.profiles import PROFILES, EmuProfile, get_profile
 from simbox.emulator.sim import VirtualSim
+from simbox.emulator.threaded import EmulatorThread
 
-__all__ = ["PROFILES", "EmuProfile", "Emulator", "VirtualSim", "get_profile", "normalize_number"]
+__all__ = ["PROFILES", "EmuProfile", "Emulator", "EmulatorThread", "VirtualSim", "get_profile", "normalize_number"]
