@@ -17,7 +17,15 @@ from PIL import Image
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from prokai.sandbox.botapi import BotApiServer, make_token
 
@@ -206,5 +214,53 @@ def test_admin_group_and_refusals() -> None:
                 await app.bot.send_message(777, "hello")
             with pytest.raises(BadRequest, match="Chat not found"):
                 await app.bot.send_message(123456, "hello")
+
+    run(scenario)
+
+
+def test_user_files_and_edits_reach_the_bot() -> None:
+    got: list[str] = []
+    all_seen = asyncio.Event()
+
+    def note(line: str) -> None:
+        got.append(line)
+        if len(got) == 3:
+            all_seen.set()
+
+    def bot(app: Application) -> None:
+        async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            message = update.effective_message
+            assert message is not None and message.document is not None
+            data = await (await message.document.get_file()).download_as_bytearray()
+            note(f"document {message.document.file_name} {bytes(data) == REPORT} {message.caption}")
+            await message.reply_text(f"got {len(data)} bytes")
+
+        async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            message = update.effective_message
+            assert message is not None and message.photo
+            data = await (await message.photo[-1].get_file()).download_as_bytearray()
+            note(f"photo {message.photo[-1].width}x{message.photo[-1].height} {bytes(data) == PNG}")
+
+        async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            assert update.edited_message is not None
+            note(f"edited {update.edited_message.message_id} {update.edited_message.text}")
+
+        app.add_handler(MessageHandler(filters.Document.ALL, on_document))
+        app.add_handler(MessageHandler(filters.PHOTO, on_photo))
+        app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edit))
+
+    async def scenario() -> None:
+        async with sandbox_and_bot(bot) as (server, app):
+            await server.user_sends_document(PROSECUTOR, None, REPORT, "list.csv", caption="freeze these")
+            assert (await server.next_message(PROSECUTOR)).text == f"got {len(REPORT)} bytes"
+            await server.user_sends_photo(PROSECUTOR, None, PNG)
+            said = await server.user_says(PROSECUTOR, None, "/search 4400")
+            await server.user_edits(PROSECUTOR, None, said.message_id, "/search 4401")
+            await asyncio.wait_for(all_seen.wait(), 10)
+            assert got == [
+                "document list.csv True freeze these",
+                "photo 640x400 True",
+                f"edited {said.message_id} /search 4401",
+            ]
 
     run(scenario)

@@ -296,6 +296,78 @@ class BotApiServer:
         An unknown user in a private chat is created. `/commands`, @mentions and URLs get the
         entities Telegram's apps mark. Returns the user's message as stored.
         """
+        if not text.strip():
+            raise SandboxError("a message needs some text")
+        return await self._user_message(user_id, chat_id, reply_to, text=text, entities=user_entities(text))
+
+    async def user_sends_document(
+        self,
+        user_id: int,
+        chat_id: int | None,
+        data: bytes,
+        file_name: str,
+        *,
+        caption: str | None = None,
+        mime_type: str | None = None,
+        reply_to: int | None = None,
+    ) -> SandboxMessage:
+        """A user sends a file; the bot can fetch it with getFile and the file URL."""
+        try:
+            document = self.files.add_document(data, file_name, mime_type)
+        except BotApiError as exc:
+            raise SandboxError(f"Telegram would refuse this file: {exc.description}") from None
+        return await self._user_message(
+            user_id,
+            chat_id,
+            reply_to,
+            document=document,
+            caption=caption or None,
+            caption_entities=user_entities(caption or ""),
+        )
+
+    async def user_sends_photo(
+        self,
+        user_id: int,
+        chat_id: int | None,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        reply_to: int | None = None,
+    ) -> SandboxMessage:
+        """A user sends a picture (stored like the bot's: thumbnails plus the original)."""
+        try:
+            sizes = self.files.add_photo(data)
+        except BotApiError as exc:
+            raise SandboxError(f"Telegram would refuse this picture: {exc.description}") from None
+        return await self._user_message(
+            user_id,
+            chat_id,
+            reply_to,
+            photo=sizes,
+            caption=caption or None,
+            caption_entities=user_entities(caption or ""),
+        )
+
+    async def user_edits(
+        self, user_id: int, chat_id: int | None, message_id: int, text: str
+    ) -> SandboxMessage:
+        """A user edits their text message; the bot gets an `edited_message` update."""
+        chat_id = user_id if chat_id is None else chat_id
+        message = self.world.find_message(chat_id, message_id)
+        if message is None or message.from_bot or message.from_id != user_id or message.text is None:
+            raise SandboxError(f"user {user_id} has no text message {message_id} in chat {chat_id}")
+        if not text.strip():
+            raise SandboxError("a message needs some text")
+        message.text, message.entities = text, user_entities(text)
+        message.edit_date = int(self.now())
+        if self._delivered(self.world.chats[chat_id], message):
+            self.updates.push("edited_message", self.api.message_to_api(message))
+        await asyncio.sleep(0)
+        return message
+
+    async def _user_message(
+        self, user_id: int, chat_id: int | None, reply_to: int | None, **fields: Any
+    ) -> SandboxMessage:
         chat_id = user_id if chat_id is None else chat_id
         if chat_id == user_id and user_id not in self.world.users:
             self.add_user(user_id)
@@ -308,13 +380,9 @@ class BotApiServer:
             user.blocked_bot = False
         elif chat.members.get(user_id) not in _MEMBER:
             raise SandboxError(f"user {user_id} is not a member of chat {chat_id}")
-        if not text.strip():
-            raise SandboxError("a message needs some text")
         if reply_to is not None and self.world.find_message(chat_id, reply_to) is None:
             raise SandboxError(f"no message {reply_to} in chat {chat_id} to reply to")
-        message = self.world.new_message(
-            chat, user_id, False, text=text, entities=user_entities(text), reply_to_message_id=reply_to
-        )
+        message = self.world.new_message(chat, user_id, False, reply_to_message_id=reply_to, **fields)
         if self._delivered(chat, message):
             self.updates.push("message", self.api.message_to_api(message))
         await asyncio.sleep(0)
@@ -328,7 +396,7 @@ class BotApiServer:
             return False
         if not self.privacy_mode or chat.bot_status in ("administrator", "creator"):
             return True
-        text = message.text or ""
+        text = message.text or message.caption or ""
         if text.startswith("/"):
             command = text.split()[0]
             return "@" not in command or command.split("@", 1)[1].lower() == self.bot.username.lower()
