@@ -1,0 +1,46 @@
+"""Requisite extraction: cards, IBANs, payment phones and crypto wallets, through obfuscation
+and images, each result validated by its checksum and carrying its evidence.
+
+Public API::
+
+    from prokai.extract import extract, extract_window, extract_image, Found
+
+    extract("Kaspi Gold 4400 4301 2345 6789, 25 000 ₸")       # -> list[Found]
+    extract_window(["карта 4400 4301", "2345 6789"])           # split across messages
+    extract_image(png_bytes)                                   # OCR + QR, checksum-repaired
+
+`Found` has kind, value, start, end, method, checksum, confidence, raw, context, brand (card
+network; also `.issuer`), bank, country, network, address_type, amount, currency, flags and, for
+windows, message/parts; `Found.to_dict()` gives the JSON the CLI prints.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prokai.extract.engine import extract, extract_window
+from prokai.extract.types import KINDS, Found
+
+if TYPE_CHECKING:  # pragma: no cover
+    from prokai.extract.images import ImageResult
+
+
+def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True) -> ImageResult:
+    """Requisites in an image (PNG/JPEG bytes): QR codes and Tesseract OCR (rus+kaz+eng).
+
+    Spans of the results index `ImageResult.text` (the OCR text, then decoded QR payloads).
+    Slow (Tesseract); the text path never imports it.
+    """
+    from prokai.extract.images import extract_image as _impl
+
+    return _impl(data, ocr=ocr, qr=qr)
+
+
+def validate(kind: str, value: str) -> bool:
+    """True when `value` is a valid requisite of `kind` (the same validators the extractor uses)."""
+    from prokai.extract.validate import is_valid
+
+    return is_valid(kind, value)
+
+
+__all__ = ["KINDS", "Found", "extract", "extract_image", "extract_window", "validate"]

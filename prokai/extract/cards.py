@@ -1,0 +1,128 @@
+"""Card numbers: issuer prefix/length table, Luhn, and digit-run clustering over separators."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from prokai.extract.checksums import luhn_ok
+
+# (brand, prefix ranges as (lo, hi) on the first `len(lo)` digits, allowed lengths). Order matters:
+# the first matching row wins, so the narrow ranges come before the broad ones.
+ISSUERS: list[tuple[str, list[tuple[str, str]], frozenset[int]]] = [
+    ("mir", [("2200", "2204")], frozenset({16, 17, 18, 19})),
+    ("mastercard", [("2221", "2720"), ("51", "55")], frozenset({16})),
+    ("visa", [("4", "4")], frozenset({13, 16, 19})),
+    ("amex", [("34", "34"), ("37", "37")], frozenset({15})),
+    ("jcb", [("3528", "3589")], frozenset({16, 17, 18, 19})),
+    ("diners", [("300", "305"), ("3095", "3095"), ("36", "36"), ("38", "39")],
+     frozenset({14, 15, 16, 17, 18, 19})),
+    ("discover", [("6011", "6011"), ("644", "649"), ("65", "65")], frozenset({16, 17, 18, 19})),
+    ("unionpay", [("62", "62"), ("81", "81")], frozenset({16, 17, 18, 19})),
+    ("uzcard", [("8600", "8600")], frozenset({16})),
+    ("humo", [("9860", "9860")], frozenset({16})),
+    ("maestro", [("50", "50"), ("56", "58"), ("6", "6")], frozenset({13, 14, 15, 16, 17, 18, 19})),
+]
+
+
+def brand_of(number: str) -> str | None:
+    """Card brand for a digit string whose prefix and length fit the issuer table, else None."""
+    for brand, ranges, lengths in ISSUERS:
+        for lo, hi in ranges:
+            head = number[: len(lo)]
+            if lo <= head <= hi:
+                return brand if len(number) in lengths else None
+    return None
+
+
+def card_ok(number: str) -> str | None:
+    """Brand when `number` is a plausible card (issuer table + Luhn + not one repeated digit)."""
+    if not 13 <= len(number) <= 19 or not luhn_ok(number):
+        return None
+    if len(set(number[:-1])) < 2:
+        return None
+    return brand_of(number)
+
+
+# Letters that OCR and obfuscators put in place of digits.
+DIGIT_LOOKALIKES = {"O": "0", "o": "0", "I": "1", "l": "1", "З": "3", "з": "3", "б": "6", "B": "8"}
+_DL = "".join(DIGIT_LOOKALIKES)
+MASK_CHARS = "*•●#×∗⁎✱"
+_GROUP = rf"[0-9{_DL}]*[0-9][0-9{_DL}]*"
+# Up to three separator characters: anything that is not a letter/digit or a mask character.
+_SEP = rf"[^\w{re.escape(MASK_CHARS)}]{{1,3}}|_"
+CLUSTER_RE = re.compile(rf"(?<![0-9{re.escape(MASK_CHARS)}])(?:{_GROUP})(?:(?:{_SEP})(?:{_GROUP}))*")
+_GROUP_RE = re.compile(_GROUP)
+_MASK_NEAR_RE = re.compile(rf"[{re.escape(MASK_CHARS)}xXхХ]{{2,}}")
+
+
+@dataclass
+class Group:
+    digits: str
+    start: int  # in normalized text
+    end: int
+    lookalike: bool
+
+
+def split_groups(text: str, start: int, end: int) -> list[Group]:
+    """Digit groups of a cluster; lookalike letters converted (groups mostly letters are dropped)."""
+    groups = []
+    for m in _GROUP_RE.finditer(text, start, end):
+        g = m.group(0)
+        if g.isdigit():
+            groups.append(Group(g, m.start(), m.end(), False))
+            continue
+        real = sum(c.isdigit() for c in g)
+        if real * 2 < len(g):
+            groups.append(Group("", m.start(), m.end(), True))  # a barrier
+            continue
+        groups.append(Group("".join(DIGIT_LOOKALIKES.get(c, c) for c in g), m.start(), m.end(), True))
+    return groups
+
+
+def _regular(sizes: list[int]) -> bool:
+    """Group sizes as cards are printed: one block, 4-4-4-4(-3), 4-6-5 (Amex), 4-6-4 (Diners)."""
+    if len(sizes) == 1:
+        return True
+    if sizes in ([4, 6, 5], [4, 6, 4]):
+        return True
+    return all(s == 4 for s in sizes[:-1]) and 1 <= sizes[-1] <= 4
+
+
+def card_candidates(groups: list[Group]) -> list[tuple[int, int, str, str]]:
+    """Pick card numbers out of a cluster's groups: (first group, last group, number, brand).
+
+    The whole cluster is tried first; otherwise only runs printed the way cards are (one block or
+    blocks of four) are accepted, so a phone number or an amount next to a card does not bleed in.
+    """
+    digits = [g.digits for g in groups]
+    total = "".join(digits)
+    if all(digits) and 13 <= len(total) <= 19:
+        brand = card_ok(total)
+        if brand:
+            return [(0, len(groups) - 1, total, brand)]
+    out: list[tuple[int, int, str, str]] = []
+    i = 0
+    n = len(groups)
+    while i < n:
+        best = None
+        run = ""
+        for j in range(i, n):
+            if not digits[j] or len(run) + len(digits[j]) > 19:
+                break
+            run += digits[j]
+            if len(run) >= 13 and _regular([len(d) for d in digits[i : j + 1]]):
+                brand = card_ok(run)
+                if brand:
+                    best = (i, j, run, brand)
+        if best:
+            out.append(best)
+            i = best[1] + 1
+        else:
+            i += 1
+    return out
+
+
+def masked_near(text: str, start: int, end: int) -> bool:
+    """True when mask characters (`**`, `••`, `XX`) sit right next to a digit cluster."""
+    return bool(_MASK_NEAR_RE.search(text, max(0, start - 3), min(len(text), end + 3)))

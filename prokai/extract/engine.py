@@ -1,0 +1,86 @@
+"""Run the registered recognizers over a text or a window of messages and add context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prokai.extract import context
+from prokai.extract.recognizers import REGISTRY, Doc
+from prokai.extract.types import Found
+
+# Which kind wins when two results overlap (higher first).
+_PRIORITY = {"iban": 9, "card": 8, "xmr": 7, "btc": 7, "ltc": 7, "trx": 7, "eth": 7, "ton": 7,
+             "phone": 3}
+AMOUNT_REACH = 120  # characters between a requisite and the amount stated for it
+WINDOW_JOINER = "\n"
+
+
+def _resolve(found: list[Found]) -> list[Found]:
+    """Drop duplicates and results overlapping a stronger one."""
+    found.sort(key=lambda f: (-_PRIORITY.get(f.kind, 5), -f.confidence, -(f.end - f.start), f.start))
+    kept: list[Found] = []
+    for f in found:
+        if any(f.start < k.end and k.start < f.end for k in kept):
+            continue
+        kept.append(f)
+    kept.sort(key=lambda f: (f.start, f.end))
+    return kept
+
+
+def _add_context(doc: Doc, found: list[Found]) -> None:
+    if not found:
+        return
+    amounts = doc.amounts
+    mentioned = context.banks(doc.lower)
+    for f in found:
+        a = context.nearest_amount(amounts, f.start, f.end)
+        if a is not None and min(abs(a.start - f.end), abs(f.start - a.end)) <= AMOUNT_REACH:
+            f.amount, f.currency = a.value, a.currency
+        if f.kind in ("card", "phone", "iban") and mentioned:
+            near = min(mentioned, key=lambda bp: abs(bp[1] - f.start))
+            if f.bank is None and abs(near[1] - f.start) <= AMOUNT_REACH:
+                f.bank = near[0]
+            elif f.bank and near[0] != f.bank and abs(near[1] - f.start) <= AMOUNT_REACH:
+                f.flags.append(f"bank_mentioned:{near[0]}")
+
+
+def extract(text: str) -> list[Found]:
+    """All requisites in one message, sorted by position; spans index `text`."""
+    if not text:
+        return []
+    doc = Doc(text)
+    found: list[Found] = []
+    for rec in REGISTRY:
+        found.extend(rec.find(doc))
+    kept = _resolve(found)
+    _add_context(doc, kept)
+    return kept
+
+
+def extract_window(messages: Sequence[str]) -> list[Found]:
+    """Requisites in consecutive messages of one conversation, including ones split across them.
+
+    The messages are joined with a newline; each result's `start`/`end` index that joined text,
+    `message` is the index of the message it starts in and `parts` lists (message, start, end)
+    with offsets inside each message it touches. A result that spans messages has method
+    "window".
+    """
+    offsets = []
+    pos = 0
+    for m in messages:
+        offsets.append(pos)
+        pos += len(m) + len(WINDOW_JOINER)
+    joined = WINDOW_JOINER.join(messages)
+    found = extract(joined)
+    for f in found:
+        parts = []
+        for i, (off, msg) in enumerate(zip(offsets, messages, strict=True)):
+            lo, hi = max(f.start, off), min(f.end, off + len(msg))
+            if lo < hi:
+                parts.append((i, lo - off, hi - off))
+        f.parts = parts
+        f.message = parts[0][0] if parts else None
+        if len(parts) > 1:
+            f.method = "window"
+            f.confidence = round(f.confidence - 0.05, 3)
+    return found

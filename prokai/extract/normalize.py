@@ -1,0 +1,245 @@
+"""Normalization before matching, with every output character mapped back to the input.
+
+What it undoes: zero-width and other format characters, keycap/variation selectors, fullwidth
+and other-script digits (Arabic-Indic, circled, mathematical), Cyrillic and Greek letters that
+look like Latin ones, and digits written as words in Russian, Kazakh and English ("сорок четыре
+ноль ноль" → "44 0 0"). Separators (spaces, dashes, dots, `|`, emoji) stay in the text: the
+recognizers skip them, so the spans still cover what the sender wrote.
+
+The common case (plain text, nothing to undo but lookalikes) is one `str.translate` and an
+identity map, so normalization costs next to nothing per message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------- character tables
+
+CYRILLIC_LOOKALIKES = {
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
+    "Т": "T", "Х": "X", "У": "Y", "Ү": "Y", "Ѕ": "S", "І": "I", "Ј": "J", "Ԛ": "Q", "Ԝ": "W",
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
+    "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ү": "y",
+}
+GREEK_LOOKALIKES = {
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ν": "v", "κ": "k", "ρ": "p",
+    "α": "a", "ι": "i", "υ": "u",
+}
+# Characters removed outright (zero-width, BOM, soft hyphen, variation selectors, keycap).
+DELETED = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\ufe0e\ufe0f\u20e3\u180e"
+
+_DIGIT_RANGES = [
+    (0x0660, 0x0669), (0x06F0, 0x06F9), (0x0966, 0x096F), (0xFF10, 0xFF19), (0x1D7CE, 0x1D7FF),
+    (0x2460, 0x2468), (0x24EA, 0x24EA), (0x2776, 0x277E), (0x2780, 0x2788), (0x278A, 0x2792),
+    (0x24F5, 0x24FD), (0x2070, 0x2079), (0x2080, 0x2089), (0x00B2, 0x00B3), (0x00B9, 0x00B9),
+    (0x1F100, 0x1F10A),
+]
+
+
+def _build_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for lo, hi in _DIGIT_RANGES:
+        for cp in range(lo, hi + 1):
+            d = unicodedata.digit(chr(cp), None)
+            if d is not None:
+                table[cp] = str(d)
+    for cp in range(0xFF01, 0xFF5F):  # fullwidth ASCII
+        table[cp] = chr(cp - 0xFEE0)
+    table[0x3000] = " "  # ideographic space
+    for src, dst in {**CYRILLIC_LOOKALIKES, **GREEK_LOOKALIKES}.items():
+        table[ord(src)] = dst
+    for ch in " \u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f":
+        table[ord(ch)] = " "
+    for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212":
+        table[ord(ch)] = "-"
+    for ch in DELETED:
+        table[ord(ch)] = None
+    return table
+
+
+TABLE = _build_table()
+_DELETED_RE = re.compile("[" + re.escape(DELETED) + "]")
+
+# ---------------------------------------------------------------- number words
+
+_UNITS = {
+    # ru
+    "ноль": 0, "нуль": 0, "один": 1, "одна": 1, "одно": 1, "два": 2, "две": 2, "три": 3,
+    "четыре": 4, "пять": 5, "шесть": 6, "семь": 7, "восемь": 8, "девять": 9,
+    # kk
+    "нөл": 0, "бір": 1, "екі": 2, "үш": 3, "төрт": 4, "бес": 5, "алты": 6, "жеті": 7,
+    "сегіз": 8, "тоғыз": 9,
+    # en
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9,
+}
+_TEENS = {
+    "десять": 10, "одиннадцать": 11, "двенадцать": 12, "тринадцать": 13, "четырнадцать": 14,
+    "пятнадцать": 15, "шестнадцать": 16, "семнадцать": 17, "восемнадцать": 18,
+    "девятнадцать": 19, "он": 10,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_TENS = {
+    "двадцать": 20, "тридцать": 30, "сорок": 40, "пятьдесят": 50, "шестьдесят": 60,
+    "семьдесят": 70, "восемьдесят": 80, "девяносто": 90,
+    "жиырма": 20, "отыз": 30, "қырық": 40, "елу": 50, "алпыс": 60, "жетпіс": 70, "сексен": 80,
+    "тоқсан": 90,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}
+_HUNDREDS = {
+    "сто": 100, "двести": 200, "триста": 300, "четыреста": 400, "пятьсот": 500, "шестьсот": 600,
+    "семьсот": 700, "восемьсот": 800, "девятьсот": 900,
+}
+_MULT_HUNDRED = {"hundred", "жүз"}  # "four hundred", "төрт жүз"; alone: 100
+
+NUMBER_WORDS = {**_UNITS, **_TEENS, **_TENS, **_HUNDREDS, **dict.fromkeys(_MULT_HUNDRED, 100)}
+_WORD_ALT = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
+_W = r"(?:" + _WORD_ALT + r")"
+# A run of at least two number words separated by spaces/commas/dashes.
+_RUN_RE = re.compile(
+    r"(?<![\w])" + _W + r"(?:[\s,.\-–—]{1,3}" + _W + r")+(?![\w])", re.IGNORECASE
+)
+_WORD_RE = re.compile(r"(?<![\w])" + _W + r"(?![\w])", re.IGNORECASE)
+_HAS_WORD_RE = re.compile(_W, re.IGNORECASE)
+
+
+def _compose(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Group number words into numbers: ("сорок", "четыре") → "44"; returns (digits, start, end)."""
+    out: list[tuple[str, int, int]] = []
+    cur: dict[str, int] = {}
+    span = [0, 0]
+
+    def flush() -> None:
+        if not cur:
+            return
+        h, t, u = cur.get("h"), cur.get("t"), cur.get("u")
+        if h is not None:
+            text = str(h + (t or 0) + (u or 0))
+        elif t is not None:
+            text = str(t + (u or 0))
+        else:
+            text = str(u)
+        out.append((text, span[0], span[1]))
+        cur.clear()
+
+    for word, s, e in words:
+        w = word.lower()
+        if w in _MULT_HUNDRED:
+            if set(cur) == {"u"}:
+                cur["h"] = cur.pop("u") * 100
+                span[1] = e
+                continue
+            flush()
+            cur["h"] = 100
+            span[:] = [s, e]
+            continue
+        if w in _HUNDREDS:
+            slot, val = "h", _HUNDREDS[w]
+            blocked = bool(cur)
+        elif w in _TENS:
+            slot, val = "t", _TENS[w]
+            blocked = "t" in cur or "u" in cur
+        elif w in _TEENS:
+            slot, val = "t", _TEENS[w]
+            blocked = "t" in cur or "u" in cur
+            if not blocked:
+                cur["t"] = val
+                cur["u"] = 0
+                if len(cur) == 2:
+                    span[:] = [s, e]
+                else:
+                    span[1] = e
+                continue
+        else:
+            slot, val = "u", _UNITS[w]
+            blocked = "u" in cur
+        if val == 0 and slot == "u" and cur:
+            blocked = True  # "сорок ноль" is 40, 0
+        if blocked:
+            flush()
+        if not cur:
+            span[:] = [s, e]
+        else:
+            span[1] = e
+        cur[slot] = val
+    flush()
+    return out
+
+
+# ---------------------------------------------------------------- the normalized document
+
+
+@dataclass
+class Normalized:
+    """Normalized text plus the map back: output char i came from original[starts[i]:ends[i]]."""
+
+    original: str
+    text: str
+    starts: list[int] | None = None  # None: identity map
+    ends: list[int] | None = None
+    words_used: bool = False
+    changed: bool = False
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """Original [start, end) covering normalized [a, b)."""
+        if self.starts is None or self.ends is None:
+            return a, b
+        if b <= a:
+            return self.starts[a], self.starts[a]
+        return self.starts[a], self.ends[b - 1]
+
+    def touched_words(self, a: int, b: int) -> bool:
+        """Whether normalized [a, b) includes characters that came from number words."""
+        if not self.words_used or self.starts is None or self.ends is None:
+            return False
+        return any(self.ends[i] - self.starts[i] > 1 for i in range(a, b))
+
+
+def normalize(text: str) -> Normalized:
+    """Normalize `text` for matching; see the module docstring for what is undone."""
+    has_words = bool(_HAS_WORD_RE.search(text)) and bool(_RUN_RE.search(text))
+    if not has_words and not _DELETED_RE.search(text):
+        out = text.translate(TABLE)
+        return Normalized(text, out, changed=out != text)
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def add_chars(a: int, b: int) -> None:
+        for i in range(a, b):
+            mapped = TABLE.get(ord(text[i]), text[i])
+            if mapped is None:
+                continue
+            pieces.append(mapped)
+            starts.append(i)
+            ends.append(i + 1)
+
+    pos = 0
+    used = False
+    if has_words:
+        for run in _RUN_RE.finditer(text):
+            add_chars(pos, run.start())
+            words = [(m.group(0), run.start() + m.start(), run.start() + m.end())
+                     for m in _WORD_RE.finditer(run.group(0))]
+            numbers = _compose(words)
+            last_end = run.start()
+            for k, (digits, s, e) in enumerate(numbers):
+                if k:
+                    pieces.append(" ")
+                    starts.append(last_end)
+                    ends.append(s)
+                for d in digits:
+                    pieces.append(d)
+                    starts.append(s)
+                    ends.append(e)
+                last_end = e
+            pos = run.end()
+            used = True
+    add_chars(pos, len(text))
+    return Normalized(text, "".join(pieces), starts, ends, words_used=used, changed=True)

@@ -1,0 +1,320 @@
+"""Registered recognizers, one per requisite kind, Presidio style:
+pattern → normalization → validation → context, each result carrying its evidence.
+
+A recognizer is any object with `kind`, `name` and `find(doc) -> list[Found]`; `register()` adds
+one to `REGISTRY`, which `extract()` runs in order. All patterns compile once at import.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+import phonenumbers
+from stdnum import iban as stdnum_iban
+
+from prokai.extract import bins, cards, context
+from prokai.extract.normalize import Normalized, normalize
+from prokai.extract.types import Found
+from prokai.extract.wallets import (
+    WalletCheck,
+    check_btc,
+    check_eth,
+    check_ltc,
+    check_ton,
+    check_trx,
+    check_xmr,
+)
+
+
+@dataclass
+class Doc:
+    """One text under analysis: the original, its lower case, and the normalized form."""
+
+    original: str
+    norm: Normalized = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.norm = normalize(self.original)
+
+    @cached_property
+    def lower(self) -> str:
+        return self.original.lower()
+
+    @cached_property
+    def amounts(self) -> list[context.Amount]:
+        return context.amounts(self.lower)
+
+    def method_for(self, a: int, b: int, lookalike: bool = False) -> str:
+        """How a normalized span [a, b) was read: pattern, normalized, words or lookalike."""
+        if self.norm.touched_words(a, b):
+            return "words"
+        if lookalike:
+            return "lookalike"
+        s, e = self.norm.span(a, b)
+        if self.original[s:e] != self.norm.text[a:b]:
+            return "normalized"
+        return "pattern"
+
+
+class Recognizer(Protocol):
+    kind: str
+    name: str
+
+    def find(self, doc: Doc) -> list[Found]: ...
+
+
+REGISTRY: list[Recognizer] = []
+
+
+def register(rec: Recognizer) -> Recognizer:
+    """Add a recognizer to the registry (replacing one with the same name)."""
+    for i, old in enumerate(REGISTRY):
+        if old.name == rec.name:
+            REGISTRY[i] = rec
+            return rec
+    REGISTRY.append(rec)
+    return rec
+
+
+# ---------------------------------------------------------------- cards
+
+
+class CardRecognizer:
+    """13–19 digits (separators, words and lookalikes allowed), Luhn, issuer table, BIN data."""
+
+    kind = "card"
+    name = "card"
+
+    def find(self, doc: Doc) -> list[Found]:
+        text = doc.norm.text
+        out: list[Found] = []
+        for m in cards.CLUSTER_RE.finditer(text):
+            if m.end() - m.start() < 13:
+                continue
+            groups = cards.split_groups(text, m.start(), m.end())
+            for gi, gj, number, brand in cards.card_candidates(groups):
+                a, b = groups[gi].start, groups[gj].end
+                if cards.masked_near(text, a, b):
+                    continue
+                start, end = doc.norm.span(a, b)
+                neg = context.not_card_words(doc.lower, start, end)
+                pos = context.card_words(doc.lower, start, end)
+                if neg and (not pos or min(d for _, d in neg) < min(d for _, d in pos)):
+                    continue
+                lookalike = any(g.lookalike for g in groups[gi : gj + 1])
+                conf = 0.97 if pos else 0.88
+                if lookalike:
+                    conf -= 0.1
+                info = bins.lookup(number)
+                found = Found(
+                    kind="card", value=number, start=start, end=end,
+                    method=doc.method_for(a, b, lookalike), checksum="luhn", confidence=conf,
+                    raw=doc.original[start:end], context=sorted({w for w, _ in pos}), brand=brand,
+                )
+                if info:
+                    found.bank = info.bank or info.issuer or None
+                    found.country = info.country
+                    found.confidence = min(0.99, found.confidence + 0.02)
+                out.append(found)
+        return out
+
+
+# ---------------------------------------------------------------- IBAN
+
+# Kazakh IBAN bank codes (positions 5–7): compiled by hand from banks' published requisites.
+KZ_BANK_CODES = {
+    "722": "Kaspi Bank", "601": "Halyk Bank", "998": "Jusan Bank", "856": "Bank CenterCredit",
+    "965": "ForteBank", "551": "Freedom Bank", "886": "Home Credit Bank", "948": "Eurasian Bank",
+    "914": "Bereke Bank", "826": "ATF Bank", "821": "Bank RBK", "849": "Nurbank", "432": "VTB",
+    "947": "Alfa-Bank",
+}
+_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-.]?[A-Za-z0-9]){10,32}")
+
+
+class IbanRecognizer:
+    """IBANs: mod-97 and per-country format through python-stdnum; KZ bank code → bank."""
+
+    kind = "iban"
+    name = "iban"
+
+    def find(self, doc: Doc) -> list[Found]:
+        text = doc.norm.text
+        out: list[Found] = []
+        for m in _IBAN_RE.finditer(text):
+            chars = [(c.upper(), m.start() + i) for i, c in enumerate(m.group(0)) if c.isalnum()]
+            compact = "".join(c for c, _ in chars)
+            for n in range(min(len(compact), 34), 14, -1):
+                cand = compact[:n]
+                if n < len(compact) and compact[n - 1].isalpha() and compact[n].isalpha():
+                    continue  # would cut a word in half
+                if stdnum_iban.is_valid(cand):
+                    a, b = chars[0][1], chars[n - 1][1] + 1
+                    start, end = doc.norm.span(a, b)
+                    f = Found(kind="iban", value=cand, start=start, end=end,
+                              method=doc.method_for(a, b), checksum="mod97", confidence=0.97,
+                              raw=doc.original[start:end], country=cand[:2])
+                    if cand.startswith("KZ"):
+                        f.bank = KZ_BANK_CODES.get(cand[4:7])
+                    out.append(f)
+                    break
+        return out
+
+
+# ---------------------------------------------------------------- phones (payment context only)
+
+_PHONE_RE = re.compile(
+    r"(?<![\w+])(?:\+\s?7|8|7)[\s\-.(]{0,3}\d{3}[\s\-.)]{0,3}\d{3}[\s\-.]{0,2}\d{2}[\s\-.]{0,2}\d{2}(?![\d])"
+)
+PHONE_REGIONS = ("KZ", "RU")
+
+
+class PhoneRecognizer:
+    """KZ/RU phone numbers (E.164 via phonenumbers), emitted only in a payment context."""
+
+    kind = "phone"
+    name = "phone"
+
+    def find(self, doc: Doc) -> list[Found]:
+        text = doc.norm.text
+        out: list[Found] = []
+        for m in _PHONE_RE.finditer(text):
+            digits = re.sub(r"\D", "", m.group(0))
+            if len(digits) != 11:
+                continue
+            try:
+                num = phonenumbers.parse("+7" + digits[1:], None)
+            except phonenumbers.NumberParseException:
+                continue
+            if not phonenumbers.is_valid_number(num):
+                continue
+            region = phonenumbers.region_code_for_number(num)
+            if region not in PHONE_REGIONS:
+                continue
+            start, end = doc.norm.span(m.start(), m.end())
+            pay = context.payment_words(doc.lower, start, end)
+            if not pay:
+                continue
+            contact = context.contact_words(doc.lower, start, end)
+            if contact and min(d for _, d in contact) < min(d for _, d in pay):
+                continue
+            e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+            out.append(Found(kind="phone", value=e164, start=start, end=end,
+                             method=doc.method_for(m.start(), m.end()), checksum="e164",
+                             confidence=0.9, raw=doc.original[start:end],
+                             context=sorted({w for w, _ in pay}), country=region))
+        return out
+
+
+# ---------------------------------------------------------------- crypto
+
+_B58 = "1-9A-HJ-NP-Za-km-z"
+_B32 = "02-9ac-hj-np-zAC-HJ-NP-Z"
+_NB = r"(?![A-Za-z0-9])"
+_PB = r"(?<![A-Za-z0-9])"
+
+
+@dataclass
+class WalletPattern:
+    kind: str
+    regex: re.Pattern[str]
+    check: Callable[[str], WalletCheck | None]
+
+
+def _xmr_main(s: str) -> WalletCheck | None:
+    return check_xmr(s, mainnet_only=True)
+
+
+WALLET_PATTERNS = [
+    WalletPattern("btc", re.compile(_PB + rf"(?:bc1|BC1)[{_B32}]{{8,87}}" + _NB), check_btc),
+    WalletPattern("btc", re.compile(_PB + rf"[13][{_B58}]{{25,34}}" + _NB), check_btc),
+    WalletPattern("ltc", re.compile(_PB + rf"(?:ltc1|LTC1)[{_B32}]{{8,87}}" + _NB), check_ltc),
+    WalletPattern("ltc", re.compile(_PB + rf"[LM][{_B58}]{{26,33}}" + _NB), check_ltc),
+    WalletPattern("trx", re.compile(_PB + rf"T[{_B58}]{{33}}" + _NB), check_trx),
+    WalletPattern("eth", re.compile(_PB + r"0[xX][0-9a-fA-F]{40}(?![0-9A-Za-z])"), check_eth),
+    WalletPattern("xmr", re.compile(_PB + rf"[48][{_B58}]{{94}}(?:[{_B58}]{{11}})?" + _NB), _xmr_main),
+    WalletPattern("ton", re.compile(r"(?<![\w\-+/])[EUk0][Qf][A-Za-z0-9_\-+/]{46}(?![\w\-+/=])"), check_ton),
+    WalletPattern("ton", re.compile(r"(?<![\w:\-])(?:-1|0):[0-9a-fA-F]{64}(?![0-9a-fA-F])"), check_ton),
+]
+# Addresses written in chunks ("bc1q w508 d6qe …", "TJ8x-4Fq…"): up to 12 chunks of ≥ 3 chars.
+_CHUNKS_RE = re.compile(r"(?<![\w])[A-Za-z0-9]{3,}(?:(?:[ \-|·]|\s\|\s){1}[A-Za-z0-9]{2,}){1,12}(?![\w])")
+_CHUNK_LENGTHS = set(range(26, 36)) | set(range(42, 91)) | {95, 106}
+_CHUNK_START_RE = re.compile(r"(?:bc1|BC1|ltc1|LTC1|0x|[13LMT48]|[EUk0][Qf])")
+_PIECE_RE = re.compile(r"[A-Za-z0-9]+")
+
+
+class WalletRecognizer:
+    """Crypto addresses of one kind with validators of our own (see `wallets.py`)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.name = kind
+        self.patterns = [p for p in WALLET_PATTERNS if p.kind == kind]
+
+    def _found(self, doc: Doc, res: WalletCheck, a: int, b: int, method: str | None = None) -> Found:
+        start, end = doc.norm.span(a, b)
+        conf = 0.98 if res.checksum != "none" else 0.8
+        f = Found(kind=self.kind, value=res.value, start=start, end=end,
+                  method=method or doc.method_for(a, b), checksum=res.checksum, confidence=conf,
+                  raw=doc.original[start:end], network=res.network,
+                  address_type=res.address_type or None, flags=list(res.flags))
+        return f
+
+    def find(self, doc: Doc) -> list[Found]:
+        text = doc.norm.text
+        out: list[Found] = []
+        for p in self.patterns:
+            for m in p.regex.finditer(text):
+                res = p.check(m.group(0))
+                if res is not None:
+                    out.append(self._found(doc, res, m.start(), m.end()))
+        return out
+
+
+class ChunkedWalletRecognizer:
+    """Crypto addresses broken into chunks by spaces, dashes or bars."""
+
+    kind = "crypto"
+    name = "crypto_chunks"
+
+    def find(self, doc: Doc) -> list[Found]:
+        text = doc.norm.text
+        out: list[Found] = []
+        for m in _CHUNKS_RE.finditer(text):
+            chunk = m.group(0)
+            pieces = [(mm.group(0), mm.start()) for mm in _PIECE_RE.finditer(chunk)]
+            # try every start piece, every end piece: longest plausible first
+            done = False
+            for i in range(len(pieces)):
+                if done:
+                    break
+                if not _CHUNK_START_RE.match(pieces[i][0]):
+                    continue
+                for j in range(len(pieces) - 1, i, -1):
+                    compact = "".join(p for p, _ in pieces[i : j + 1])
+                    if len(compact) not in _CHUNK_LENGTHS:
+                        continue
+                    for p in WALLET_PATTERNS:
+                        if not p.regex.fullmatch(compact):
+                            continue
+                        res = p.check(compact)
+                        if res is None:
+                            continue
+                        a = m.start() + pieces[i][1]
+                        b = m.start() + pieces[j][1] + len(pieces[j][0])
+                        rec = WalletRecognizer(p.kind)
+                        out.append(rec._found(doc, res, a, b, method="normalized"))
+                        done = True
+                        break
+                    if done:
+                        break
+        return out
+
+
+for _rec in (CardRecognizer(), IbanRecognizer(), PhoneRecognizer(), WalletRecognizer("btc"),
+             WalletRecognizer("eth"), WalletRecognizer("trx"), WalletRecognizer("ltc"),
+             WalletRecognizer("xmr"), WalletRecognizer("ton"), ChunkedWalletRecognizer()):
+    register(_rec)
