@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 ENV_PREFIX = "PROKAI_"
 DEFAULT_CONFIG_NAME = "config.yaml"
-SECRET_ENV = {"vault_key": "PROKAI_VAULT_KEY", "bot_token": "PROKAI_BOT_TOKEN"}
+SECRET_ENV = {"vault_key": "PROKAI_VAULT_KEY", "bot_token": "PROKAI_BOT_TOKEN", "api_hash": "PROKAI_API_HASH"}
 _SECRET_KEY_RE = re.compile(r"(^|_)(token|password|passwords|secret|key|api_hash)$")
 
 
@@ -50,6 +50,7 @@ class SecretsSettings(Section):
     vault_key_file: Path | None = None
     bot_token_file: Path | None = None
     passwords_file: Path | None = None
+    api_hash_file: Path | None = None
 
 
 class PortSettings(Section):
@@ -87,12 +88,29 @@ class TelegramSettings(Section):
     lang_code: str = "ru"
 
 
+class DeviceSettings(Section):
+    device_model: str
+    system_version: str
+    app_version: str
+    lang_code: str = "ru"
+    system_lang_code: str = "ru-RU"
+
+
 class AccountsSettings(Section):
     login_concurrency: int = Field(default=4, ge=1)
     login_concurrency_per_modem: int = Field(default=1, ge=1)
     max_2fa_tries: int = Field(default=3, ge=0)
     sms_code_timeout_s: float = Field(default=120.0, gt=0)
     proxies: dict[str, str] = Field(default_factory=dict)
+    devices: list[DeviceSettings] = Field(default_factory=list)
+    lease_ttl_s: float = Field(default=300.0, gt=0)
+    peer_flood_cooldown_s: float = Field(default=86400.0, ge=0)
+    connection_retries: int = Field(default=5, ge=0)
+    retry_delay_s: float = Field(default=1.0, ge=0)
+    watchdog_interval_s: float = Field(default=10.0, gt=0)
+    watchdog_max_backoff_s: float = Field(default=300.0, gt=0)
+    archive_media: bool = True
+    archive_page_size: int = Field(default=100, ge=1)
 
 
 class CrawlSettings(Section):
@@ -116,18 +134,43 @@ class ReviewSettings(Section):
     language: Literal["ru", "kk", "en"] = "ru"
     bot_api_url: str | None = None
     reviewers: list[ReviewerSettings] = Field(default_factory=list)
+    # Seconds between checks for new requisites to notify; items per /pending page.
+    notify_interval_s: float = Field(default=30.0, gt=0)
+    page_size: int = Field(default=5, ge=1, le=20)
+    # Prometheus metrics endpoint of `prokai run` (port null: no endpoint).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=9464, ge=0, le=65535)
 
 
 class SchedulerSettings(Section):
     timezone: str = "Asia/Almaty"
     sweep_time: str = "03:00"
     misfire_grace_s: int = Field(default=3600, ge=0)
+    # Daily refresh of the seized accounts' archives (null: off) and the health-check interval.
+    archive_time: str | None = "05:00"
+    health_interval_min: int = Field(default=15, ge=0)
+    # What runs as the sweep and the archive refresh ("module:function", imported when due).
+    sweep_callable: str = "prokai.crawl.sweep:run_sweep"
+    archive_callable: str = "prokai.accounts.archive:refresh_archives"
+    # Seconds a stopping `prokai run` waits for the current unit of work before cancelling it.
+    shutdown_timeout_s: float = Field(default=60.0, gt=0)
 
-    @field_validator("sweep_time")
+    @field_validator("sweep_time", "archive_time")
     @classmethod
-    def _hh_mm(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+    def _hh_mm(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
             raise ValueError("expected HH:MM")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
         return value
 
 
@@ -328,7 +371,7 @@ def _lookup(tree: Mapping[str, Any], loc: tuple[int | str, ...]) -> bool:
     return True
 
 
-def load_secret(settings: Settings, name: Literal["vault_key", "bot_token"]) -> str | None:
+def load_secret(settings: Settings, name: Literal["vault_key", "bot_token", "api_hash"]) -> str | None:
     """A secret from its environment variable, else from the file `secrets.<name>_file` names."""
     env_name = SECRET_ENV[name]
     if os.environ.get(env_name):
