@@ -11,7 +11,7 @@ from telegram.helpers import escape_markdown
 from prokai.sandbox.botapi.markup import format_text, user_entities, utf16_len
 
 texts = (
-    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=40)
+    st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=40)
     .map(str.strip)
     .filter(bool)
 )

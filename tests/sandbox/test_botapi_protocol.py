@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,7 +37,7 @@ def run(coro_fn: Callable[[], Awaitable[None]]) -> None:
 @asynccontextmanager
 async def sandbox(
     **kwargs: Any,
-) -> AsyncIterator[tuple[BotApiServer, Callable[..., Awaitable[tuple[int, dict[str, Any]]]]]]:
+) -> AsyncIterator[tuple[BotApiServer, Callable[..., Coroutine[Any, Any, tuple[int, dict[str, Any]]]]]]:
     server = BotApiServer("127.0.0.1", 0, TOKEN, **kwargs)
     await server.start()
     async with aiohttp.ClientSession() as http:

@@ -67,10 +67,12 @@ async def sandbox_and_bot(
     try:
         async with app:
             await app.start()
+            assert app.updater is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
             try:
                 yield server, app
             finally:
+                assert app.updater is not None
                 await app.updater.stop()
                 await app.stop()
     finally:
