@@ -300,6 +300,10 @@ class VirtualModem:
         if len(args) > 1 and args[1] == "1":
             return Reply(restart=True)
         self.cfun = fun
+        if fun == 1 and self.has_pending_sim:  # the SIM is read again at power-up
+            self.sim, self.pending_sim, self.has_pending_sim = self.pending_sim, None, False
+            if self.sim is not None and self.sim.pin is not None:
+                self.sim.unlocked = False
         if fun == 1:
             self.registered_at = time.monotonic() + self.reg_delay
             return Reply(after=["+CPIN: READY"] if self.sim_ready else [])

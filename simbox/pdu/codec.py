@@ -185,8 +185,9 @@ def _decode_timestamp(raw: bytes) -> datetime:
     if tzb & 0x08:
         quarters = -quarters
     try:
+        yy = int(d[0:2])
         return datetime(
-            2000 + int(d[0:2]),
+            (2000 if yy < 70 else 1900) + yy,  # two-digit years: 70-99 are the 1900s
             int(d[2:4]),
             int(d[4:6]),
             int(d[6:8]),
