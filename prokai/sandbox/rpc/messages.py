@@ -62,10 +62,17 @@ async def start_bot(ctx: CallContext, req: Any) -> Any:
     )
 
 
+def _timestamp(value: Any) -> int:
+    """TL dates arrive as datetime (epoch = unset) or int."""
+    if value is None:
+        return 0
+    return value if isinstance(value, int) else int(value.timestamp())
+
+
 def _page(msgs: list[StoredMessage], req: Any) -> list[StoredMessage]:
     msgs = sorted(msgs, key=lambda m: m.id, reverse=True)
-    if req.offset_date:
-        offset_date = req.offset_date if isinstance(req.offset_date, int) else int(req.offset_date.timestamp())
+    offset_date = _timestamp(req.offset_date)
+    if offset_date:
         msgs = [m for m in msgs if m.date < offset_date]
     start = sum(1 for m in msgs if m.id >= req.offset_id) if req.offset_id else 0
     start += req.add_offset or 0
