@@ -28,6 +28,7 @@ from telegram.ext import (
 )
 
 from prokai.sandbox.botapi import BotApiServer, make_token
+from prokai.sandbox.botapi.testing import application_builder, polling
 
 PROSECUTOR = 501
 ADMIN_CHAT = -1001234567890
@@ -264,5 +265,29 @@ def test_user_files_and_edits_reach_the_bot() -> None:
                 "photo 640x400 True",
                 f"edited {said.message_id} /search 4401",
             ]
+
+    run(scenario)
+
+
+def test_testing_helpers_run_like_run_polling() -> None:
+    """`application_builder` + `polling` run post_init, poll, and confirm updates on the way out."""
+
+    async def post_init(application: Application) -> None:
+        await application.bot.set_my_commands([BotCommand("pending", "Queue")])
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None and update.effective_message.text is not None
+        await update.effective_message.reply_text(update.effective_message.text.upper())
+
+    async def scenario() -> None:
+        async with BotApiServer("127.0.0.1", 0, make_token()) as server:
+            app = application_builder(server).post_init(post_init).build()
+            app.add_handler(MessageHandler(filters.TEXT, echo))
+            async with polling(app):
+                assert server.commands() == [{"command": "pending", "description": "Queue"}]
+                await server.user_says(PROSECUTOR, None, "hello")
+                assert (await server.next_message(PROSECUTOR)).text == "HELLO"
+            assert server.pending_updates() == []
+            assert not app.running
 
     run(scenario)
