@@ -19,11 +19,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Button:
-    """One inline button: a callback button (`data`) or a URL button (`url`)."""
+    """One inline button: a callback button (`data`) or a URL button (`url`).
+
+    `reply=True` makes it a reply-keyboard button instead (shown under the input field; pressing
+    it sends its text as an ordinary message). A keyboard with any reply button is sent as a
+    reply keyboard.
+    """
 
     text: str
     data: bytes | None = None
     url: str | None = None
+    reply: bool = False
 
     @classmethod
     def callback(cls, text: str, data: bytes | str) -> Button:
@@ -34,6 +40,11 @@ class Button:
     def link(cls, text: str, url: str) -> Button:
         """A button that opens `url` (the product records it, never opens it)."""
         return cls(text=text, url=url)
+
+    @classmethod
+    def key(cls, text: str) -> Button:
+        """A reply-keyboard button: pressing it sends `text` as a message."""
+        return cls(text=text, reply=True)
 
 
 Keyboard = Sequence[Sequence[Button]]

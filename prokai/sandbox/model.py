@@ -94,6 +94,7 @@ class UserRecord:
     frozen: bool = False
     peer_flood: bool = False
     has_app_session: bool = False  # another session exists: login codes go to the app first
+    created: float | None = None  # when the account was registered (sandbox time); None = long ago
     box: Box = field(default_factory=Box)
     read_inbox: dict[tuple[str, int], int] = field(default_factory=dict)
     read_outbox: dict[tuple[str, int], int] = field(default_factory=dict)

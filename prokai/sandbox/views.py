@@ -48,9 +48,17 @@ def tl_channel(channel: ChannelRecord, viewer_id: int | None) -> Any:
 
 
 def tl_markup(buttons: list[list[Button]] | None) -> Any:
-    """Layer-229 inline keyboard: KeyboardInlineButton rows."""
+    """Layer-229 inline keyboard: KeyboardInlineButton rows (a reply keyboard if any button is one)."""
     if not buttons:
         return None
+    if any(b.reply for row in buttons for b in row):
+        return types.ReplyKeyboardMarkup(
+            rows=[
+                types.KeyboardButtonRow(buttons=[types.KeyboardButton(text=b.text, type=types.ButtonTypeDefault()) for b in row])
+                for row in buttons
+            ],
+            resize=True,
+        )
     rows = []
     for row in buttons:
         tl_row = []

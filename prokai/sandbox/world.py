@@ -352,7 +352,8 @@ class World:
         upd_in, _ = target.box.add_update(lambda pts, n: types.UpdateNewMessage(tl_message(inc, dc), pts, n))
         self.push(sender_id, self._updates(sender_id, upd_out, [out]), exclude=exclude)
         self.push(to_id, self._updates(to_id, upd_in, [inc]))
-        if target.is_bot and target.bot is not None and not sender.is_bot:
+        if target.bot is not None and not sender.is_bot and sender.bot is None:
+            # a bot, or a scripted non-bot character (a shop's human operator)
             self._spawn(self._bot_on_message(target, sender_id, inc))
         return out_id
 
