@@ -1,0 +1,305 @@
+"""The account pool: leases on sessions, errors turned into states and cooldowns.
+
+    pool = AccountPool(db, settings)
+    async with pool.lease(kind="message") as lease:       # LeaseRefused if none is free
+        await lease.client.send_message("shop_bot", "/start")
+
+One live client per session, across processes and nodes: a lease is taken with a conditional
+UPDATE (`… WHERE lease_owner IS NULL OR lease_until < now`) and renewed while held; a process
+that dies frees its leases when they expire (`accounts.lease_ttl_s`). A Telegram error that
+escapes the `async with` body is reported (state, cooldown, audit) before it propagates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from prokai.accounts.clients import Endpoint, build_client, endpoint_from_settings, session_string
+from prokai.accounts.errors import KIND_READ, Verdict, verdict
+from prokai.accounts.state import (
+    Clock,
+    allowed_states,
+    apply_verdict,
+    aware,
+    cooldown_for,
+    open_session,
+    refresh,
+    set_state,
+    store_session,
+    utcnow,
+)
+from prokai.accounts.vault import Vault
+from prokai.accounts.watchdog import Watchdog
+from prokai.config import Settings
+from prokai.store.db import Database
+from prokai.store.models import Account, AccountState
+
+if TYPE_CHECKING:
+    from telethon import TelegramClient
+
+log = logging.getLogger(__name__)
+ACTOR = "accounts"
+
+
+class LeaseRefused(Exception):
+    """No session could be leased (named account busy, unusable, or none free)."""
+
+
+@dataclass
+class Lease:
+    """A leased, connected session: use `client`; `account` is a snapshot of the row."""
+
+    client: TelegramClient
+    account: Account
+    kind: str
+    owner: str
+    lost: bool = False
+    watchdog: Watchdog | None = field(default=None, repr=False)
+
+
+def node_name() -> str:
+    """This process, as a lease owner prefix: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class AccountPool:
+    """Leases, errors → states, cooldowns. Thread-compatible; one instance per process is enough."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        vault: Vault | None = None,
+        endpoint: Endpoint | None = None,
+        clock: Clock = utcnow,
+        watchdog: bool = True,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.vault = vault or Vault.from_settings(settings)
+        self.endpoint = endpoint if endpoint is not None else endpoint_from_settings(settings)
+        self.clock = clock
+        self.watchdog = watchdog
+        self.node = node_name()
+
+    # ------------------------------------------------------------------ leases (database)
+
+    def acquire(self, kind: str = KIND_READ, account: str | int | None = None) -> tuple[Account, str]:
+        """Take a lease row-wise; returns the account snapshot and the lease owner token."""
+        from prokai.accounts.state import find_account
+
+        now = self.clock()
+        owner = f"{self.node}:{uuid.uuid4().hex[:12]}"
+        until = now + timedelta(seconds=self.settings.accounts.lease_ttl_s)
+        allowed = [s.value for s in allowed_states(kind)]
+        with self.db.session() as s:
+            if account is not None:
+                acc = s.get(Account, account) if isinstance(account, int) else find_account(s, account)
+                if acc is None:
+                    raise LeaseRefused(f"no account {account}")
+                candidates = [acc]
+            else:
+                candidates = list(
+                    s.scalars(
+                        select(Account)
+                        .where(Account.session_enc.is_not(None), Account.state.in_(allowed))
+                        .order_by(Account.last_used_at.is_not(None), Account.last_used_at, Account.id)
+                    )
+                )
+            reasons: list[str] = []
+            for acc in candidates:
+                refresh(s, acc, now, ACTOR)
+                s.flush()
+                if acc.session_enc is None:
+                    reasons.append(f"{acc.phone}: no session (state {acc.state})")
+                    continue
+                if acc.state not in allowed:
+                    reasons.append(f"{acc.phone}: state {acc.state} does not allow {kind}")
+                    continue
+                ends = cooldown_for(s, acc, kind, now)
+                if ends is not None:
+                    reasons.append(f"{acc.phone}: cooling down for {kind} until {ends:%Y-%m-%d %H:%M:%S} UTC")
+                    continue
+                if take_lease(s, acc.id, owner, until, now, need_session=True):
+                    s.refresh(acc)
+                    s.expunge(acc)
+                    return acc, owner
+                reasons.append(f"{acc.phone}: already leased")
+        if account is not None:
+            raise LeaseRefused(reasons[0] if reasons else f"account {account} cannot be leased")
+        raise LeaseRefused(f"no session free for {kind}" + (f" ({'; '.join(reasons[:3])})" if reasons else ""))
+
+    def renew(self, account_id: int, owner: str) -> bool:
+        """Extend a held lease; False if it was lost (expired and taken by someone else)."""
+        now = self.clock()
+        until = now + timedelta(seconds=self.settings.accounts.lease_ttl_s)
+        with self.db.session() as s:
+            result = s.execute(
+                update(Account)
+                .where(Account.id == account_id, Account.lease_owner == owner)
+                .values(lease_until=until, last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return getattr(result, "rowcount", 0) == 1
+
+    def release(self, account_id: int, owner: str, new_session: str | None = None) -> None:
+        """Give a lease back (and store the session if the client changed it)."""
+        with self.db.session() as s:
+            acc = s.get(Account, account_id)
+            if acc is None or acc.lease_owner != owner:
+                return
+            if new_session and acc.session_enc is not None and open_session(acc, self.vault) != new_session:
+                store_session(s, acc, self.vault, new_session)
+            acc.lease_owner = None
+            acc.lease_until = None
+
+    # ------------------------------------------------------------------ leases (clients)
+
+    @asynccontextmanager
+    async def lease(
+        self, kind: str = KIND_READ, account: str | int | None = None, *, receive_updates: bool = True
+    ) -> AsyncIterator[Lease]:
+        """A connected client on a leased session; errors that escape are reported, then raised."""
+        from telethon import errors
+        from telethon.tl import functions
+
+        acc, owner = self.acquire(kind, account)
+        client: TelegramClient | None = None
+        lease: Lease | None = None
+        try:
+            text = open_session(acc, self.vault)
+            client = build_client(
+                self.settings, acc.phone, text, device=acc.device or None, proxy=acc.proxy,
+                endpoint=self.endpoint, receive_updates=receive_updates,
+            )
+            try:
+                await client.connect()
+                await client(functions.users.GetUsersRequest([_self_user()]))
+            except errors.RPCError as exc:
+                self.report_error(acc, exc, kind)
+                raise LeaseRefused(f"{acc.phone}: {type(exc).__name__}") from exc
+            lease = Lease(client, acc, kind, owner)
+            if self.watchdog:
+                lease.watchdog = self._watch(lease)
+            yield lease
+        except errors.RPCError as exc:
+            self.report_error(acc, exc, kind)
+            raise
+        finally:
+            if lease is not None and lease.watchdog is not None:
+                await lease.watchdog.stop()
+            new_text = None
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    new_text = session_string(client) if client.session.auth_key else None
+                with contextlib.suppress(Exception):
+                    await client.disconnect()
+            self.release(acc.id, owner, new_text)
+
+    def _watch(self, lease: Lease) -> Watchdog:
+        acc = self.settings.accounts
+
+        def tick() -> bool:
+            if not self.renew(lease.account.id, lease.owner):
+                lease.lost = True
+                log.warning("lease on %s lost (expired and taken); disconnecting", lease.account.phone)
+                lease.client.disconnect()
+                return False
+            return True
+
+        async def dead(exc: BaseException) -> None:
+            self.report_error(lease.account, exc, lease.kind)
+
+        dog = Watchdog(
+            lease.client, interval=acc.watchdog_interval_s, max_backoff=acc.watchdog_max_backoff_s,
+            name=lease.account.phone, on_dead=dead, on_tick=tick,
+        )
+        dog.start()
+        return dog
+
+    # ------------------------------------------------------------------ errors and states
+
+    def report_error(self, account: Account | int, exc: BaseException, kind: str | None = None) -> Verdict | None:
+        """Record what a Telegram error means for `account` (state, cooldown, audit); None if nothing."""
+        v = verdict(exc, kind, self.settings.accounts.peer_flood_cooldown_s)
+        if v is None:
+            return None
+        account_id = account if isinstance(account, int) else account.id
+        with self.db.session() as s:
+            acc = s.get(Account, account_id)
+            if acc is None:
+                return v
+            apply_verdict(s, acc, v, self.clock(), ACTOR)
+            log.warning("account %s: %s -> %s", acc.phone, v.reason, acc.state)
+        return v
+
+    def refresh_all(self) -> None:
+        """End cooldowns that are over and bring those accounts back."""
+        now = self.clock()
+        with self.db.session() as s:
+            for acc in s.scalars(select(Account)):
+                refresh(s, acc, now, ACTOR)
+
+    def mark(self, account: Account | int, state: AccountState, reason: str, **details: Any) -> None:
+        """Set a state by hand (audited)."""
+        account_id = account if isinstance(account, int) else account.id
+        with self.db.session() as s:
+            acc = s.get(Account, account_id)
+            if acc is not None:
+                set_state(s, acc, state, reason, ACTOR, **details)
+
+    def lease_holder(self, account_id: int) -> tuple[str | None, datetime | None]:
+        """Who holds the lease on an account and until when (for listings)."""
+        with self.db.session() as s:
+            acc = s.get(Account, account_id)
+            if acc is None:
+                return None, None
+            return acc.lease_owner, aware(acc.lease_until)
+
+
+def take_lease(
+    s: Session, account_id: int, owner: str, until: datetime, now: datetime, *, need_session: bool
+) -> bool:
+    """The conditional UPDATE behind every lease: it succeeds for one taker only, in any process."""
+    conds = [
+        Account.id == account_id,
+        or_(Account.lease_owner.is_(None), Account.lease_until.is_(None), Account.lease_until < now),
+    ]
+    if need_session:
+        conds.append(Account.session_enc.is_not(None))
+    result = s.execute(
+        update(Account)
+        .where(*conds)
+        .values(lease_owner=owner, lease_until=until, last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def drop_lease(s: Session, account_id: int, owner: str) -> None:
+    """Give a lease back if `owner` still holds it."""
+    s.execute(
+        update(Account)
+        .where(Account.id == account_id, Account.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _self_user() -> Any:
+    from telethon.tl import types
+
+    return types.InputUserSelf()

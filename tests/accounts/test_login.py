@@ -1,0 +1,85 @@
+"""`login_all` over a SimBox emulator and the sandbox: every kind of SIM a seizure turns up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from harness import make_settings, rig, run
+from sqlalchemy import select
+
+from prokai.accounts.login import login_all
+from prokai.accounts.passwords import PasswordBook
+from prokai.sandbox.world import World
+from prokai.store.db import Database
+from prokai.store.models import Account, AuditRecord, SmsMessage
+
+pytestmark = pytest.mark.timeout(120)
+
+PLAIN = ["+77051110001", "+77051110002", "+77051110003", "+77051110004", "+77051110005"]
+TWO_FA_KNOWN = "+77051110006"
+TWO_FA_UNKNOWN = "+77051110007"
+UNOCCUPIED = "+77051110008"
+BANNED = "+77051110009"
+APP_FIRST = "+77051110010"
+ALL = [*PLAIN, TWO_FA_KNOWN, TWO_FA_UNKNOWN, UNOCCUPIED, BANNED, APP_FIRST]
+
+
+def build(world: World) -> None:
+    for i, phone in enumerate(PLAIN):
+        world.add_account(phone, f"Plain{i}")
+    world.add_account(TWO_FA_KNOWN, "Guarded", password="kolesa-2024", password_hint="car site")
+    world.add_account(TWO_FA_UNKNOWN, "Locked", password="nobody-knows", password_hint="?")
+    world.add_account(BANNED, "Banned", banned=True)
+    world.add_account(APP_FIRST, "Busy", has_app_session=True)
+
+
+def test_login_ten_sims(sqlite_db: Database, tmp_path: Path) -> None:
+    settings = make_settings(sqlite_db.url, tmp_path, max_2fa_tries=3)
+    book = PasswordBook.parse(f"wrong-one\n{TWO_FA_KNOWN}: kolesa-2024\nqwerty\n123456\nletmein\n")
+
+    async def body() -> None:
+        async with rig(sqlite_db, settings, ALL, build) as r:
+            report = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, passwords=book, vault=r.vault)
+            outcomes = {res.phone: res.outcome for res in report.results}
+            for phone in PLAIN:
+                assert outcomes[phone] == "logged_in", report.by_phone(phone)
+            assert outcomes[TWO_FA_KNOWN] == "logged_in"
+            assert outcomes[TWO_FA_UNKNOWN] == "2fa_locked"
+            assert outcomes[UNOCCUPIED] == "needs_app_registration"
+            assert "official Telegram app" in report.by_phone(UNOCCUPIED).detail
+            assert outcomes[BANNED] == "banned"
+            assert outcomes[APP_FIRST] == "logged_in"
+            assert report.by_phone(APP_FIRST).code_via == "app->sms"
+            assert report.by_phone(PLAIN[0]).code_via == "sms"
+            # the sandbox has a logged-in auth key for each of the seven
+            logged = {r.world.users[k.user_id].phone for k in r.world.auth_keys.values() if k.user_id}
+            assert len(logged) == 7
+
+            with sqlite_db.session() as s:
+                accounts = {a.phone: a for a in s.scalars(select(Account))}
+                assert {p: accounts[p].state for p in ALL} == {
+                    **{p: "active" for p in PLAIN}, TWO_FA_KNOWN: "active", TWO_FA_UNKNOWN: "2fa_locked",
+                    UNOCCUPIED: "needs_app_registration", BANNED: "banned", APP_FIRST: "active",
+                }
+                # never more than max_2fa_tries passwords against the locked account
+                assert len(accounts[TWO_FA_UNKNOWN].meta["2fa_tried"]) == 3
+                assert "car site" not in (accounts[TWO_FA_UNKNOWN].state_reason or "")
+                assert accounts[PLAIN[0]].session_enc is not None and accounts[PLAIN[0]].key_id == r.vault.current_id
+                assert accounts[PLAIN[0]].telegram_user_id == r.world.user_by_phone(PLAIN[0]).id  # type: ignore[union-attr]
+                # the login SMS are kept as SimBox evidence
+                assert len(s.scalars(select(SmsMessage)).all()) >= 8
+                actions = [a.action for a in s.scalars(select(AuditRecord))]
+                assert actions.count("account.login") == 7
+                assert actions.count("account.2fa_try") == 3
+
+            # a second run resumes: nothing logged in twice, locked stays locked without new passwords
+            keys_before = len(r.world.auth_keys)
+            again = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, passwords=book, vault=r.vault)
+            assert again.by_phone(PLAIN[0]).outcome == "already_logged_in"
+            assert again.by_phone(TWO_FA_UNKNOWN).outcome == "2fa_locked"
+            assert again.by_phone(BANNED).outcome == "banned"
+            assert again.by_phone(UNOCCUPIED).outcome == "needs_app_registration"
+            assert len(r.world.auth_keys) - keys_before == 1  # only the unoccupied number asked again
+
+    run(body, 100)
