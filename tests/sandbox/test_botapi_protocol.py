@@ -30,6 +30,16 @@ class Clock:
         return self.t
 
 
+async def until_polling(server: BotApiServer, count: int = 1) -> None:
+    """Wait (bounded) until `count` getUpdates calls are parked on the server."""
+
+    async def check() -> None:
+        while server.updates.waiting < count:
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(check(), 10)
+
+
 def run(coro_fn: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(asyncio.wait_for(coro_fn(), 45))
 
@@ -192,7 +202,7 @@ def test_get_updates_offset_semantics() -> None:
 
             # Long polling: a waiting call returns as soon as an update arrives.
             poll = asyncio.create_task(updates(offset=504, timeout=30))
-            await asyncio.sleep(0.05)
+            await until_polling(server)
             assert not poll.done()
             await server.user_says(USER, None, "five")
             result = await asyncio.wait_for(poll, 10)
@@ -200,7 +210,7 @@ def test_get_updates_offset_semantics() -> None:
 
             # A newer getUpdates ends an older waiting one with 409 Conflict.
             old = asyncio.create_task(call("getUpdates", offset=505, timeout=30))
-            await asyncio.sleep(0.05)
+            await until_polling(server)
             assert await updates(offset=505) == []
             assert await asyncio.wait_for(old, 10) == (
                 409,
@@ -226,6 +236,18 @@ def test_get_updates_offset_semantics() -> None:
             assert len(server.pending_updates()) == 1
             assert (await call("deleteWebhook", drop_pending_updates=True))[1] == {"ok": True, "result": True}
             assert server.pending_updates() == []
+
+    run(scenario)
+
+
+def test_stop_ends_a_waiting_long_poll() -> None:
+    async def scenario() -> None:
+        async with sandbox() as (server, call):
+            poll = asyncio.create_task(call("getUpdates", timeout=30))
+            await until_polling(server)
+            await asyncio.wait_for(server.stop(), 10)
+            status, body = await asyncio.wait_for(poll, 10)
+            assert status == 409 and body["ok"] is False
 
     run(scenario)
 

@@ -103,7 +103,8 @@ class BotApiServer:
         """`http://host:port` of the running server (base_url is `{url}/bot`)."""
         if self._runner is None:
             raise RuntimeError("BotApiServer is not started")
-        return f"http://{self.host}:{self.port}"
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else "[::1]" if self.host == "::" else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def base_url(self) -> str:

@@ -74,11 +74,17 @@ class UpdateQueue:
         self._changed = asyncio.Event()
         self._poll_generation = 0
         self._closed = False
+        self._waiting = 0
 
     @property
     def allowed(self) -> frozenset[str]:
         """The update types currently delivered."""
         return self._allowed
+
+    @property
+    def waiting(self) -> int:
+        """How many getUpdates calls are waiting (long polling) right now."""
+        return self._waiting
 
     def pending(self) -> list[PendingUpdate]:
         """Queued, unconfirmed updates (oldest first)."""
@@ -141,10 +147,13 @@ class UpdateQueue:
             if remaining <= 0:
                 return []
             event = self._changed
+            self._waiting += 1
             try:
                 await asyncio.wait_for(event.wait(), remaining)
             except TimeoutError:
                 return []
+            finally:
+                self._waiting -= 1
             if generation != self._poll_generation:
                 raise conflict(
                     "terminated by other getUpdates request; make sure that only one bot instance is running"
