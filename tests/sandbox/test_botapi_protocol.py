@@ -270,3 +270,55 @@ def test_updates_expire_after_24_hours_of_sandbox_time() -> None:
             assert [u["message"]["text"] for u in body["result"]] == ["newer"]
 
     run(scenario)
+
+
+def test_group_privacy_mode_and_two_users_pressing() -> None:
+    async def scenario() -> None:
+        async with sandbox() as (server, call):
+            server.add_group(-100500, "Plain members", members=[1, 2], bot_status="member")
+            server.add_group(-100600, "Bot is admin", members=[1, 2])
+            await call("getUpdates", offset=-1)  # forget the my_chat_member updates
+            await call("getUpdates", offset=server.pending_updates()[-1].update_id + 1)
+
+            await server.user_says(1, -100500, "just chatting")
+            await server.user_says(1, -100500, "/stats")
+            await server.user_says(1, -100500, "/stats@some_other_bot")
+            await server.user_says(1, -100500, "hey @prokai_review_bot")
+            await server.user_says(1, -100600, "just chatting with an admin bot around")
+            seen = [(u.payload["chat"]["id"], u.payload["text"]) for u in server.pending_updates()]
+            assert seen == [
+                (-100500, "/stats"),
+                (-100500, "hey @prokai_review_bot"),
+                (-100600, "just chatting with an admin bot around"),
+            ]
+
+            keyboard = {"inline_keyboard": [[{"text": "Confirm", "callback_data": "confirm:9"}]]}
+            status, sent = await call(
+                "sendMessage", chat_id=-100600, text="Requisite #9", reply_markup=keyboard
+            )
+            mid = sent["result"]["message_id"]
+            first = await server.user_presses(1, mid, "confirm:9", chat_id=-100600)
+            second = await server.user_presses(2, mid, "confirm:9", chat_id=-100600)
+            queries = [u.payload for u in server.pending_updates() if u.kind == "callback_query"]
+            assert [(q["from"]["id"], q["message"]["message_id"], q["data"]) for q in queries] == [
+                (1, mid, "confirm:9"),
+                (2, mid, "confirm:9"),
+            ]
+            assert queries[0]["chat_instance"] == queries[1]["chat_instance"]
+            await call("answerCallbackQuery", callback_query_id=first.id, text="Confirmed")
+            await call(
+                "answerCallbackQuery",
+                callback_query_id=second.id,
+                text="Already confirmed by User 1",
+                show_alert=True,
+            )
+            assert (await first.answered()).text == "Confirmed"
+            assert (
+                await second.answered() == second.answer
+                and second.answer is not None
+                and second.answer.show_alert
+            )
+            status, again = await call("answerCallbackQuery", callback_query_id=first.id, text="twice")
+            assert status == 400 and "query is too old" in again["description"]
+
+    run(scenario)
