@@ -1,0 +1,64 @@
+"""Our own button model in front of Telethon's (layer 229 changed inline buttons; pin it here).
+
+A `Button` is what a buyer could press: an inline callback button (pressed with
+`messages.getBotCallbackAnswer`), an inline URL button (recorded, never opened), or a reply
+keyboard button (pressed by sending its text). Everything else is recorded as `other`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class ButtonKind(StrEnum):
+    CALLBACK = "callback"
+    URL = "url"
+    REPLY = "reply"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Button:
+    """One button as seen under a message; `row`/`col` locate it in the keyboard."""
+
+    text: str
+    kind: ButtonKind
+    row: int
+    col: int
+    data: bytes | None = None
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The form stored with the message as evidence."""
+        out: dict[str, Any] = {"text": self.text, "kind": self.kind.value, "row": self.row, "col": self.col}
+        if self.data is not None:
+            out["data"] = self.data.hex()
+        if self.url is not None:
+            out["url"] = self.url
+        return out
+
+
+def buttons_of(reply_markup: Any) -> list[Button]:
+    """Buttons of a Telethon `reply_markup` (ReplyInlineMarkup or ReplyKeyboardMarkup), or []."""
+    if reply_markup is None:
+        return []
+    from telethon.tl import types
+
+    out: list[Button] = []
+    rows = getattr(reply_markup, "rows", None) or []
+    inline = isinstance(reply_markup, types.ReplyInlineMarkup)
+    for r, row in enumerate(rows):
+        for c, btn in enumerate(getattr(row, "buttons", []) or []):
+            text = getattr(btn, "text", "") or ""
+            btype = getattr(btn, "type", None)
+            if not inline:
+                out.append(Button(text, ButtonKind.REPLY, r, c))
+            elif isinstance(btype, types.InlineButtonTypeCallback):
+                out.append(Button(text, ButtonKind.CALLBACK, r, c, data=bytes(btype.data)))
+            elif isinstance(btype, types.InlineButtonTypeUrl):
+                out.append(Button(text, ButtonKind.URL, r, c, url=btype.url))
+            else:
+                out.append(Button(text, ButtonKind.OTHER, r, c))
+    return out

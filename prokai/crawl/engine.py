@@ -1,0 +1,291 @@
+"""The dialog engine: one conversation with one target, as a buyer, up to where to pay.
+
+Bots: a goal-directed walk through the menu (captchas solved, buttons chosen by `explorer`),
+restarted with /start to try each other payment method once requisites came. Operators: the
+`OperatorPolicy` answers by the intent of the operator's last message. Channels: read, never
+written to. Every action is checked by the guardrails first; every message seen or sent goes
+through the `EvidenceSink` (stored before the engine acts on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from prokai.crawl.buttons import Button
+from prokai.crawl.captcha import solve
+from prokai.crawl.explorer import Memory, choose, payment_kind, screen_key
+from prokai.crawl.guardrails import Action, ActionKind, Guardrails
+from prokai.crawl.peer import Observed, TelethonPeer
+from prokai.crawl.policy import OperatorPolicy, all_phrases, language_of
+
+log = logging.getLogger(__name__)
+
+
+class Outcome:
+    REQUISITES = "requisites"
+    CAPTCHA_FAILED = "captcha_failed"
+    BANNED = "banned"
+    NO_ANSWER = "no_answer"
+    NOT_SHOP = "not_shop"
+    DEAD = "dead"
+    STUCK = "stuck"
+    READ = "read"  # channels
+    ERROR = "error"
+
+
+class IntentModel(Protocol):
+    """What the engine needs of the classifiers (prokai.nlp.Classifier provides it)."""
+
+    def shop_scores(self, texts: Sequence[str]) -> list[float]: ...
+
+    def intents(self, texts: Sequence[str]) -> list[Any]: ...
+
+
+class EvidenceSink(Protocol):
+    """Stores what the engine sees and does; returns the requisites found in an incoming message."""
+
+    def incoming(self, obs: Observed) -> list[Any]: ...
+
+    def outgoing(self, obs: Observed, action: str) -> None: ...
+
+    def refused(self, action: Action, reason: str) -> None: ...
+
+
+@dataclass
+class Budget:
+    max_steps: int = 40
+    max_seconds: float = 1800.0
+    reply_timeout: float = 8.0
+    operator_timeout: float = 30.0
+    min_delay: float = 0.0
+    max_delay: float = 0.0
+
+
+@dataclass
+class Result:
+    outcome: str
+    requisites: list[Any] = field(default_factory=list)
+    steps: int = 0
+    reason: str = ""
+    payments_done: list[str] = field(default_factory=list)
+    shop_score: float | None = None
+
+
+class DialogEngine:
+    """Runs one conversation; stateless between conversations."""
+
+    def __init__(self, model: IntentModel, sink: EvidenceSink, city: str, budget: Budget,
+                 shop_threshold: float = 0.5) -> None:
+        self.model = model
+        self.sink = sink
+        self.city = city
+        self.budget = budget
+        self.shop_threshold = shop_threshold
+        self.guard = Guardrails(all_phrases(city))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    async def _pace(self) -> None:
+        if self.budget.max_delay > 0:
+            await asyncio.sleep(random.uniform(self.budget.min_delay, self.budget.max_delay))
+
+    def _intent(self, text: str) -> str:
+        if not text.strip():
+            return "other"
+        result = self.model.intents([text])[0]
+        return str(getattr(result, "label", result))
+
+    def _allowed(self, action: Action, derived: bool = False) -> bool:
+        verdict = self.guard.check(action, derived=derived)
+        if not verdict.allowed:
+            self.sink.refused(action, verdict.reason)
+            log.info("guardrails refused %s: %s", action.kind, verdict.reason)
+        return verdict.allowed
+
+    def _take_in(self, observed: list[Observed], result: Result) -> list[Any]:
+        found: list[Any] = []
+        for obs in observed:
+            found.extend(self.sink.incoming(obs))
+        result.requisites.extend(found)
+        return found
+
+    async def _say(self, peer: TelethonPeer, text: str, derived: bool = False) -> bool:
+        if not self._allowed(Action(ActionKind.SEND_TEXT, text=text), derived=derived):
+            return False
+        await self._pace()
+        sent = await peer.send_text(text)
+        self.sink.outgoing(sent, "send_text")
+        return True
+
+    async def _press(self, peer: TelethonPeer, screen: Observed, button: Button) -> bool:
+        if not self._allowed(Action(ActionKind.PRESS, button=button)):
+            return False
+        await self._pace()
+        self.sink.outgoing(
+            Observed(screen.telegram_id, button.text, [button], None, True, None, None, []), "press"
+        )
+        await peer.press(screen.telegram_id, button)
+        return True
+
+    async def _start(self, peer: TelethonPeer, start_param: str | None) -> None:
+        await self._pace()
+        sent = await peer.start_bot(start_param)
+        if sent is not None:
+            self.sink.outgoing(sent, "send_text")
+        else:
+            self.sink.outgoing(Observed(0, f"/start {start_param}", [], None, True, None, None, []), "start")
+
+    # --- bots ------------------------------------------------------------------------------
+
+    async def run_bot(self, peer: TelethonPeer, about: str = "", start_param: str | None = None,
+                      resume: bool = False) -> Result:
+        """Walk a shop bot's menu to its payment step, once per payment method it offers.
+
+        `resume`: a conversation interrupted by a crash goes on from the chat as it is (every
+        recent message is looked at again; the sink skips what is already stored).
+        """
+        result = Result(Outcome.NO_ANSWER)
+        memory = Memory()
+        started = time.monotonic()
+        if not resume:
+            await peer.prime()
+            if not self._allowed(Action(ActionKind.START)):
+                return Result(Outcome.ERROR, reason="start refused")
+            await self._start(peer, start_param)
+        screen: Observed | None = None
+        greeting: list[str] = [about] if about else []
+        restarts = 0
+        while result.steps < self.budget.max_steps and time.monotonic() - started < self.budget.max_seconds:
+            observed = await peer.wait_updates(self.budget.reply_timeout)
+            if not observed:
+                if screen is None:
+                    result.reason = "the bot never answered"
+                    return result
+                result.outcome = Outcome.REQUISITES if result.requisites else Outcome.STUCK
+                result.reason = result.reason or "no answer to the last action"
+                break
+            found = self._take_in(observed, result)
+            with_buttons = [o for o in observed if o.buttons]
+            screen = with_buttons[-1] if with_buttons else observed[-1]
+            text = "\n".join(o.text for o in observed if o.text)
+            if result.shop_score is None:
+                greeting.append(text)
+                result.shop_score = self.model.shop_scores(["\n".join(greeting)])[0]
+            intent = self._intent(screen.text or text)
+            if found:
+                memory.payments_done.update(k for f in found if (k := _kind_group(f)))
+                result.outcome = Outcome.REQUISITES
+                result.payments_done = sorted(memory.payments_done)
+                if memory.payments_seen - memory.payments_done and restarts < 4:
+                    restarts += 1
+                    result.steps += 1
+                    await self._start(peer, start_param)
+                    continue
+                break
+            if intent == "refusal_ban":
+                result.outcome = Outcome.REQUISITES if result.requisites else Outcome.BANNED
+                result.reason = screen.text[:200]
+                break
+            if (
+                result.shop_score is not None
+                and result.shop_score < self.shop_threshold
+                and result.steps == 0
+                and intent not in ("captcha",)
+            ):
+                result.outcome = Outcome.NOT_SHOP
+                result.reason = f"shop score {result.shop_score:.2f}"
+                break
+            result.steps += 1
+            if intent == "captcha" or _looks_like_captcha(screen):
+                solution = solve(screen.text or text, screen.buttons, screen.image)
+                if solution is None:
+                    result.outcome = Outcome.CAPTCHA_FAILED
+                    result.reason = "no solver for this captcha"
+                    break
+                ok = (
+                    await self._press(peer, screen, solution.button)
+                    if solution.button
+                    else await self._say(peer, solution.answer, derived=True)
+                )
+                if not ok:
+                    result.outcome = Outcome.CAPTCHA_FAILED
+                    break
+                continue
+            button = choose(intent, screen.text, screen.buttons, memory, self.city)
+            if button is not None:
+                memory.mark(screen_key(screen.text, screen.buttons), button)
+                if payment_kind(button.text):
+                    memory.payments_tried.add(button.text)
+                await self._press(peer, screen, button)
+                continue
+            if intent == "choose_city" and not screen.buttons:
+                await self._say(peer, self.city, derived=True)
+                continue
+            result.outcome = Outcome.REQUISITES if result.requisites else Outcome.STUCK
+            result.reason = result.reason or f"nothing to press on a '{intent}' screen"
+            break
+        else:
+            result.outcome = Outcome.REQUISITES if result.requisites else Outcome.STUCK
+            result.reason = "budget exhausted"
+        return result
+
+    # --- operators -------------------------------------------------------------------------
+
+    async def run_operator(self, peer: TelethonPeer, lang: str = "ru", resume: bool = False) -> Result:
+        """Talk to a human operator with the policy's phrases until they name where to pay."""
+        result = Result(Outcome.NO_ANSWER)
+        policy = OperatorPolicy(self.city)
+        started = time.monotonic()
+        if not resume:
+            await peer.prime()
+            if not await self._say(peer, policy.opening(lang)):
+                return Result(Outcome.ERROR, reason="opening refused")
+        payments_asked = 0
+        while result.steps < self.budget.max_steps and time.monotonic() - started < self.budget.max_seconds:
+            observed = await peer.wait_updates(self.budget.operator_timeout, quiet=1.5)
+            if not observed:
+                result.outcome = Outcome.REQUISITES if result.requisites else Outcome.NO_ANSWER
+                break
+            found = self._take_in(observed, result)
+            text = "\n".join(o.text for o in observed if o.text)
+            if result.shop_score is None:
+                result.shop_score = self.model.shop_scores([text])[0]
+            intent = "payment_details" if found else self._intent(observed[-1].text or text)
+            result.steps += 1
+            if found:
+                result.outcome = Outcome.REQUISITES
+            if intent == "refusal_ban" and not result.requisites:
+                result.outcome = Outcome.BANNED
+                break
+            want_more = bool(found) and payments_asked < 1
+            line = policy.reply(intent, text, want_other_payment=want_more)
+            if line is None:
+                break
+            if found:
+                payments_asked += 1
+            derived = line == self.city
+            if not await self._say(peer, line, derived=derived):
+                break
+        if result.requisites:
+            result.outcome = Outcome.REQUISITES
+        return result
+
+
+def _kind_group(found: Any) -> str | None:
+    """The payment-method group (as `explorer.PAYMENT_WORDS` names them) of a found requisite."""
+    kind = getattr(found, "kind", "")
+    return "crypto" if kind in ("btc", "eth", "trx", "ltc", "xmr", "ton") else kind or None
+
+
+def _looks_like_captcha(screen: Observed) -> bool:
+    low = screen.text.casefold()
+    return any(w in low for w in ("капч", "captcha", "докажите", "не робот", "робот емес"))
+
+
+__all__ = ["Budget", "DialogEngine", "EvidenceSink", "IntentModel", "Outcome", "Result", "language_of"]

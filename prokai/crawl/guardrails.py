@@ -1,0 +1,111 @@
+"""Guardrails: an allow-list of what the crawler may do, checked before every action.
+
+The crawler never pays, never sends money, media, contacts or locations, never accepts a job,
+never opens a link; it only says what its dialog policy allows. Every action goes through
+`Guardrails.check`; a refusal is recorded with its reason and the action is not performed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from prokai.crawl.buttons import Button, ButtonKind
+
+
+class ActionKind(StrEnum):
+    START = "start"  # /start to a bot (messages.startBot or the text /start)
+    SEND_TEXT = "send_text"
+    PRESS = "press"
+    READ = "read"
+    # Never allowed; named so attempts are visible in the audit log.
+    SEND_MEDIA = "send_media"
+    SEND_CONTACT = "send_contact"
+    SEND_LOCATION = "send_location"
+    OPEN_URL = "open_url"
+    PAY = "pay"
+    WRITE_CHANNEL = "write_channel"
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    text: str = ""
+    button: Button | None = None
+    peer_is_channel: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str = ""
+
+
+# Button or message texts that would confirm a payment, accept a job, or hand over data.
+FORBIDDEN_PATTERNS = [
+    r"я\s*оплатил", r"\bоплатил[аи]?\b", r"подтверд\w*\s+оплат", r"оплата\s+произведена", r"проверить\s+оплату",
+    r"я\s+перев[её]л", r"\bперев[её]л[аи]?\b", r"чек\s+об\s+оплате", r"отправ\w*\s+чек",
+    r"төледім", r"төлем\s+жасадым", r"аудардым",
+    r"\bi\s*(have\s+)?paid\b", r"\bpayment\s+(done|sent|made)\b", r"\bconfirm\s+payment\b",
+    r"\bработ[аыу]\b", r"ваканси", r"стать\s+курьер", r"ищем\s+курьер", r"закладчик", r"\bкладмен",
+    r"трудоустр", r"заработ",
+    r"жұмыс", r"\bjob\b", r"\bvacanc", r"\bwork\b",
+    r"поделиться\s+(номером|контактом)", r"отправить\s+(номер|контакт|геолокац|местоположени)",
+    r"геолокац", r"местоположени", r"\blocation\b", r"\bcontact\b",
+    r"пополнить\s+с\s+карты", r"оплатить\s+сейчас", r"\bpay\s+now\b",
+]
+_FORBIDDEN = re.compile("|".join(FORBIDDEN_PATTERNS), re.IGNORECASE)
+
+NEVER = {
+    ActionKind.SEND_MEDIA: "sending media is never allowed",
+    ActionKind.SEND_CONTACT: "sending contacts is never allowed",
+    ActionKind.SEND_LOCATION: "sending locations is never allowed",
+    ActionKind.OPEN_URL: "links are recorded, never opened",
+    ActionKind.PAY: "the crawler never pays",
+}
+
+
+def forbidden_reason(text: str) -> str | None:
+    """Why `text` (a button label or an outgoing message) is off limits, or None."""
+    match = _FORBIDDEN.search(text)
+    return f"forbidden wording {match.group(0)!r}" if match else None
+
+
+class Guardrails:
+    """Checks actions against the allow-list and the dialog policy's phrases."""
+
+    def __init__(self, allowed_phrases: set[str] | None = None) -> None:
+        # Outgoing free text must be one of the policy's phrases (or a captcha answer / menu choice
+        # the engine derived from the shop's own words, passed as `derived=True`).
+        self.allowed_phrases = {p.casefold() for p in (allowed_phrases or set())}
+
+    def check(self, action: Action, derived: bool = False) -> Verdict:
+        """Allowed or not, with the reason."""
+        if action.kind in NEVER:
+            return Verdict(False, NEVER[action.kind])
+        if action.peer_is_channel and action.kind != ActionKind.READ:
+            return Verdict(False, "channels are read, never written to")
+        if action.kind == ActionKind.READ or action.kind == ActionKind.START:
+            return Verdict(True)
+        if action.kind == ActionKind.PRESS:
+            btn = action.button
+            if btn is None:
+                return Verdict(False, "no button")
+            if btn.kind == ButtonKind.URL:
+                return Verdict(False, "links are recorded, never opened")
+            if btn.kind == ButtonKind.OTHER:
+                return Verdict(False, f"unsupported button type for {btn.text!r}")
+            reason = forbidden_reason(btn.text)
+            return Verdict(False, reason) if reason else Verdict(True)
+        if action.kind == ActionKind.SEND_TEXT:
+            text = action.text.strip()
+            if not text or len(text) > 200:
+                return Verdict(False, "outgoing text must be short and non-empty")
+            reason = forbidden_reason(text)
+            if reason:
+                return Verdict(False, reason)
+            if derived or text.casefold() in self.allowed_phrases:
+                return Verdict(True)
+            return Verdict(False, "text is not in the dialog policy")
+        return Verdict(False, f"unknown action {action.kind}")

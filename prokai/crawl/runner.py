@@ -1,0 +1,384 @@
+"""Running a campaign: one serializable job per target, accounts leased per conversation.
+
+A `ConversationJob` (campaign, target, account, attempt) is plain JSON, so a queue shared by
+several nodes can carry it; here one process runs the jobs with bounded concurrency. Progress is
+persisted on the target (pending → running → done), so a process killed mid-campaign resumes:
+`running` targets are taken up again, reusing their open conversation, and the evidence sink
+never stores a message or a sighting twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from prokai.crawl.campaigns import add_targets
+from prokai.crawl.engine import Budget, DialogEngine, IntentModel, Outcome, Result
+from prokai.crawl.peer import Observed, TelethonPeer
+from prokai.crawl.sink import StoreSink
+from prokai.crawl.targets import TargetSpec, find_target_mentions
+from prokai.store.audit import audit
+from prokai.store.db import Database
+from prokai.store.models import Campaign, Conversation, Shop, ShopKind, ShopStatus, ShopUsername, Target
+from prokai.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class ConversationJob:
+    """One unit of work: talk to one target of one campaign (serializable)."""
+
+    campaign_id: int
+    target_id: int
+    attempt: int = 0
+    avoid_accounts: list[int] = field(default_factory=list)
+    kind: str = "crawl"  # or "sweep"
+    sweep: str | None = None  # the sweep's key (its date), for idempotence
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ConversationJob:
+        return cls(**json.loads(text))
+
+
+@dataclass
+class Leased:
+    account_id: int | None
+    client: Any
+
+
+class ClientProvider(Protocol):
+    """Hands out connected Telethon clients, one conversation at a time per account."""
+
+    def lease(self, avoid: list[int]) -> AbstractAsyncContextManager[Leased]: ...
+
+    def report(self, account_id: int | None, exc: BaseException) -> None: ...
+
+
+class RetryJob(Exception):
+    """The account failed (flood wait, ban, peer flood): run the job again with another one."""
+
+
+@dataclass
+class RunReport:
+    done: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    new_requisites: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class CampaignRunner:
+    """Runs the pending targets of a campaign."""
+
+    def __init__(self, db: Database, provider: ClientProvider, model: IntentModel, *, city: str,
+                 budget: Budget, max_depth: int = 2, concurrency: int = 4, shop_threshold: float = 0.5,
+                 actor: str = "crawler", on_new_requisite: Callable[[int], None] | None = None) -> None:
+        self.db = db
+        self.provider = provider
+        self.model = model
+        self.city = city
+        self.budget = budget
+        self.max_depth = max_depth
+        self.concurrency = concurrency
+        self.shop_threshold = shop_threshold
+        self.actor = actor
+        self.on_new_requisite = on_new_requisite
+
+    # --- the queue -------------------------------------------------------------------------
+
+    def _claim_jobs(self, campaign_id: int) -> list[ConversationJob]:
+        with self.db.session() as s:
+            targets = s.scalars(
+                select(Target).where(Target.campaign_id == campaign_id, Target.status.in_(("pending", "running")))
+                .order_by(Target.id)
+            ).all()
+            return [ConversationJob(campaign_id, t.id) for t in targets]
+
+    def _stopping(self, campaign_id: int) -> bool:
+        with self.db.session() as s:
+            campaign = s.get(Campaign, campaign_id)
+            return campaign is None or campaign.status in ("stopping", "stopped")
+
+    async def run(self, campaign_id: int) -> RunReport:
+        """Run until no target is left (new ones found on the way are run too), or stopped."""
+        report = RunReport()
+        with self.db.session() as s:
+            campaign = s.get(Campaign, campaign_id)
+            if campaign is None:
+                raise ValueError(f"no campaign {campaign_id}")
+            campaign.status = "running"
+            campaign.started_at = campaign.started_at or utcnow()
+            audit(s, self.actor, "campaign.run", "campaign", campaign_id)
+        sem = asyncio.Semaphore(self.concurrency)
+        while True:
+            jobs = self._claim_jobs(campaign_id)
+            if not jobs or self._stopping(campaign_id):
+                break
+
+            async def one(job: ConversationJob) -> None:
+                async with sem:
+                    if not self._stopping(campaign_id):
+                        await self.run_job(job, report)
+
+            await asyncio.gather(*(one(j) for j in jobs))
+        with self.db.session() as s:
+            campaign = s.get(Campaign, campaign_id)
+            assert campaign is not None
+            campaign.status = "stopped" if campaign.status == "stopping" else "done"
+            campaign.finished_at = utcnow()
+        return report
+
+    async def run_job(self, job: ConversationJob, report: RunReport) -> Result | None:
+        """One job with retries on other accounts; records the outcome on the target."""
+        while job.attempt < MAX_ATTEMPTS:
+            try:
+                result = await self._attempt(job, report)
+            except RetryJob as exc:
+                job.attempt += 1
+                report.errors.append(f"target {job.target_id}: {exc}")
+                continue
+            self._finish(job, result, report)
+            return result
+        self._finish(job, Result(Outcome.ERROR, reason="no account could complete it"), report)
+        return None
+
+    def _finish(self, job: ConversationJob, result: Result, report: RunReport) -> None:
+        with self.db.session() as s:
+            target = s.get(Target, job.target_id)
+            assert target is not None
+            target.status = "done"
+            target.outcome = result.outcome
+            target.meta = {**target.meta, "reason": result.reason, "steps": result.steps}
+        report.done += 1
+        report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
+
+    # --- one attempt -----------------------------------------------------------------------
+
+    async def _attempt(self, job: ConversationJob, report: RunReport) -> Result:
+        with self.db.session() as s:
+            target = s.get(Target, job.target_id)
+            assert target is not None
+            target.status = "running"
+            spec_value = str(target.meta.get("value") or target.raw.split(":", 1)[-1])
+            start_param = target.meta.get("start_param")
+            depth = target.depth
+        async with self.provider.lease(job.avoid_accounts) as leased:
+            try:
+                return await self._converse(job, leased, spec_value, start_param, depth, report)
+            except RetryJob:
+                raise
+            except Exception as exc:
+                kind = type(exc).__name__
+                if kind in ("FloodWaitError", "PeerFloodError", "UserDeactivatedBanError", "FrozenMethodInvalidError",
+                            "AuthKeyDuplicatedError", "SessionRevokedError", "AuthKeyUnregisteredError"):
+                    self.provider.report(leased.account_id, exc)
+                    if leased.account_id is not None:
+                        job.avoid_accounts.append(leased.account_id)
+                    raise RetryJob(f"{kind} on account {leased.account_id}") from exc
+                if kind in ("UsernameNotOccupiedError", "UsernameInvalidError") or (
+                    isinstance(exc, ValueError) and "No user has" in str(exc)
+                ):
+                    self._mark_dead(job.target_id, str(exc))
+                    return Result(Outcome.DEAD, reason=str(exc))
+                log.exception("conversation with target %s failed", job.target_id)
+                return Result(Outcome.ERROR, reason=f"{kind}: {exc}")
+
+    def _mark_dead(self, target_id: int, reason: str) -> None:
+        with self.db.session() as s:
+            target = s.get(Target, target_id)
+            if target is not None and target.shop_id is not None:
+                shop = s.get(Shop, target.shop_id)
+                if shop is not None:
+                    shop.status = ShopStatus.DEAD.value
+            audit(s, self.actor, "target.dead", "target", target_id, reason=reason)
+
+    def _bind_shop(self, job: ConversationJob, entity: Any, kind: ShopKind, about: str) -> tuple[int, bool]:
+        """Upsert the shop by Telegram id; returns (shop id, duplicate-in-campaign)."""
+        username = (getattr(entity, "username", None) or "").lower() or None
+        title = getattr(entity, "title", None) or " ".join(
+            p for p in (getattr(entity, "first_name", None), getattr(entity, "last_name", None)) if p
+        )
+        with self.db.session() as s:
+            shop = s.scalar(select(Shop).where(Shop.telegram_id == entity.id))
+            if shop is None:
+                shop = Shop(telegram_id=entity.id, kind=kind.value)
+                s.add(shop)
+            if username and shop.username and username != shop.username:
+                shop.status = ShopStatus.RENAMED.value
+            shop.username = username or shop.username
+            shop.title = title or shop.title
+            shop.description = about or shop.description
+            shop.last_seen = utcnow()
+            s.flush()
+            if username and s.scalar(
+                select(ShopUsername).where(ShopUsername.shop_id == shop.id, ShopUsername.username == username)
+            ) is None:
+                s.add(ShopUsername(shop_id=shop.id, username=username))
+            other = s.scalar(
+                select(Target.id).where(Target.campaign_id == job.campaign_id, Target.shop_id == shop.id,
+                                        Target.id != job.target_id)
+            )
+            target = s.get(Target, job.target_id)
+            assert target is not None
+            if other is None:
+                target.shop_id = shop.id
+                target.kind = kind.value
+            return shop.id, other is not None
+
+    def _conversation(self, job: ConversationJob, shop_id: int, account_id: int | None, peer_id: int,
+                      kind: str) -> tuple[int, bool]:
+        """The target's open conversation (resumed after a crash) or a new one; True if resumed."""
+        with self.db.session() as s:
+            conv = s.scalar(
+                select(Conversation).where(Conversation.target_id == job.target_id, Conversation.ended_at.is_(None))
+                .order_by(Conversation.id.desc()).limit(1)
+            )
+            if conv is None:
+                conv = Conversation(campaign_id=job.campaign_id, target_id=job.target_id, shop_id=shop_id,
+                                    account_id=account_id, peer_id=peer_id, kind=kind,
+                                    state={"sweep": job.sweep} if job.sweep else {})
+                s.add(conv)
+                s.flush()
+                return conv.id, False
+            return conv.id, True
+
+    async def _converse(self, job: ConversationJob, leased: Leased, value: str, start_param: str | None,
+                        depth: int, report: RunReport) -> Result:
+        from telethon.tl import types
+        from telethon.tl.functions.users import GetFullUserRequest
+
+        client = leased.client
+        entity = await client.get_entity(value)
+        about = ""
+        if isinstance(entity, types.Channel):
+            kind = ShopKind.CHANNEL
+        elif getattr(entity, "bot", False):
+            kind = ShopKind.BOT
+        else:
+            kind = ShopKind.OPERATOR
+        if kind != ShopKind.CHANNEL:
+            full = await client(GetFullUserRequest(entity))
+            about = getattr(full.full_user, "about", None) or ""
+        shop_id, duplicate = self._bind_shop(job, entity, kind, about)
+        if duplicate:
+            return Result("duplicate", reason="another target of this campaign is the same shop")
+        conv_id, resumed = self._conversation(job, shop_id, leased.account_id, entity.id, job.kind)
+        sink = StoreSink(self.db, conv_id, leased.account_id, shop_id, entity.id, actor=self.actor)
+        engine = DialogEngine(self.model, sink, self.city, self.budget, self.shop_threshold)
+        texts: list[str] = [about]
+        if kind == ShopKind.CHANNEL:
+            result = await self._read_channel(client, entity, sink, texts)
+        else:
+            peer = TelethonPeer(client, entity)
+            result = (
+                await engine.run_bot(peer, about=about, start_param=start_param, resume=resumed)
+                if kind == ShopKind.BOT
+                else await engine.run_operator(peer, resume=resumed)
+            )
+            texts.extend(sink.seen_texts)
+        report.new_requisites.extend(sink.new_requisite_ids)
+        if self.on_new_requisite:
+            for rid in sink.new_requisite_ids:
+                self.on_new_requisite(rid)
+        self._close(conv_id, shop_id, result, depth, job, texts)
+        return result
+
+    async def _read_channel(self, client: Any, entity: Any, sink: StoreSink, texts: list[str]) -> Result:
+        """Channels are read, never written to: store posts, extract, discover links."""
+        from telethon.tl.functions.channels import GetFullChannelRequest
+
+        full = await client(GetFullChannelRequest(entity))
+        about = getattr(full.full_chat, "about", "") or ""
+        texts.append(about)
+        result = Result(Outcome.READ)
+        for msg in reversed(await client.get_messages(entity, limit=50)):
+            obs = Observed(msg.id, msg.message or "", [], None, False, msg.date, msg.edit_date, [])
+            result.requisites.extend(sink.incoming(obs))
+            texts.append(obs.text)
+            for ent in getattr(msg, "entities", None) or []:
+                if getattr(ent, "url", None):
+                    texts.append(ent.url)
+        result.shop_score = self.model.shop_scores(["\n".join(t for t in texts if t)[:2000]])[0]
+        if result.shop_score < self.shop_threshold:
+            result.outcome = Outcome.NOT_SHOP
+        return result
+
+    def _close(self, conv_id: int, shop_id: int, result: Result, depth: int, job: ConversationJob,
+               texts: list[str]) -> None:
+        with self.db.session() as s:
+            conv = s.get(Conversation, conv_id)
+            assert conv is not None
+            conv.ended_at = utcnow()
+            conv.outcome = result.outcome
+            conv.state = {**conv.state, "reason": result.reason, "steps": result.steps,
+                          "payments": result.payments_done}
+            shop = s.get(Shop, shop_id)
+            assert shop is not None
+            if result.shop_score is not None:
+                shop.shop_score = result.shop_score
+            if result.outcome == Outcome.NOT_SHOP:
+                shop.status = ShopStatus.NOT_SHOP.value
+            elif shop.status != ShopStatus.RENAMED.value:
+                shop.status = ShopStatus.ALIVE.value
+            if result.outcome != Outcome.NOT_SHOP and depth < self.max_depth:
+                found: list[TargetSpec] = []
+                for text in texts:
+                    found.extend(find_target_mentions(text or ""))
+                own = {f"username:{u}" for u in [shop.username] if u}
+                found = [f for f in found if f.key not in own]
+                added = add_targets(s, job.campaign_id, found, depth=depth + 1, discovered_from=job.target_id)
+                if added:
+                    audit(s, self.actor, "discovery", "target", job.target_id, added=added)
+
+
+class StaticClients:
+    """A ClientProvider over already-connected clients (one conversation per client at a time).
+
+    The account pool (`prokai.accounts`) is the production provider; this one serves a fixed set,
+    e.g. sessions a test or a rehearsal logged in itself.
+    """
+
+    def __init__(self, clients: list[Leased]) -> None:
+        self.clients = list(clients)
+        self.busy: set[int] = set()  # indexes into self.clients
+        self.broken: set[int | None] = set()
+        self.reports: list[tuple[int | None, str]] = []
+        self._changed = asyncio.Condition()
+
+    @asynccontextmanager
+    async def lease(self, avoid: list[int]) -> AsyncIterator[Leased]:
+        async with self._changed:
+            while True:
+                usable = [i for i, c in enumerate(self.clients)
+                          if c.account_id not in self.broken and c.account_id not in avoid]
+                if not usable:
+                    raise RetryJob("no other account is available")
+                free = [i for i in usable if i not in self.busy]
+                if free:
+                    index = free[0]
+                    self.busy.add(index)
+                    break
+                await self._changed.wait()
+        try:
+            yield self.clients[index]
+        finally:
+            async with self._changed:
+                self.busy.discard(index)
+                self._changed.notify_all()
+
+    def report(self, account_id: int | None, exc: BaseException) -> None:
+        self.reports.append((account_id, type(exc).__name__))
+        if type(exc).__name__ != "FloodWaitError":
+            self.broken.add(account_id)

@@ -1,0 +1,180 @@
+"""A campaign against the sandbox with stock Telethon: a shop bot walked to its payment step
+(captcha, city, product, two payment methods), a pizza bot left alone, a channel read and its
+links discovered, guardrails holding, a banned account replaced, and a kill-and-resume."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from telethon import TelegramClient
+from telethon.sessions import StringSession
+
+from prokai.crawl.campaigns import campaign_status, create_campaign
+from prokai.crawl.engine import Budget
+from prokai.crawl.models import KeywordModel
+from prokai.crawl.runner import CampaignRunner, Leased, StaticClients
+from prokai.crawl.targets import parse_targets
+from prokai.sandbox.bots import BotChat, Button, CallbackAnswer, CallbackQuery, IncomingMessage
+from prokai.sandbox.connect import configure
+from prokai.sandbox.server import SandboxServer
+from prokai.sandbox.world import World
+from prokai.store.chain import verify_chain
+from prokai.store.db import Database
+from prokai.store.migrate import upgrade
+from prokai.store.models import Account, AuditRecord, Message, Requisite, Shop, Sighting, Target
+
+CARD = "4400430123456789"
+BTC = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+
+
+class TinyShop:
+    """A constructor-style shop bot: captcha → city → product → payment method → requisites."""
+
+    def __init__(self) -> None:
+        self.paid_pressed = 0
+
+    async def on_message(self, chat: BotChat, message: IncomingMessage) -> None:
+        if message.text.startswith("/start"):
+            await chat.send("Добро пожаловать! Капча: 7 + 5 = ?",
+                            [[Button.callback("11", "c:11"), Button.callback("12", "c:12")]])
+
+    async def on_callback(self, chat: BotChat, query: CallbackQuery) -> CallbackAnswer | None:
+        data = query.data.decode()
+        if data == "c:12":
+            await chat.send("Выберите город:", [[Button.callback("Астана", "city:ast"),
+                                                 Button.callback("Алматы", "city:alm")],
+                                                [Button.link("Наш канал", "https://t.me/tiny_news")]])
+        elif data.startswith("city:"):
+            await chat.send("Выберите товар:", [[Button.callback("Шишки 1г — 15 000 ₸", "p:1"),
+                                                 Button.callback("Шишки 2г — 28 000 ₸", "p:2")],
+                                                [Button.callback("Работа у нас", "job")]])
+        elif data.startswith("p:"):
+            await chat.send("Выберите способ оплаты:", [[Button.callback("💳 Карта Kaspi", "pay:card"),
+                                                          Button.callback("₿ Bitcoin", "pay:btc")]])
+        elif data == "pay:card":
+            await chat.send(f"Оплатите 15 000 ₸ на карту {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}, 30 минут.",
+                            [[Button.callback("Я оплатил", "paid")]])
+        elif data == "pay:btc":
+            await chat.send(f"Переведите 0.0004 BTC на {BTC}", [[Button.callback("Я оплатил", "paid")]])
+        elif data in ("paid", "job"):
+            self.paid_pressed += 1
+        return None
+
+
+class PizzaBot:
+    async def on_message(self, chat: BotChat, message: IncomingMessage) -> None:
+        await chat.send("Пиццерия «Маргарита»: пицца 30 см, доставка за 40 минут. Меню:",
+                        [[Button.callback("Пепперони", "pep"), Button.callback("Маргарита", "mar")]])
+
+    async def on_callback(self, chat: BotChat, query: CallbackQuery) -> CallbackAnswer | None:
+        await chat.send("Добавлено в корзину")
+        return None
+
+
+def _world(shop: TinyShop) -> World:
+    world = World()
+    world.add_bot("tiny_shop_bot", shop, about="Магазин шишки, клады Алматы")
+    world.add_bot("pizza_margarita_bot", PizzaBot(), about="Доставка пиццы")
+    channel = world.add_channel("Tiny shop news", username="tiny_news", about="Витрина: шишки, меф. Бот @tiny_shop_bot")
+    world.post(channel.id, "Наш новый бот: @tiny_shop_bot, резерв @tiny_backup_bot. Закладки по Алматы")
+    for n in range(3):
+        world.add_account(f"+7701000000{n}", f"Buyer{n}")
+    return world
+
+
+async def _login(server: SandboxServer, phone: str) -> TelegramClient:
+    client = TelegramClient(StringSession(), 2040, "b18441a1ff607e10a989891a5462e627",
+                            flood_sleep_threshold=0, request_retries=1)
+    configure(client, server.host, server.port, server.dc_id)
+    await client.connect()
+    await client.send_code_request(phone)
+    await client.sign_in(phone, server.world.codes[phone.lstrip("+")].code)
+    return client
+
+
+def _run(body: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(asyncio.wait_for(body(), 120))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Database:
+    url = f"sqlite:///{tmp_path}/crawl.db"
+    upgrade(url)
+    return Database(url)
+
+
+BUDGET = Budget(max_steps=30, max_seconds=60, reply_timeout=3.0, operator_timeout=3.0)
+
+
+async def _campaign(store: Database, shop: TinyShop, accounts: int = 2,
+                    ban_first: bool = False) -> tuple[int, StaticClients, World]:
+    world = _world(shop)
+    server = SandboxServer(world, "127.0.0.1", 0)
+    await server.start()
+    clients = [await _login(server, f"+7701000000{n}") for n in range(accounts)]
+    if ban_first:
+        world.users[world.phones["77010000000"]].banned = True
+    with store.session() as s:
+        rows = [Account(phone=f"+7701000000{n}", state="active") for n in range(accounts)]
+        s.add_all(rows)
+        s.flush()
+        ids = [a.id for a in rows]
+    provider = StaticClients([Leased(ids[i], c) for i, c in enumerate(clients)])
+    specs, errors = parse_targets(["@tiny_shop_bot", "https://t.me/pizza_margarita_bot", "t.me/tiny_news"])
+    assert not errors
+    campaign_id, _ = create_campaign(store, "CASE-1", "test", specs, actor="tester")
+    runner = CampaignRunner(store, provider, KeywordModel(), city="Алматы", budget=BUDGET, max_depth=1, concurrency=2)
+    try:
+        await runner.run(campaign_id)
+    finally:
+        for c in clients:
+            await c.disconnect()
+        await server.close()
+    return campaign_id, provider, world
+
+
+def test_campaign_reaches_payment_step_and_leaves_pizza_alone(store: Database) -> None:
+    shop = TinyShop()
+
+    async def body() -> None:
+        campaign_id, _, _ = await _campaign(store, shop)
+        status = campaign_status(store, campaign_id)
+        with store.session() as s:
+            reqs = {(r.kind, r.value) for r in s.scalars(select(Requisite))}
+            assert reqs == {("card", CARD), ("btc", BTC)}
+            outcomes = {t.raw: t.outcome for t in s.scalars(select(Target))}
+            assert outcomes["username:tiny_shop_bot"] == "requisites"
+            assert outcomes["username:pizza_margarita_bot"] == "not_shop"
+            assert outcomes["username:tiny_news"] == "read"
+            # discovered from the channel post: the backup bot (does not exist → dead)
+            assert outcomes.get("username:tiny_backup_bot") == "dead"
+            pizza = s.scalar(select(Shop).where(Shop.username == "pizza_margarita_bot"))
+            assert pizza is not None and pizza.status == "not_shop"
+            # exactly one sighting per requisite in the shop conversation
+            assert s.scalar(select(func.count()).select_from(Sighting)) == 2
+            refusals = [a.details for a in s.scalars(select(AuditRecord).where(AuditRecord.action == "crawl.refused"))]
+            sent = [m.text for m in s.scalars(select(Message).where(Message.direction == "out"))]
+            assert verify_chain(s).ok
+        assert status.requisites == {"card": 1, "btc": 1}
+        assert shop.paid_pressed == 0, "the crawler must never press 'Я оплатил' or accept a job"
+        assert all(r["reason"] for r in refusals)
+        assert "/start" in sent
+
+    _run(body)
+
+
+def test_banned_account_is_replaced(store: Database) -> None:
+    shop = TinyShop()
+
+    async def body() -> None:
+        campaign_id, provider, _ = await _campaign(store, shop, accounts=2, ban_first=True)
+        assert provider.reports and provider.reports[0][1] == "UserDeactivatedBanError"
+        with store.session() as s:
+            reqs = {(r.kind, r.value) for r in s.scalars(select(Requisite))}
+        assert ("card", CARD) in reqs
+
+    _run(body)
