@@ -1,0 +1,58 @@
+"""Channels through stock Telethon: resolve, full info with description, join, posts, read."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from mtsandbox import login, run, serving
+from telethon import events
+from telethon.tl import functions, types
+
+from prokai.sandbox.demo import render_image
+from prokai.sandbox.world import World
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def test_channel_join_read_full_info_and_live_posts() -> None:
+    async def body() -> None:
+        world = World()
+        world.add_account("+77014440001", "Reader")
+        channel = world.add_channel("Showcase", username="show_case", about="Order: @shop_bot, op: @op")
+        world.post(channel.id, "Price list for today")
+        world.post(channel.id, "As an image", image=render_image("card 4400 4300 0000 0001"))
+        async with serving(world) as server:
+            client = await login(server, "+77014440001")
+            posts: asyncio.Queue[Any] = asyncio.Queue()
+
+            async def on_post(event: Any) -> None:
+                posts.put_nowait(event.message)
+
+            client.add_event_handler(on_post, events.NewMessage(chats=["show_case"]))
+            entity = await client.get_entity("show_case")
+            assert isinstance(entity, types.Channel) and entity.broadcast and entity.left
+            full = await client(functions.channels.GetFullChannelRequest(entity))
+            assert full.full_chat.about == "Order: @shop_bot, op: @op"
+
+            history = await client.get_messages(entity, limit=10)
+            assert [m.text for m in history] == ["As an image", "Price list for today"]
+            image = await client.download_media(history[0], file=bytes)
+            assert image[:2] == b"\xff\xd8"
+
+            await client(functions.channels.JoinChannelRequest(entity))
+            reader = world.user_by_phone("77014440001")
+            assert reader is not None and reader.id in channel.members
+            dialogs = await client.get_dialogs()
+            assert any(d.entity.id == channel.id and d.unread_count == 2 for d in dialogs)
+            await client.send_read_acknowledge(entity, max_id=history[0].id)
+            dialogs = await client.get_dialogs()
+            assert any(d.entity.id == channel.id and d.unread_count == 0 for d in dialogs)
+
+            world.post(channel.id, "Fresh post")
+            post = await asyncio.wait_for(posts.get(), 10)
+            assert post.text == "Fresh post"
+            await client.disconnect()
+
+    run(body)
