@@ -1,0 +1,139 @@
+"""Notifications: each new requisite goes to the admin chat once, with Confirm/Reject/Evidence/Later.
+
+Which requisites were notified is kept in `Requisite.meta["notified_at"]` (ISO time) and
+`meta["notified"]` (the chat and message ids), so no schema change is needed. Run one notifier
+per database (`prokai run` is the one); two notifiers could both send the same item once.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+
+from prokai.config import Settings
+from prokai.review.access import AllowList
+from prokai.review.i18n import kind_label, status_label, t
+from prokai.review.queries import RequisiteCard, requisite_card
+from prokai.store.audit import audit
+from prokai.store.db import Database
+from prokai.store.models import Requisite
+
+log = logging.getLogger("prokai.review.notify")
+
+EXCERPT_CHARS = 300
+# Callback data: "<action>:<requisite id>"; actions c(onfirm), r(eject), e(vidence), l(ater), v(iew).
+CONFIRM, REJECT, EVIDENCE, LATER, VIEW, PAGE = "c", "r", "e", "l", "v", "p"
+
+
+def _local(when: datetime, timezone: str) -> str:
+    return when.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def render_card(card: RequisiteCard, lang: str, timezone: str = "Asia/Almaty") -> str:
+    """The notification text (HTML) for one requisite."""
+    lines = []
+    for direction, text in card.excerpt:
+        arrow = "→" if direction == "out" else "←"
+        short = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+        lines.append(f"{arrow} {html.escape(short)}")
+    return t(
+        lang,
+        "notify_html",
+        id=card.id,
+        kind=html.escape(kind_label(lang, card.kind)),
+        value=html.escape(card.value),
+        bank=html.escape(card.bank),
+        shop=html.escape(card.shop),
+        when=_local(card.when, timezone),
+        amount=html.escape(card.amount),
+        status=html.escape(status_label(lang, card.status)),
+        excerpt="\n".join(lines) or "—",
+    )
+
+
+def card_keyboard(requisite_id: int, lang: str, decided: bool = False) -> InlineKeyboardMarkup:
+    """Confirm / Reject / Evidence / Later; once decided, only Evidence."""
+    evidence = InlineKeyboardButton(t(lang, "btn_evidence"), callback_data=f"{EVIDENCE}:{requisite_id}")
+    if decided:
+        return InlineKeyboardMarkup([[evidence]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t(lang, "btn_confirm"), callback_data=f"{CONFIRM}:{requisite_id}"),
+                InlineKeyboardButton(t(lang, "btn_reject"), callback_data=f"{REJECT}:{requisite_id}"),
+            ],
+            [evidence, InlineKeyboardButton(t(lang, "btn_later"), callback_data=f"{LATER}:{requisite_id}")],
+        ]
+    )
+
+
+def notification_chats(settings: Settings) -> list[int]:
+    """The admin chat if configured, else every reviewer's private chat."""
+    if settings.review.admin_chat_id is not None:
+        return [settings.review.admin_chat_id]
+    return AllowList.from_settings(settings).ids()
+
+
+async def send_card(bot: Bot, chat_id: int, card: RequisiteCard, lang: str, timezone: str) -> Any:
+    """Send one requisite's card with its buttons; returns the sent Message."""
+    return await bot.send_message(
+        chat_id,
+        render_card(card, lang, timezone),
+        parse_mode=ParseMode.HTML,
+        reply_markup=card_keyboard(card.id, lang, decided=card.status != "pending"),
+    )
+
+
+async def notify_pending(bot: Bot, db: Database, settings: Settings, limit: int = 50) -> int:
+    """Send a notification for every pending requisite not notified yet; returns how many were sent.
+
+    For the demo: `await notify_pending(app.bot, db, settings)` after a crawl stored requisites.
+    Each notified requisite gets `meta["notified_at"]`; the sending is audited (`review.notify`).
+    A chat that cannot be written to (the reviewer never started the bot) is skipped and logged.
+    """
+    chats = notification_chats(settings)
+    if not chats:
+        log.warning("no admin chat and no reviewers configured: nothing to notify")
+        return 0
+    lang, tz = settings.review.language, settings.scheduler.timezone
+    with db.session() as s:
+        ids = [
+            r.id
+            for r in s.scalars(select(Requisite).where(Requisite.status == "pending").order_by(Requisite.id))
+            if not (r.meta or {}).get("notified_at")
+        ][:limit]
+    sent = 0
+    for req_id in ids:
+        with db.session() as s:
+            card = requisite_card(s, req_id)
+        if card is None:
+            continue
+        delivered: list[dict[str, int]] = []
+        for chat_id in chats:
+            try:
+                msg = await send_card(bot, chat_id, card, lang, tz)
+            except Forbidden as exc:
+                log.warning("cannot notify chat %s: %s", chat_id, exc.message)
+                continue
+            except TelegramError as exc:
+                log.error("notification of requisite %s to %s failed: %s", req_id, chat_id, exc)
+                continue
+            delivered.append({"chat_id": chat_id, "message_id": msg.message_id})
+        if not delivered:
+            continue
+        with db.session() as s:
+            req = s.get(Requisite, req_id)
+            if req is None:
+                continue
+            req.meta = {**(req.meta or {}), "notified_at": datetime.now(UTC).isoformat(), "notified": delivered}
+            audit(s, "bot", "review.notify", "requisite", req_id, chats=[d["chat_id"] for d in delivered])
+        sent += 1
+    return sent
