@@ -204,15 +204,23 @@ class Inbox:
                 n += 1
         return n
 
-    async def read(self, mem: str, idx: int) -> bool:
-        """Read one stored message (after +CMTI)."""
-        async with self._mem_lock:
-            await self._select(mem)
-            r = await self.modem.try_at(f"AT+CMGR={idx}")
-        item = parsers.parse_cmgr(r.lines) if r else None
-        if item is None:
-            return False
-        return self._take(item.pdu, (mem, idx))
+    async def read(self, mem: str, idx: int, tries: int = 3) -> bool:
+        """Read one stored message (after +CMTI); a damaged answer (line noise) is read again."""
+        for _ in range(tries):
+            async with self._mem_lock:
+                await self._select(mem)
+                r = await self.modem.try_at(f"AT+CMGR={idx}")
+            item = parsers.parse_cmgr(r.lines) if r else None
+            if item is None:
+                if r is not None and not any(line.startswith("+CMGR:") for line in r.lines):
+                    return False  # an empty slot
+                continue
+            try:
+                decode_pdu(item.pdu)
+            except PduError:
+                continue
+            return self._take(item.pdu, (mem, idx))
+        return False
 
     def _take(self, pdu: str, loc: Location | None, sweep: bool = False) -> bool:
         if loc is not None and self._held.get(loc) == pdu:

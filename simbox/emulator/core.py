@@ -19,7 +19,7 @@ import os
 import random
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -323,11 +323,9 @@ class Emulator:
         if alias:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(alias)
-        old = port.pty
-        port.pty = None  # keep the old fds open until the new pty exists so names differ
-        port._old_pty = old  # type: ignore[attr-defined]
-        if old is not None:
-            asyncio.get_running_loop().remove_reader(old.master)
+        # USB unplugged: the master side hangs up now (the driver's reads fail at once); the old
+        # slave stays open until the port comes back, so the new tty gets another name.
+        port._old_slave = port.hangup()  # type: ignore[attr-defined]
         for e in port.extra:
             e.close()
         port.extra.clear()
@@ -343,10 +341,11 @@ class Emulator:
             await asyncio.sleep(delay)
         port.modem.reset()
         self._plug(port)
-        old = getattr(port, "_old_pty", None)
-        if old is not None:
-            old.close()
-            port._old_pty = None  # type: ignore[attr-defined]
+        old_slave = getattr(port, "_old_slave", None)
+        if old_slave is not None:
+            with contextlib.suppress(OSError):
+                os.close(old_slave)
+            port._old_slave = None  # type: ignore[attr-defined]
         self.write_manifest()
         asyncio.get_running_loop().call_later(0.05, self._announce_boot, port)
         assert port.path is not None
@@ -355,6 +354,18 @@ class Emulator:
     def _announce_boot(self, port: VirtualPort) -> None:
         for u in port.modem.profile.ready_urcs:
             port.urc(u)
+
+    @contextlib.contextmanager
+    def burst(self, index: int) -> Iterator[None]:
+        """URCs raised inside the block reach the port in one write (several +CMTI in one read)."""
+        port = self.ports[index]
+        port.busy = True
+        try:
+            yield
+        finally:
+            port.busy = False
+            pending, port._pending_urcs = port._pending_urcs, []
+            port.write(b"".join(f"\r\n{u}\r\n".encode() for u in pending))
 
     def remove_sim(self, index: int) -> VirtualSim | None:
         port = self.ports[index]

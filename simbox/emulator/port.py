@@ -63,6 +63,23 @@ class PtyEndpoint:
         self._out.clear()
         self._inbuf.clear()
 
+    def hangup(self) -> int | None:
+        """Close the master side only (the device is gone); returns the slave fd, still open."""
+        if self.pty is None:
+            return None
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(self.pty.master)
+        if self._writer_on:
+            loop.remove_writer(self.pty.master)
+            self._writer_on = False
+        with contextlib.suppress(OSError):
+            os.close(self.pty.master)
+        slave = self.pty.slave
+        self.pty = None
+        self._out.clear()
+        self._inbuf.clear()
+        return slave
+
     def write(self, data: bytes) -> None:
         if self.pty is None:
             return

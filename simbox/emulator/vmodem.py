@@ -516,6 +516,8 @@ class VirtualModem:
             urc = "+CUSD: 4"
         else:
             enc = self.profile.ussd_encoding
+            if enc == "packed" and not gsm7.can_encode(answer):
+                enc = "ucs2"  # the network switches to UCS2 for Cyrillic
             if enc == "ucs2":
                 urc = f'+CUSD: 0,"{answer.encode("utf-16-be").hex().upper()}",72'
             elif enc == "packed":

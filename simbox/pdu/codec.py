@@ -351,16 +351,21 @@ def choose_encoding(text: str) -> str:
     return GSM7 if gsm7.can_encode(text) else UCS2
 
 
-def split_text(text: str, encoding: str | None = None) -> tuple[str, list[str]]:
-    """Split `text` into the parts a phone would send: never inside an escape or surrogate pair."""
+def split_text(text: str, encoding: str | None = None, ref_bits: int = 8) -> tuple[str, list[str]]:
+    """Split `text` into the parts a phone would send: never inside an escape or surrogate pair.
+
+    A part carries a 6-octet UDH (8-bit reference) or a 7-octet one (16-bit): 153 or 152 GSM
+    septets, 67 or 66 UCS2 characters."""
     enc = encoding or choose_encoding(text)
+    gsm_part = GSM7_PART if ref_bits == 8 else GSM7_PART - 1
+    ucs2_part = UCS2_PART if ref_bits == 8 else UCS2_PART - 1
     if enc == GSM7:
         if gsm7.septet_len(text) <= GSM7_SINGLE:
             return enc, [text]
         parts, cur, n = [], "", 0
         for ch in text:
             w = gsm7.septet_len(ch)
-            if n + w > GSM7_PART:
+            if n + w > gsm_part:
                 parts.append(cur)
                 cur, n = "", 0
             cur += ch
@@ -373,7 +378,7 @@ def split_text(text: str, encoding: str | None = None) -> tuple[str, list[str]]:
     parts, cur, n = [], "", 0
     for ch in text:
         w = len(ch.encode("utf-16-be")) // 2
-        if n + w > UCS2_PART:
+        if n + w > ucs2_part:
             parts.append(cur)
             cur, n = "", 0
         cur += ch
@@ -443,7 +448,7 @@ def encode_deliver_parts(
     ref_bits: int = 8,
 ) -> list[str]:
     """SMS-DELIVER PDUs for `text`: one, or a concatenated set with a UDH in each part."""
-    enc, parts = split_text(text, encoding)
+    enc, parts = split_text(text, encoding, ref_bits)
     if len(parts) == 1:
         return [encode_deliver(sender, text, smsc=smsc, timestamp=timestamp, encoding=enc)]
     if ref is None:

@@ -1,0 +1,366 @@
+"""The driver against the emulator over real pseudo-terminals: the behaviours the issue names."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from simbox.at.port import AtPort
+from simbox.emulator import PROFILES, Emulator, VirtualSim
+from simbox.emulator.control import adeliver_sms, arequest
+from simbox.modem import Modem
+from simbox.pdu.codec import encode_deliver_parts
+from simbox.pool import Pool, PoolOptions, scan
+from simbox.sms import IncomingSms
+
+from .conftest import arun, until
+
+FAST = dict(probe_timeout=0.5, command_timeout=3.0, sweep_interval=None, watchdog_interval=None)
+
+
+def test_sixteen_ports_one_silent_all_sms_arrive() -> None:
+    async def body() -> None:
+        async with Emulator(ports=16, profiles=list(PROFILES)) as emu:
+            emu.set_silent(7)
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            reports = await pool.start()
+            try:
+                assert reports[7].status == "silent"
+                assert [r.status for i, r in enumerate(reports) if i != 7] == ["ok"] * 15
+                for i, r in enumerate(reports):
+                    if i != 7:
+                        assert r.sim is not None and r.sim.iccid == emu.ports[i].modem.sim.iccid  # type: ignore[union-attr]
+                t0 = time.time()
+                want = {}
+                for i, port in enumerate(emu.ports):
+                    if i == 7:
+                        continue
+                    assert port.modem.sim is not None
+                    want[port.modem.sim.msisdn] = f"{10000 + i}"
+                    emu.deliver_sms(port.modem.sim.msisdn, f"Telegram code: {10000 + i}")
+                got = await asyncio.gather(*(pool.wait_code(n, timeout=10, since=t0) for n in want))
+                assert {m.msisdn: m.login_code for m in got} == want
+                for m in got:
+                    await m.ack()
+                assert all(p.modem.sim is not None and p.modem.sim.used == 0 for p in emu.ports)
+            finally:
+                await pool.stop()
+
+    arun(body(), 60)
+
+
+def test_burst_of_two_cmti_plus_one_stored_before_start_each_exactly_once() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1, profiles="ec25") as emu:
+            num = emu.ports[0].modem.sim.msisdn  # type: ignore[union-attr]
+            emu.deliver_sms(num, "before start", sender="+77010000001")  # stored; no indications yet
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            seen: list[IncomingSms] = []
+            pool.subscribe(seen.append)
+            await pool.start()
+            try:
+                await until(lambda: len(seen) == 1, what="the stored message")
+                with emu.burst(0):
+                    emu.deliver_sms(num, "burst one", sender="+77010000002")
+                    emu.deliver_sms(num, "burst two", sender="+77010000003")
+                await until(lambda: len(seen) == 3, what="the burst")
+                inbox = pool.channels[0].inbox
+                assert inbox is not None
+                assert await inbox.sweep() == 0  # a sweep finds them all held: no second copy
+                await asyncio.sleep(0.1)
+                assert sorted(m.text for m in seen) == ["before start", "burst one", "burst two"]
+                assert seen[0].from_sweep
+                for m in seen:
+                    await m.ack()
+                    await m.ack()  # idempotent
+                assert emu.ports[0].modem.sim.used == 0  # type: ignore[union-attr]
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_port_vanishes_and_returns_renamed_is_rebound_by_usb_path() -> None:
+    async def body() -> None:
+        async with Emulator(ports=3, profiles=["sim800", "ec25", "m35"]) as emu:
+            opts = PoolOptions(**FAST, rebind_interval=0.05, rebind_patterns=())  # type: ignore[arg-type]
+            pool = Pool.discover(emu.by_path_dir, options=opts)
+            assert len(pool.channels) == 3  # one per modem: the EC25's AT interface among its four
+            assert [ch.spec.interface for ch in pool.channels] == [0, 2, 0]
+            await pool.start()
+            try:
+                ch = pool.channels[1]
+                old_tty = os.path.realpath(ch.path)
+                emu.vanish(1)
+                await until(lambda: ch.status == "lost", what="loss detected")
+                new_tty = await emu.reappear(1)
+                assert new_tty != old_tty
+                await asyncio.wait_for(ch.rebound.wait(), 10)
+                assert ch.status == "ok" and os.path.realpath(ch.path) == new_tty and ch.rebinds == 1
+                num = emu.ports[1].modem.sim.msisdn  # type: ignore[union-attr]
+                t0 = time.time()
+                emu.deliver_sms(num, "Telegram code: 31337")  # settings were re-applied after the reboot
+                msg = await pool.wait_code(num, timeout=5, since=t0)
+                assert msg.login_code == "31337"
+                await msg.ack()
+                assert [c.status for c in pool.channels] == ["ok", "ok", "ok"]
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_port_without_usb_path_is_rebound_by_imei() -> None:
+    async def body() -> None:
+        async with Emulator(ports=2) as emu:
+            assert emu.workdir is not None
+            aliases = lambda: sorted(str(p) for p in emu.workdir.glob("ttyUSB*"))  # noqa: E731
+            opts = PoolOptions(**FAST, rebind_interval=0.05, rebind_patterns=())  # type: ignore[arg-type]
+            pool = Pool(aliases(), opts, candidate_paths=aliases)
+            await pool.start()
+            try:
+                ch = pool.channels[0]
+                emu.vanish(0)
+                await until(lambda: ch.status == "lost", what="loss detected")
+                await emu.reappear(0)
+                await asyncio.wait_for(ch.rebound.wait(), 10)
+                assert ch.path.endswith("ttyUSB2")  # the kernel gave it a new name
+                assert ch.imei == emu.ports[0].modem.imei
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_multipart_out_of_order_and_16bit_reference() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1, profiles="sim7600") as emu:
+            num = emu.ports[0].modem.sim.msisdn  # type: ignore[union-attr]
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            await pool.start()
+            try:
+                text = "Код подтверждения Telegram: 24680. Никому не сообщайте его! " * 3
+                t0 = time.time()
+                assert len(emu.deliver_sms(num, text, order=[2, 0, 1])) == 3
+                msg = await pool.wait_sms(num, timeout=5, since=t0)
+                assert msg.text == text and msg.complete and msg.login_code == "24680"
+                assert len(msg.locations) == 3
+                await msg.ack()
+                pdus = encode_deliver_parts("Telegram", "x" * 300, ref=0xABCD, ref_bits=16)
+                emu.deliver_pdus(num, list(reversed(pdus)))
+                msg2 = await pool.wait_sms(num, timeout=5, since=t0)
+                assert msg2.text == "x" * 300 and msg2.concat_ref == 0xABCD
+                await msg2.ack()
+                assert emu.ports[0].modem.sim.used == 0  # type: ignore[union-attr]
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_garbage_burst_mid_response_is_survived() -> None:
+    async def body() -> None:
+        async with Emulator(ports=2, profiles=["sim800", "m35"]) as emu:
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            await pool.start()
+            try:
+                for i in (0, 1):
+                    ch = pool.channels[i]
+                    assert ch.modem is not None
+                    emu.garbage(i)
+                    assert await ch.modem.read_iccid() == emu.ports[i].modem.sim.iccid  # type: ignore[union-attr]
+                    emu.garbage(i)  # now inside the +CMGR answer of the next SMS
+                    num = emu.ports[i].modem.sim.msisdn  # type: ignore[union-attr]
+                    t0 = time.time()
+                    emu.deliver_sms(num, "Telegram code: 55555")
+                    msg = await pool.wait_code(num, timeout=5, since=t0)
+                    assert msg.text == "Telegram code: 55555"
+                    await msg.ack()
+                    assert (await ch.modem.at("AT")).lines == ()
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_urc_in_the_middle_of_a_response() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1) as emu:
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            await pool.start()
+            try:
+                sim = emu.ports[0].modem.sim
+                assert sim is not None
+                idx = sim.store(encode_deliver_parts("Telegram", "Telegram code: 86420")[0])
+                emu.urc_mid_response(0, f'+CMTI: "SM",{idx}')
+                ch = pool.channels[0]
+                assert ch.modem is not None
+                resp = await ch.modem.at("AT+CPMS?")  # the URC lands between its lines
+                assert len(resp.lines) == 1 and '"SM",1,30' in resp.lines[0]
+                msg = await pool.wait_code(sim.msisdn, timeout=5)
+                assert msg.login_code == "86420"
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_modem_reset_reapplies_sms_settings() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1, profiles="ec25") as emu:
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            await pool.start()
+            try:
+                modem = emu.ports[0].modem
+                assert modem.cnmi[1] == 1
+                await emu.restart_modem(0)  # forgets CNMI, then says RDY ... +QIND: SMS DONE
+                await until(lambda: modem.cnmi[1] == 1, what="CNMI re-applied")
+                t0 = time.time()
+                emu.deliver_sms(modem.sim.msisdn, "Telegram code: 99999")  # type: ignore[union-attr]
+                msg = await pool.wait_code(modem.sim.msisdn, timeout=5, since=t0)  # type: ignore[union-attr]
+                assert msg.login_code == "99999"
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_every_vendor_profile_scans_right() -> None:
+    async def body() -> None:
+        names = list(PROFILES)
+        sims = [VirtualSim(seed=i, cnum_empty=(i % 2 == 1)) for i in range(len(names))]
+        async with Emulator(ports=len(names), profiles=names, sims=sims) as emu:
+            reports = await scan(emu.paths, probe_timeout=1.0)
+            for name, rep, port in zip(names, reports, emu.ports, strict=True):
+                sim = port.modem.sim
+                assert rep.status == "ok", (name, rep.error)
+                assert rep.identity is not None and rep.identity.imei == port.modem.imei
+                assert rep.sim is not None and sim is not None
+                assert (rep.sim.iccid, rep.sim.imsi, rep.sim.msisdn) == (sim.iccid, sim.imsi, sim.msisdn), name
+                assert rep.sim.mcc_mnc == sim.mcc_mnc and rep.sim.operator == sim.operator
+                assert rep.sim.msisdn_source == ("phonebook" if sim.cnum_empty else "cnum")
+                assert rep.sim.signal_dbm is not None
+            assert [r.identity.profile for r in reports if r.identity] == [
+                "simcom-sim800", "simcom-sim7600", "quectel-m35", "quectel-ec25", "huawei", "wavecom"
+            ]
+
+    arun(body())
+
+
+def test_number_from_ussd_when_cnum_and_phonebook_are_empty() -> None:
+    async def body() -> None:
+        sim = VirtualSim(mcc_mnc="40101", cnum_empty=True, on_phonebook=False, seed=3)
+        async with Emulator(ports=1, sims=[sim]) as emu:
+            (rep,) = await scan(emu.paths, probe_timeout=1.0)
+            assert rep.sim is not None and rep.sim.msisdn == sim.msisdn and rep.sim.msisdn_source == "ussd"
+
+    arun(body())
+
+
+def test_ussd_in_every_encoding() -> None:
+    async def body() -> None:
+        async with Emulator(ports=3, profiles=["sim800", "m35", "huawei"]) as emu:
+            emu.set_ussd(None, "*100#", "Баланс: 150 тг")
+            for path in emu.paths:
+                async with AtPort(path, timeout=2) as port:
+                    modem = Modem(port)
+                    await modem.init()
+                    answer = await modem.ussd("*100#", timeout=3)
+                    if modem.profile.name == "huawei":  # GSM 7-bit cannot carry Cyrillic
+                        assert answer.text is not None
+                    else:
+                        assert answer.text == "Баланс: 150 тг", modem.profile.name
+            emu.set_ussd(None, "*102#", "Bonus: 5")
+            async with AtPort(emu.paths[2], timeout=2) as port:
+                modem = Modem(port)
+                await modem.init()
+                assert (await modem.ussd("*102#", timeout=3)).text == "Bonus: 5"  # packed both ways
+
+    arun(body())
+
+
+def test_control_socket_delivers_from_another_client(tmp_path: os.PathLike[str]) -> None:
+    sock = os.path.join(str(tmp_path), "emu.sock")
+
+    async def body() -> None:
+        async with Emulator(ports=2, control=sock) as emu:
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            await pool.start()
+            try:
+                num = emu.ports[1].modem.sim.msisdn  # type: ignore[union-attr]
+                t0 = time.time()
+                resp = await adeliver_sms(sock, num, "Telegram code: 42424")
+                assert resp["parts"] == 1
+                msg = await pool.wait_code(num, timeout=5, since=t0)
+                assert msg.login_code == "42424"
+                manifest = await arequest(sock, {"op": "manifest"})
+                assert [p["path"] for p in manifest["ports"]] == emu.paths
+                bad = await asyncio.to_thread(_bad_request, sock)
+                assert "no SIM with number" in bad
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def _bad_request(sock: str) -> str:
+    from simbox.emulator.control import ControlError, deliver_sms
+
+    try:
+        deliver_sms(sock, "+70000000000", "x")
+    except ControlError as exc:
+        return str(exc)
+    return ""
+
+
+def test_full_storage_holds_the_message_until_space_is_freed() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1) as emu:
+            emu.fill_storage(0)
+            num = emu.ports[0].modem.sim.msisdn  # type: ignore[union-attr]
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            old: list[IncomingSms] = []
+            pool.subscribe(old.append)
+            await pool.start()
+            try:
+                await until(lambda: len(old) == 30, what="the 30 old messages")
+                t0 = time.time()
+                assert emu.deliver_sms(num, "Telegram code: 10101") == [None]  # held by the network
+                await old[0].ack()  # the application stored it: deleted, space for the new one
+                msg = await pool.wait_code(num, timeout=5, since=t0)
+                assert msg.login_code == "10101"
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_direct_cmt_routing_is_acknowledged() -> None:
+    async def body() -> None:
+        from simbox.sms import Inbox
+
+        async with Emulator(ports=1) as emu, AtPort(emu.paths[0], timeout=2) as port:
+            modem = Modem(port)
+            await modem.init()
+            got: asyncio.Queue[IncomingSms] = asyncio.Queue()
+            inbox = Inbox(modem, got.put_nowait, direct=True, sweep_interval=None)
+            await inbox.start()
+            emu.deliver_sms(emu.ports[0].modem.sim.msisdn, "Telegram code: 20202")  # type: ignore[union-attr]
+            msg = await asyncio.wait_for(got.get(), 5)
+            assert msg.login_code == "20202" and msg.locations == []
+            await until(lambda: emu.ports[0].modem.unacked_cmt == 0, what="+CNMA")
+            await inbox.stop()
+
+    arun(body())
+
+
+def test_missing_and_locked_sims_are_reported_not_fatal() -> None:
+    async def body() -> None:
+        sims = [VirtualSim(seed=1), None, VirtualSim(seed=2, pin="1234")]
+        async with Emulator(ports=3, sims=sims) as emu:
+            reports = await scan(emu.paths, probe_timeout=1.0)
+            assert [r.status for r in reports] == ["ok", "no_sim", "locked"]
+            assert reports[2].sim is not None and reports[2].sim.iccid == sims[2].iccid  # type: ignore[union-attr]
+
+    arun(body())
