@@ -75,3 +75,18 @@ class SimBoxGateway:
         if inspect.isawaitable(result):
             await result
         log.info("sms to +%s handed to the SimBox emulator", phone.lstrip("+"))
+
+
+class SimBoxControlGateway:
+    """Delivers SMS to a SimBox emulator running in another process, via its control socket."""
+
+    def __init__(self, control_path: str, sender: str = TELEGRAM_SENDER) -> None:
+        self._path = control_path
+        self._sender = sender
+
+    async def deliver(self, phone: str, text: str) -> None:
+        """Ask the emulator (`python -m simbox emulate --control PATH`) to deliver the SMS."""
+        from simbox.emulator.control import adeliver_sms
+
+        await adeliver_sms(self._path, "+" + phone.lstrip("+"), text, sender=self._sender)
+        log.info("sms to +%s handed to the SimBox emulator at %s", phone.lstrip("+"), self._path)
