@@ -12,7 +12,7 @@ from prokai.accounts.login import login_all
 from prokai.accounts.passwords import PasswordBook
 from prokai.sandbox.world import World
 from prokai.store.db import Database
-from prokai.store.models import Account, AuditRecord, SmsMessage
+from prokai.store.models import Account, AccountCooldown, AuditRecord, SmsMessage
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -81,5 +81,39 @@ def test_login_ten_sims(sqlite_db: Database, tmp_path: Path) -> None:
             assert again.by_phone(BANNED).outcome == "banned"
             assert again.by_phone(UNOCCUPIED).outcome == "needs_app_registration"
             assert len(r.world.auth_keys) - keys_before == 1  # only the unoccupied number asked again
+
+    run(body, 100)
+
+
+def test_flood_wait_during_login_is_persisted_and_resumed(sqlite_db: Database, tmp_path: Path) -> None:
+    settings = make_settings(sqlite_db.url, tmp_path)
+    numbers = [PLAIN[0], PLAIN[1], APP_FIRST]
+
+    async def body() -> None:
+        async with rig(sqlite_db, settings, numbers, build) as r:
+            # asking for the SMS (auth.resendCode) is flood-limited: only the SIM whose code went to the app
+            r.world.faults.inject("FLOOD_WAIT", seconds=600, method="auth.ResendCode")
+            first = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault, clock=r.clock)
+            assert first.by_phone(PLAIN[0]).outcome == "logged_in"
+            assert first.by_phone(PLAIN[1]).outcome == "logged_in"
+            waiting = first.by_phone(APP_FIRST)
+            assert waiting.outcome == "cooling" and waiting.detail == "FLOOD_WAIT_600"
+            with sqlite_db.session() as s:
+                acc = s.scalars(select(Account).where(Account.phone == APP_FIRST)).one()
+                assert acc.state == "cooling" and acc.session_enc is None
+                cds = s.scalars(select(AccountCooldown).where(AccountCooldown.account_id == acc.id)).all()
+                assert [(c.request_kind, c.reason) for c in cds] == [("login", "FLOOD_WAIT_600")]
+            # a run before the wait is over does not touch it
+            early = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault, clock=r.clock)
+            assert early.by_phone(APP_FIRST).outcome == "cooling"
+            assert "login waits until" in early.by_phone(APP_FIRST).detail
+            # later: the run finishes the waiting one
+            r.advance(601)
+            later = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault, clock=r.clock)
+            assert later.by_phone(APP_FIRST).outcome == "logged_in"
+            assert later.by_phone(PLAIN[0]).outcome == "already_logged_in"
+            with sqlite_db.session() as s:
+                acc = s.scalars(select(Account).where(Account.phone == APP_FIRST)).one()
+                assert acc.state == "active" and acc.session_enc is not None and acc.cooldown_until is None
 
     run(body, 100)
