@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simbox.at.framer import AtStream, CommandSpec, Final, Prompt, Urc, is_final
+from simbox.at.framer import AtStream, CommandSpec, Event, Final, Prompt, Urc, is_final
 from simbox.errors import CmeError, CmsError, error_from_final
 
 
-def run(cmd: str | None, data: bytes, **spec: object) -> list[object]:
+def run(cmd: str | None, data: bytes, **spec: object) -> list[Event]:
     s = AtStream()
     if cmd is not None:
         s.begin(CommandSpec(cmd, **spec))  # type: ignore[arg-type]
