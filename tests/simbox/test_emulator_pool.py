@@ -6,6 +6,8 @@ import asyncio
 import os
 import time
 
+from simbox_testutil import arun, until
+
 from simbox.at.port import AtPort
 from simbox.emulator import PROFILES, Emulator, VirtualSim
 from simbox.emulator.control import adeliver_sms, arequest
@@ -13,8 +15,6 @@ from simbox.modem import Modem
 from simbox.pdu.codec import encode_deliver_parts
 from simbox.pool import Pool, PoolOptions, scan
 from simbox.sms import IncomingSms
-
-from .conftest import arun, until
 
 FAST = dict(probe_timeout=0.5, command_timeout=3.0, sweep_interval=None, watchdog_interval=None)
 

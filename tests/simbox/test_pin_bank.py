@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from simbox_testutil import arun
 
 from simbox.at.port import AtPort
 from simbox.bank import SimBank, switch_sim
@@ -13,8 +14,6 @@ from simbox.errors import PinError, SimboxError
 from simbox.modem import Modem
 from simbox.pin import PinGuard, next_action
 from simbox.pool import Pool, PoolOptions
-
-from .conftest import arun
 
 FAST = dict(probe_timeout=0.5, command_timeout=3.0, sweep_interval=None, watchdog_interval=None)
 
