@@ -32,6 +32,6 @@ def load_model(settings: Settings, kind: str = "transformer") -> Any:
         return KeywordModel()
     if kind != "transformer":
         raise ValueError(f"unknown model kind {kind!r}: expected transformer or keywords")
-    from prokai.nlp import get_classifier
+    from prokai.nlp.infer import get_classifier
 
     return get_classifier(settings.nlp.model_dir)

@@ -173,10 +173,12 @@ class CampaignRunner:
             target.status = "running"
             spec_value = str(target.meta.get("value") or target.raw.split(":", 1)[-1])
             start_param = target.meta.get("start_param")
+            telegram_id = target.meta.get("telegram_id")
             depth = target.depth
         async with self.provider.lease(job.avoid_accounts) as leased:
             try:
-                return await self._converse(job, leased, spec_value, start_param, depth, report)
+                entity = await self._resolve(leased.client, spec_value, telegram_id)
+                return await self._converse(job, leased, entity, start_param, depth, report)
             except RetryJob:
                 raise
             except Exception as exc:
@@ -254,13 +256,25 @@ class CampaignRunner:
                 return conv.id, False
             return conv.id, True
 
-    async def _converse(self, job: ConversationJob, leased: Leased, value: str, start_param: str | None,
+    async def _resolve(self, client: Any, value: str, telegram_id: int | None) -> Any:
+        """The target's entity by username; a shop renamed since is found by its Telegram id
+        among the account's dialogs."""
+        try:
+            return await client.get_entity(value)
+        except ValueError:
+            if telegram_id is None:
+                raise
+            async for dialog in client.iter_dialogs(limit=200):
+                if dialog.entity is not None and dialog.entity.id == telegram_id:
+                    return dialog.entity
+            raise
+
+    async def _converse(self, job: ConversationJob, leased: Leased, entity: Any, start_param: str | None,
                         depth: int, report: RunReport) -> Result:
         from telethon.tl import types
         from telethon.tl.functions.users import GetFullUserRequest
 
         client = leased.client
-        entity = await client.get_entity(value)
         about = ""
         if isinstance(entity, types.Channel):
             kind = ShopKind.CHANNEL
@@ -382,3 +396,43 @@ class StaticClients:
         self.reports.append((account_id, type(exc).__name__))
         if type(exc).__name__ != "FloodWaitError":
             self.broken.add(account_id)
+
+
+class PoolClients:
+    """The production ClientProvider: leases from the account pool (`prokai.accounts`).
+
+    The pool itself skips accounts that are banned, cooling down or leased elsewhere, and turns
+    the errors reported here into account states and persisted cooldowns.
+    """
+
+    def __init__(self, pool: Any, kind: str = "message", wait_s: float = 5.0, tries: int = 3) -> None:
+        self.pool = pool
+        self.kind = kind
+        self.wait_s = wait_s
+        self.tries = tries
+
+    @asynccontextmanager
+    async def lease(self, avoid: list[int]) -> AsyncIterator[Leased]:
+        from prokai.accounts.pool import LeaseRefused
+
+        for attempt in range(self.tries):
+            try:
+                cm = self.pool.lease(self.kind)
+                lease = await cm.__aenter__()
+            except LeaseRefused as exc:
+                if attempt == self.tries - 1:
+                    raise RetryJob(str(exc)) from exc
+                await asyncio.sleep(self.wait_s)
+                continue
+            break
+        try:
+            yield Leased(lease.account.id, lease.client)
+        except BaseException as exc:
+            if not await cm.__aexit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            await cm.__aexit__(None, None, None)
+
+    def report(self, account_id: int | None, exc: BaseException) -> None:
+        if account_id is not None:
+            self.pool.report_error(account_id, exc, self.kind)

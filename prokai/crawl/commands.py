@@ -1,0 +1,134 @@
+"""`prokai campaign …` and `prokai sweep`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, database, fail, settings
+
+campaign_app = typer.Typer(help="Crawl campaigns: create, run, status, stop.", no_args_is_help=True)
+
+MODEL_HELP = "Classifier: transformer (the shipped model) or keywords (the baseline, no torch)."
+
+
+@campaign_app.command("create")
+def create(
+    ctx: typer.Context,
+    case: str = typer.Option(..., "--case", help="Case number: the legal basis (required)."),
+    name: str = typer.Option(..., "--name", help="Campaign name (unique within the case)."),
+    targets: Path = typer.Option(..., "--targets", help="File: one target per line (@name, t.me link, phone)."),
+    legal_basis: str | None = typer.Option(None, "--legal-basis", help="Text of the legal basis, for a new case."),
+    region: str | None = typer.Option(None, "--region", help="City the buyer persona picks (default: crawl.region)."),
+    actor: str = typer.Option("operator", "--actor", help="Who creates it (audited)."),
+) -> None:
+    """Create a campaign with its targets. Bad target lines are reported and skipped (exit 1)."""
+    from prokai.crawl.campaigns import CampaignError, create_campaign
+    from prokai.crawl.targets import parse_targets
+
+    try:
+        lines = targets.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        fail(f"{targets}: {exc.strerror}", EXIT_USAGE)
+    specs, errors = parse_targets(lines)
+    for err in errors:
+        typer.echo(f"{targets}: {err}", err=True)
+    if not specs:
+        fail(f"{targets}: no valid target", EXIT_USAGE)
+    try:
+        campaign_id, added = create_campaign(
+            database(ctx), case, name, specs, actor=actor, legal_basis=legal_basis,
+            region=region or settings(ctx).crawl.region,
+        )
+    except CampaignError as exc:
+        fail(str(exc), EXIT_USAGE)
+    typer.echo(f"campaign {campaign_id} created with {added} targets")
+    if errors:
+        raise typer.Exit(EXIT_FAILURE)
+
+
+def make_runner(ctx: typer.Context, model: str, concurrency: int) -> Any:
+    """The campaign runner over the account pool, configured from settings."""
+    from prokai.accounts.pool import AccountPool
+    from prokai.crawl.engine import Budget
+    from prokai.crawl.models import load_model
+    from prokai.crawl.runner import CampaignRunner, PoolClients
+
+    cfg = settings(ctx)
+    db = database(ctx)
+    budget = Budget(
+        max_steps=cfg.crawl.max_steps_per_conversation,
+        max_seconds=cfg.crawl.max_conversation_minutes * 60,
+        min_delay=cfg.crawl.min_delay_s,
+        max_delay=cfg.crawl.max_delay_s,
+    )
+    return CampaignRunner(
+        db, PoolClients(AccountPool(db, cfg)), load_model(cfg, model), city=cfg.crawl.region, budget=budget,
+        max_depth=cfg.crawl.max_depth, concurrency=concurrency, shop_threshold=cfg.nlp.shop_threshold,
+    )
+
+
+@campaign_app.command("run")
+def run(
+    ctx: typer.Context,
+    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    model: str = typer.Option("transformer", "--model", help=MODEL_HELP),
+    concurrency: int = typer.Option(4, "--concurrency", min=1, help="Conversations at once."),
+) -> None:
+    """Run (or resume) a campaign until every target is done or it is stopped."""
+    runner = make_runner(ctx, model, concurrency)
+    report = asyncio.run(runner.run(campaign_id))
+    typer.echo(f"{report.done} conversations; outcomes: {dict(sorted(report.outcomes.items()))}; "
+               f"new requisites: {len(report.new_requisites)}")
+
+
+@campaign_app.command("status")
+def status(ctx: typer.Context, campaign_id: int = typer.Argument(..., help="Campaign id.")) -> None:
+    """Targets by status and outcome, requisites by kind."""
+    from prokai.crawl.campaigns import CampaignError, campaign_status
+
+    try:
+        st = campaign_status(database(ctx), campaign_id)
+    except CampaignError as exc:
+        fail(str(exc), EXIT_USAGE)
+    typer.echo(f"campaign {st.id} {st.name!r} (case {st.case}): {st.status}")
+    typer.echo(f"targets:    {dict(sorted(st.targets.items()))}")
+    typer.echo(f"outcomes:   {dict(sorted(st.outcomes.items()))}")
+    typer.echo(f"requisites: {dict(sorted(st.requisites.items()))}")
+
+
+@campaign_app.command("stop")
+def stop(ctx: typer.Context, campaign_id: int = typer.Argument(..., help="Campaign id."),
+         actor: str = typer.Option("operator", "--actor")) -> None:
+    """Stop a campaign after the conversations in progress."""
+    from prokai.crawl.campaigns import CampaignError, stop_campaign
+
+    try:
+        stop_campaign(database(ctx), campaign_id, actor)
+    except CampaignError as exc:
+        fail(str(exc), EXIT_USAGE)
+    typer.echo(f"campaign {campaign_id} stopping")
+
+
+def sweep(
+    ctx: typer.Context,
+    campaign: int | None = typer.Option(None, "--campaign", help="Only this campaign's shops."),
+    key: str | None = typer.Option(None, "--key", help="Sweep key (default: today's date); same key resumes."),
+    model: str = typer.Option("transformer", "--model", help=MODEL_HELP),
+    concurrency: int = typer.Option(4, "--concurrency", min=1),
+) -> None:
+    """Re-ask every live shop; record alive / renamed / dead / requisites changed."""
+    from prokai.crawl.sweep import run_sweep
+
+    runner = make_runner(ctx, model, concurrency)
+    report = asyncio.run(run_sweep(database(ctx), runner, key=key, campaign_id=campaign, actor="operator"))
+    typer.echo(f"sweep {report.key}: {report.run.done} shops; statuses {dict(sorted(report.statuses.items()))}; "
+               f"new requisites: {len(report.run.new_requisites)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(campaign_app, name="campaign")
+    app.command("sweep")(sweep)
