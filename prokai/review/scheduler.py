@@ -124,6 +124,19 @@ class ProkaiScheduler(AsyncIOScheduler):
         """The scheduler's time, in its time zone."""
         return self._clock().astimezone(self.timezone)
 
+    def tick(self) -> float | None:
+        """Process due jobs now (as the timer would) and re-arm the timer; seconds to the next run."""
+        wait = self._process_jobs()
+        self._start_timer(wait)
+        return wait
+
+    async def settle(self) -> None:
+        """Wait until every job run submitted so far has finished."""
+        executor = self._executors.get("default")
+        futures = list(getattr(executor, "_pending_futures", ()))
+        if futures:
+            await asyncio.gather(*futures, return_exceptions=True)
+
     def _process_jobs(self) -> float | None:
         # BaseScheduler._process_jobs (APScheduler 3.11) with `now` from the clock.
         if self.state == STATE_PAUSED:
