@@ -69,8 +69,9 @@ def notify(
     root = (bot_api_url or st.review.bot_api_url or "").rstrip("/")
 
     async def main() -> int:
-        kwargs = {"base_url": f"{root}/bot", "base_file_url": f"{root}/file/bot"} if root else {}
-        async with Bot(token, **kwargs) as bot:
+        base = f"{root}/bot" if root else "https://api.telegram.org/bot"
+        files = f"{root}/file/bot" if root else "https://api.telegram.org/file/bot"
+        async with Bot(token, base_url=base, base_file_url=files) as bot:
             return await notify_pending(bot, db, st, limit=limit)
 
     sent = asyncio.run(main())
