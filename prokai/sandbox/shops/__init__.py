@@ -1,0 +1,34 @@
+"""Sandbox shops: a world of drug shops (and look-alike businesses) defined in YAML scenarios.
+
+Public API:
+- `load_folder(dir)` / `load_file(path)`: validated scenarios (`ScenarioError` names file:line).
+- `load_world_from_scenarios(dir, world)`: bots, operators and channels in a sandbox `World`.
+- `ground_truth(scenarios, date, start)`: which requisites each shop can hand out that day.
+- `generate_scenarios(templates, count, seed)`: many shops from the templates (benchmarks).
+"""
+
+from __future__ import annotations
+
+from prokai.sandbox.shops.loader import (
+    LoadedScenario,
+    Requisite,
+    ScenarioError,
+    load_file,
+    load_folder,
+    load_text,
+)
+from prokai.sandbox.shops.shopworld import ShopWorld, load_world_from_scenarios
+from prokai.sandbox.shops.truth import ground_truth, ground_truth_range
+
+__all__ = [
+    "LoadedScenario",
+    "Requisite",
+    "ScenarioError",
+    "ShopWorld",
+    "ground_truth",
+    "ground_truth_range",
+    "load_file",
+    "load_folder",
+    "load_text",
+    "load_world_from_scenarios",
+]
