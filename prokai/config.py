@@ -23,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 ENV_PREFIX = "PROKAI_"
 DEFAULT_CONFIG_NAME = "config.yaml"
 SECRET_ENV = {"vault_key": "PROKAI_VAULT_KEY", "bot_token": "PROKAI_BOT_TOKEN", "api_hash": "PROKAI_API_HASH"}
+# Secret variables read directly by their module (never config overrides): old vault keys for a
+# rekey, and the passphrase of a session export.
+OTHER_SECRET_ENV = ("PROKAI_VAULT_OLD_KEYS", "PROKAI_TRANSFER_PASSPHRASE")
 _SECRET_KEY_RE = re.compile(r"(^|_)(token|password|passwords|secret|key|api_hash)$")
 
 
@@ -279,7 +282,7 @@ def _parse_scalar(text: str) -> Any:
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """Nested dict from `PROKAI_SECTION__KEY=value` variables (secrets variables excluded)."""
     tree: dict[str, Any] = {}
-    secret_vars = set(SECRET_ENV.values())
+    secret_vars = set(SECRET_ENV.values()) | set(OTHER_SECRET_ENV)
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name in secret_vars or name.startswith("PROKAI_TEST_"):
             continue

@@ -1,0 +1,342 @@
+"""`prokai accounts …` (login, list, check, archive) and `prokai vault …` (keygen, status, rekey,
+export, import). Telethon and the SimBox driver are imported inside the commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, database, fail, settings
+
+if TYPE_CHECKING:
+    from prokai.accounts.clients import Endpoint
+    from prokai.accounts.vault import Vault
+    from prokai.config import Settings
+
+accounts_app = typer.Typer(
+    name="accounts", help="Telegram sessions on seized SIMs: login, list, check, archive.", no_args_is_help=True
+)
+vault_app = typer.Typer(
+    name="vault", help="The encrypted session vault: keygen, status, rekey, export, import.", no_args_is_help=True
+)
+
+
+def _vault(cfg: Settings, old_key_files: list[Path] | None = None) -> Vault:
+    from prokai.accounts.vault import Vault, VaultError
+
+    texts = []
+    for path in old_key_files or []:
+        try:
+            texts.append(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            fail(f"old key file {path}: {exc.strerror}", EXIT_USAGE)
+    try:
+        return Vault.from_settings(cfg, texts)
+    except VaultError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _endpoint(cfg: Settings, sandbox: str | None) -> Endpoint | None:
+    from prokai.accounts.clients import Endpoint, endpoint_from_settings
+    from prokai.config import ConfigError
+
+    if sandbox:
+        host, _, port = sandbox.rpartition(":")
+        if not host or not port.isdigit():
+            fail(f"--sandbox {sandbox}: expected HOST:PORT", EXIT_USAGE)
+        from prokai.sandbox.crypto import public_key_pem
+
+        return Endpoint(host, int(port), cfg.telegram.dc_id, public_key_pem().decode())
+    try:
+        return endpoint_from_settings(cfg)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _ports(cfg: Settings, ports: list[str] | None) -> list[Any]:
+    from simbox.discovery import PortSpec, discover
+
+    if ports:
+        return [PortSpec(p) for p in ports]
+    if cfg.simbox.ports:
+        return [PortSpec(p.path, usb_path=p.usb_path, imei=p.imei, profile=p.profile) for p in cfg.simbox.ports]
+    if cfg.simbox.discover:
+        found = discover()
+        if found:
+            return list(found)
+    fail("no SimBox ports: give --port PATH (repeatable) or simbox.ports in the config", EXIT_USAGE)
+
+
+def _print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str], title: str) -> None:
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    Console().print(table)
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+@accounts_app.command("login")
+def login_cmd(
+    ctx: typer.Context,
+    sim: list[str] = typer.Option(None, "--sim", help="ICCID of a SIM to log in (repeatable)."),
+    all_sims: bool = typer.Option(False, "--all", help="Log in every SIM in the SimBox."),
+    passwords: Path | None = typer.Option(None, "--passwords", help="Two-step passwords from the case file."),
+    port: list[str] = typer.Option(None, "--port", "-p", help="A modem tty (repeatable; default: simbox.ports)."),
+    sandbox: str | None = typer.Option(None, "--sandbox", help="Log in to a local sandbox at HOST:PORT."),
+    relogin: bool = typer.Option(False, "--relogin", help="Also log in SIMs whose session is in the vault."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line per SIM instead of a table."),
+) -> None:
+    """Log in Telegram on seized SIMs with the login codes that arrive by SMS (resumable)."""
+    from prokai.accounts.passwords import PasswordBook, PasswordFileError
+
+    if bool(sim) == all_sims:
+        fail("give --sim ICCID (repeatable) or --all", EXIT_USAGE)
+    cfg = settings(ctx)
+    vault = _vault(cfg)
+    endpoint = _endpoint(cfg, sandbox)
+    try:
+        book = PasswordBook.load(passwords or cfg.secrets.passwords_file)
+    except PasswordFileError as exc:
+        fail(str(exc), EXIT_USAGE)
+    specs = _ports(cfg, port)
+    db = database(ctx)
+    report = asyncio.run(_login(cfg, db, vault, endpoint, book, specs, sim or None, relogin))
+    rows = [r.to_json() for r in report.results]
+    _print_rows(rows, as_json, ["iccid", "phone", "outcome", "state", "code_via", "detail"], "Login")
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILURE)
+
+
+async def _login(cfg: Settings, db: Any, vault: Any, endpoint: Any, book: Any, specs: list[Any],
+                 iccids: list[str] | None, relogin: bool) -> Any:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from prokai.accounts.login import LoginRunner, LoginTarget
+    from simbox.pool import Pool, PoolOptions
+
+    modems = Pool(specs, PoolOptions(command_timeout=cfg.simbox.command_timeout_s, probe_timeout=2.0,
+                                     watchdog_interval=None, sweep_interval=None))
+    await modems.start()
+    console = Console(stderr=True)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, transient=False) as progress:
+            overall = progress.add_task("SIMs", total=None)
+            rows: dict[str, Any] = {}
+
+            def start(t: LoginTarget) -> None:
+                rows[t.iccid] = progress.add_task(f"{t.phone or t.iccid}: starting", total=1)
+
+            def status(t: LoginTarget, text: str) -> None:
+                if t.iccid in rows:
+                    progress.update(rows[t.iccid], description=f"{t.phone or t.iccid}: {text}")
+
+            def done(r: Any) -> None:
+                if r.iccid in rows:
+                    progress.update(rows[r.iccid], description=f"{r.phone or r.iccid}: {r.outcome}", completed=1)
+                progress.advance(overall)
+
+            runner = LoginRunner(db, cfg, modems, vault=vault, endpoint=endpoint, passwords=book,
+                                 on_start=start, on_status=status, on_done=done, relogin=relogin)
+            try:
+                targets = runner.targets(iccids)
+            except KeyError as exc:
+                fail(str(exc.args[0]), EXIT_USAGE)
+            progress.update(overall, total=len(targets))
+            return await runner.run([t.iccid for t in targets])
+    finally:
+        await modems.stop()
+
+
+@accounts_app.command("list")
+def list_cmd(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="One JSON line per account.")
+) -> None:
+    """Accounts with their states, cooldowns, leases and last use."""
+    from prokai.accounts.health import listing
+    from prokai.accounts.state import utcnow
+
+    rows = listing(database(ctx), utcnow())
+    for row in rows:
+        row["cooldowns"] = ", ".join(f"{k} until {v}" for k, v in row["cooldowns"].items()) if not as_json else row["cooldowns"]
+    _print_rows(rows, as_json, ["id", "phone", "username", "state", "reason", "session", "cooldowns", "leased_by",
+                                "last_used_at", "proxy"], "Accounts")
+
+
+@accounts_app.command("check")
+def check_cmd(
+    ctx: typer.Context,
+    account: list[str] = typer.Option(None, "--account", "-a", help="Phone, id or @username (repeatable)."),
+    sandbox: str | None = typer.Option(None, "--sandbox", help="The sandbox at HOST:PORT (new sessions only)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line per account."),
+) -> None:
+    """Connect each session: is it alive, and what restrictions does the account see."""
+    from prokai.accounts.health import check_accounts
+    from prokai.accounts.pool import AccountPool
+
+    cfg = settings(ctx)
+    pool = AccountPool(database(ctx), cfg, vault=_vault(cfg), endpoint=_endpoint(cfg, sandbox), watchdog=False)
+    try:
+        results = asyncio.run(check_accounts(pool, account or None))
+    except KeyError as exc:
+        fail(str(exc.args[0]), EXIT_USAGE)
+    _print_rows([r.to_json() for r in results], as_json, ["phone", "state", "alive", "detail", "restrictions"], "Check")
+
+
+@accounts_app.command("archive")
+def archive_cmd(
+    ctx: typer.Context,
+    account: list[str] = typer.Option(None, "--account", "-a", help="Phone, id or @username (default: every seized one)."),
+    no_media: bool = typer.Option(False, "--no-media", help="Do not download media (no hashes)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line per account."),
+) -> None:
+    """Archive what seized accounts hold (incremental): dialogs, contacts, messages as evidence, shops found."""
+    from prokai.accounts.archive import archive_accounts
+    from prokai.accounts.pool import AccountPool
+
+    cfg = settings(ctx)
+    pool = AccountPool(database(ctx), cfg, vault=_vault(cfg), watchdog=True)
+    try:
+        reports = asyncio.run(archive_accounts(pool, account or None, media=not no_media and cfg.accounts.archive_media))
+    except KeyError as exc:
+        fail(str(exc.args[0]), EXIT_USAGE)
+    rows = [r.to_json() for r in reports]
+    _print_rows(rows, as_json, ["phone", "ok", "dialogs", "new_messages", "requisites", "shops", "detail"], "Archive")
+    if not all(r.ok for r in reports):
+        raise typer.Exit(EXIT_FAILURE)
+
+
+# --- vault ----------------------------------------------------------------------------------
+
+
+@vault_app.command("keygen")
+def keygen_cmd(out: Path = typer.Option(..., "--out", "-o", help="File to write the new key to (mode 0600).")) -> None:
+    """Write a new random vault key to a file (point secrets.vault_key_file or PROKAI_VAULT_KEY at it)."""
+    from prokai.accounts.vault import key_id, new_key_text, parse_key
+
+    if out.exists():
+        fail(f"{out} exists; refusing to overwrite a key", EXIT_USAGE)
+    text = new_key_text()
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        fail(f"{out}: {exc.strerror}", EXIT_USAGE)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(text + "\n")
+    typer.echo(f"wrote a new vault key to {out} (key id {key_id(parse_key(text))})")
+
+
+@vault_app.command("status")
+def status_cmd(ctx: typer.Context) -> None:
+    """The current key id and how many sessions each key seals."""
+    from prokai.accounts.vaultops import key_usage
+
+    vault = _vault(settings(ctx))
+    typer.echo(f"current key: {vault.current_id}")
+    for kid, count in sorted(key_usage(database(ctx)).items()):
+        mark = "current" if kid == vault.current_id else ("loaded" if vault.knows(kid) else "NOT LOADED")
+        typer.echo(f"{kid}: {count} session(s) ({mark})")
+
+
+@vault_app.command("rekey")
+def rekey_cmd(
+    ctx: typer.Context,
+    old_key_file: list[Path] = typer.Option(None, "--old-key-file", help="A previous key (repeatable; or PROKAI_VAULT_OLD_KEYS)."),
+) -> None:
+    """Re-encrypt every session with the current key (set the new key as PROKAI_VAULT_KEY first)."""
+    from prokai.accounts.vaultops import rekey
+
+    vault = _vault(settings(ctx), old_key_file)
+    report = rekey(database(ctx), vault)
+    typer.echo(f"rekeyed {report.rekeyed} session(s) to key {vault.current_id}; {report.current} already current")
+    if report.failed:
+        fail(f"{len(report.failed)} session(s) not rekeyed: {report.failed[0]}", EXIT_FAILURE)
+
+
+def _passphrase(confirm: bool) -> str:
+    text = os.environ.get("PROKAI_TRANSFER_PASSPHRASE")
+    if text:
+        return text
+    if not sys.stdin.isatty():
+        fail("set PROKAI_TRANSFER_PASSPHRASE (no terminal to ask for the transfer passphrase)", EXIT_USAGE)
+    value: str = typer.prompt("Transfer passphrase", hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+@vault_app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    account: str = typer.Argument(..., help="Phone, id or @username."),
+    out: Path = typer.Option(..., "--out", "-o", help="File to write (mode 0600)."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the session here too (it must not be used on both nodes)."),
+) -> None:
+    """Export one session, sealed with a transfer passphrase, to move the account to another node."""
+    from prokai.accounts.vault import VaultError
+    from prokai.accounts.vaultops import export_session
+
+    vault = _vault(settings(ctx))
+    if out.exists():
+        fail(f"{out} exists; refusing to overwrite", EXIT_USAGE)
+    passphrase = _passphrase(confirm=True)
+    try:
+        doc = export_session(database(ctx), vault, account, passphrase, keep=keep)
+    except VaultError as exc:
+        fail(str(exc), EXIT_USAGE)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(doc)
+    typer.echo(f"exported {account} to {out}" + ("" if keep else "; the local copy is dropped (needs_relogin here)"))
+
+
+@vault_app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A file written by `prokai vault export`."),
+    force: bool = typer.Option(False, "--force", help="Replace a session this node already has."),
+) -> None:
+    """Import one exported session and seal it with this node's key."""
+    from prokai.accounts.vault import VaultError
+    from prokai.accounts.vaultops import import_session
+
+    vault = _vault(settings(ctx))
+    try:
+        doc = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{file}: cannot read: {exc}", EXIT_USAGE)
+    passphrase = _passphrase(confirm=False)
+    try:
+        acc = import_session(database(ctx), vault, doc, passphrase, force=force)
+    except VaultError as exc:
+        fail(str(exc), EXIT_USAGE)
+    typer.echo(f"imported {acc.phone} (state {acc.state})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `accounts` and `vault` to the root CLI."""
+    app.add_typer(accounts_app)
+    app.add_typer(vault_app)
