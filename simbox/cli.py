@@ -149,6 +149,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
                 control=args.control,
                 bank_rows=args.bank_rows,
                 seed=args.seed,
+                latency=args.latency,
             )
         except ValueError as exc:
             return _fail(str(exc))
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--bank-rows", type=int, default=0, help="add a SIM bank with this many rows per column")
     sp.add_argument("--silent", type=int, action="append", help="port index that never answers (repeatable)")
     sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--latency", type=float, default=0.0, help="seconds each modem takes to answer a command")
     sp.set_defaults(fn=cmd_emulate)
 
     sp = sub.add_parser("emuctl", help="talk to a running emulator's control socket")

@@ -77,6 +77,7 @@ class PoolOptions:
     numbers: dict[str, str] = field(default_factory=dict)  # ICCID → MSISDN (configuration)
     sweep_interval: float | None = 60.0
     reassembly_timeout: float = 300.0
+    indications: bool = True  # +CMTI driven; False: poll with the sweep only (odd firmware)
     watchdog_interval: float | None = 30.0
     rebind_interval: float = 1.0
     rebind_patterns: tuple[str, ...] = ("/dev/ttyUSB*", "/dev/ttyACM*")
@@ -158,6 +159,7 @@ class Channel:
                     msisdn=sim.msisdn,
                     reassembly_timeout=opts.reassembly_timeout,
                     sweep_interval=opts.sweep_interval,
+                    indications=opts.indications,
                 )
                 await self.inbox.start()
         except AtTimeout as exc:

@@ -104,6 +104,7 @@ class Inbox:
         reassembly_timeout: float = 300.0,
         sweep_interval: float | None = 60.0,
         direct: bool = False,
+        indications: bool = True,
     ) -> None:
         self.modem = modem
         self.deliver = deliver
@@ -112,6 +113,7 @@ class Inbox:
         self.reassembler = Reassembler(reassembly_timeout)
         self.sweep_interval = sweep_interval
         self.direct = direct  # +CMT routing (acknowledged with +CNMA) instead of store + +CMTI
+        self.indications = indications  # False: no +CMTI; only the periodic sweep reads (polling)
         self.storages: list[str] = ["SM"]
         self._held: dict[Location, str] = {}  # stored parts handed out or waiting for siblings
         self._mem_lock = asyncio.Lock()
@@ -152,6 +154,9 @@ class Inbox:
         async with self._mem_lock:
             self._mem1 = None
             await self._select("SM", all_three=True)
+        if not self.indications:
+            await self.modem.try_at("AT+CNMI=0,0,0,0,0")
+            return
         mt = 2 if self.direct else 1
         if await self.modem.try_at(f"AT+CNMI=2,{mt},0,0,0") is None:
             await self.modem.try_at(f"AT+CNMI=1,{mt},0,0,0")

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class ControlError(RuntimeError):
 async def _dispatch(emu: Emulator, req: dict[str, Any]) -> dict[str, Any]:
     op = req.get("op")
     if op == "deliver_sms":
+        t0 = time.time()
         idx = emu.deliver_sms(
             str(req["to"]),
             str(req["text"]),
@@ -38,7 +40,7 @@ async def _dispatch(emu: Emulator, req: dict[str, Any]) -> dict[str, Any]:
             encoding=req.get("encoding"),
             order=req.get("order"),
         )
-        return {"ok": True, "indices": idx, "parts": len(idx)}
+        return {"ok": True, "indices": idx, "parts": len(idx), "at": t0}
     if op == "manifest":
         return {"ok": True, **emu.manifest()}
     if op == "set_ussd":

@@ -4,7 +4,9 @@ idempotently, and a message leaves the SIM only after it is stored."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -81,7 +83,7 @@ def test_store_reports_without_sims(db_url: str) -> None:
     db.dispose()
 
 
-def test_prokai_simbox_cli(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_prokai_simbox_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path}/cli.db"
     upgrade(url)
     monkeypatch.setenv("PROKAI_DATABASE__URL", url)
