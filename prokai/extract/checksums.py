@@ -221,25 +221,26 @@ _ROT = [
 _M64 = (1 << 64) - 1
 
 
-def _rol(x: int, n: int) -> int:
-    return ((x << n) | (x >> (64 - n))) & _M64 if n else x
+# Flat state: lane (x, y) lives at index x + 5*y. Rho+pi as (source, destination, rotation).
+_PI = [(x + 5 * y, y + 5 * ((2 * x + 3 * y) % 5), _ROT[x][y]) for x in range(5) for y in range(5)]
+_CHI1 = [(i % 5 + 1) % 5 + 5 * (i // 5) for i in range(25)]
+_CHI2 = [(i % 5 + 2) % 5 + 5 * (i // 5) for i in range(25)]
+_MOD5 = [i % 5 for i in range(25)]
 
 
-def _keccak_f(a: list[list[int]]) -> None:
+def _keccak_f(a: list[int]) -> list[int]:
+    m = _M64
     for rc in _RC:
-        c = [a[x][0] ^ a[x][1] ^ a[x][2] ^ a[x][3] ^ a[x][4] for x in range(5)]
-        d = [c[(x - 1) % 5] ^ _rol(c[(x + 1) % 5], 1) for x in range(5)]
-        for x in range(5):
-            for y in range(5):
-                a[x][y] ^= d[x]
-        b = [[0] * 5 for _ in range(5)]
-        for x in range(5):
-            for y in range(5):
-                b[y][(2 * x + 3 * y) % 5] = _rol(a[x][y], _ROT[x][y])
-        for x in range(5):
-            for y in range(5):
-                a[x][y] = b[x][y] ^ ((~b[(x + 1) % 5][y]) & b[(x + 2) % 5][y])
-        a[0][0] ^= rc
+        c = [a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20] for x in range(5)]
+        d = [c[(x - 1) % 5] ^ (((c[(x + 1) % 5] << 1) | (c[(x + 1) % 5] >> 63)) & m) for x in range(5)]
+        a = [a[i] ^ d[_MOD5[i]] for i in range(25)]
+        b = [0] * 25
+        for src, dst, r in _PI:
+            v = a[src]
+            b[dst] = ((v << r) | (v >> (64 - r))) & m if r else v
+        a = [b[i] ^ (~b[_CHI1[i]] & b[_CHI2[i]]) for i in range(25)]
+        a[0] ^= rc
+    return a
 
 
 def keccak256(data: bytes) -> bytes:
@@ -250,15 +251,12 @@ def keccak256(data: bytes) -> bytes:
     while len(msg) % rate:
         msg.append(0)
     msg[-1] |= 0x80
-    state = [[0] * 5 for _ in range(5)]
+    state = [0] * 25
     for off in range(0, len(msg), rate):
-        block = msg[off : off + rate]
         for i in range(rate // 8):
-            lane = int.from_bytes(block[8 * i : 8 * i + 8], "little")
-            state[i % 5][i // 5] ^= lane
-        _keccak_f(state)
-    out = b"".join(state[i % 5][i // 5].to_bytes(8, "little") for i in range(4))
-    return out
+            state[i] ^= int.from_bytes(msg[off + 8 * i : off + 8 * i + 8], "little")
+        state = _keccak_f(state)
+    return b"".join(state[i].to_bytes(8, "little") for i in range(4))
 
 
 # ---------------------------------------------------------------- Monero base58 (8-byte blocks)

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageFilter, ImageOps
+from stdnum import iban as stdnum_iban
 
 from prokai.extract.cards import card_ok
 from prokai.extract.engine import extract
+from prokai.extract.recognizers import KZ_BANK_CODES
 from prokai.extract.types import Found
 from prokai.extract.wallets import (
     WalletCheck,
@@ -30,20 +32,8 @@ from prokai.extract.wallets import (
 )
 
 OCR_LANGS = "rus+kaz+eng"
-MAX_VARIANTS = 5000
+MAX_VARIANTS = 20000
 
-# What OCR reads in place of what: each character → the characters it may really be.
-CONFUSIONS: dict[str, str] = {
-    "O": "0o", "0": "Oo", "o": "0O", "Q": "0O", "D": "0",
-    "l": "1I", "I": "1l", "1": "lI", "|": "1lI", "i": "1l", "!": "1",
-    "B": "8", "8": "B", "S": "5s", "5": "S", "s": "5", "Z": "2", "2": "Z", "z": "2",
-    "G": "6", "6": "Gb", "b": "6", "g": "9q", "q": "9g", "9": "gq", "T": "7", "7": "T",
-    "З": "3", "з": "3", "3": "З", "А": "A", "В": "B8", "С": "C", "Е": "E", "К": "K", "М": "M",
-    "Н": "H", "О": "O0", "Р": "P", "Т": "T", "Х": "X", "а": "a", "е": "e", "о": "o0", "р": "p",
-    "с": "c", "у": "y", "х": "x", "б": "6", "ч": "4", "Ч": "4",
-    "c": "C", "C": "c", "v": "V", "V": "v", "w": "W", "W": "w", "x": "X", "X": "x", "u": "U",
-    "U": "u", "k": "K", "K": "k", "p": "P", "P": "p", "y": "Y", "Y": "y",
-}
 _DIGIT_FIX = {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "|": "1", "i": "1",
               "!": "1", "B": "8", "S": "5", "s": "5", "Z": "2", "z": "2", "G": "6", "b": "6",
               "g": "9", "q": "9", "T": "7", "З": "3", "з": "3", "б": "6", "ч": "4", "Ч": "4",
@@ -73,17 +63,16 @@ def decode_qr(img: Image.Image) -> list[str]:
 
 
 def _prepare(img: Image.Image) -> Image.Image:
+    """Grayscale, remove speckle noise, stretch contrast; small images are upscaled."""
     gray = ImageOps.grayscale(img)
-    if gray.height < 600:
-        scale = max(2, 600 // max(1, gray.height))
-        scale = min(scale, 4)
-        gray = gray.resize((gray.width * scale, gray.height * scale), Image.Resampling.LANCZOS)
     gray = gray.filter(ImageFilter.MedianFilter(3))
+    if gray.height < 60:
+        gray = gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.LANCZOS)
     return ImageOps.autocontrast(gray)
 
 
 def ocr_text(img: Image.Image, langs: str = OCR_LANGS) -> str:
-    """Tesseract OCR of the image (upscaled, denoised)."""
+    """Tesseract OCR of the prepared image (one uniform block of text)."""
     import pytesseract
 
     return str(pytesseract.image_to_string(_prepare(img), lang=langs, config="--psm 6"))
@@ -91,53 +80,217 @@ def ocr_text(img: Image.Image, langs: str = OCR_LANGS) -> str:
 
 # ---------------------------------------------------------------- checksum-guided repair
 
-_WALLET_CHECKS: list[tuple[str, re.Pattern[str], Callable[[str], WalletCheck | None]]] = [
-    ("btc", re.compile(r"^(?:bc1|[13])", re.I), check_btc),
-    ("ltc", re.compile(r"^(?:ltc1|[LM])", re.I), check_ltc),
-    ("trx", re.compile(r"^T"), check_trx),
-    ("eth", re.compile(r"^0[xX]"), check_eth),
-    ("xmr", re.compile(r"^[48]"), lambda s: check_xmr(s, mainnet_only=True)),
-    ("ton", re.compile(r"^[EUk0][Qf]"), check_ton),
-]
-_TOKEN_RE = re.compile(r"[^\s,;:()\[\]{}<>\"'«»]{20,110}")
+_B58 = set("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+_HEX = set("0123456789abcdefABCDEF")
+_BECH = set("qpzry9x8gf2tvdw0s3jn54khce6mua7l")
+_B64 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/")
+# Characters OCR emits for something outside the alphabet, and what they may stand for.
+_FORCED_ANY = {"/": "71", "|": "1l", "!": "1", "]": "j1", ")": "j", "¢": "c", "©": "c", "é": "6",
+               "§": "5", "$": "S", "°": "", "’": "", "'": "", "`": "", "“": "", "”": "",
+               "А": "A", "В": "B", "С": "C", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O",
+               "Р": "P", "Т": "T", "Х": "X", "а": "a", "е": "e", "о": "o", "р": "p", "с": "c",
+               "у": "y", "х": "x", "б": "6", "З": "3", "з": "3", "ч": "4", "Ч": "4", "д": "d",
+               "г": "r", "и": "u", "п": "n", "ь": "b", "Ь": "b", "і": "i", "І": "I", "ј": "j"}
+
+
 _CARDISH_RE = re.compile(r"[0-9A-Za-zЗзбчЧОоВ|!](?:[0-9A-Za-zЗзбчЧОоВ|! \-]){14,26}[0-9A-Za-zЗзбчЧОоВ|!]")
 
 
-def _variants(token: str, alphabet: Callable[[str], str], max_changes: int) -> Iterator[tuple[str, int]]:
-    """Variants of `token` changing up to `max_changes` confusable characters, fewest first."""
-    positions = [i for i, c in enumerate(token) if alphabet(c)]
-    produced = 0
-    for k in range(0, max_changes + 1):
-        for combo in itertools.combinations(positions, k):
-            options = [alphabet(token[i]) for i in combo]
-            for repl in itertools.product(*options):
-                chars = list(token)
+_DROPPABLE = set("/|!])¢©é§$°’'`“”")
+
+
+@dataclass(frozen=True)
+class RepairSpec:
+    """How to repair one kind of address read by OCR."""
+
+    kind: str
+    prefix: re.Pattern[str]
+    alphabet: frozenset[str]
+    lengths: frozenset[int]
+    forced: dict[str, str]  # char outside the alphabet → candidates inside it
+    swaps: dict[str, str]  # confusable chars inside the alphabet
+    check: Callable[[str], WalletCheck | None]
+    lowercase: bool = False
+
+
+_B58_SWAPS = {"v": "V", "V": "v", "w": "W", "W": "w", "x": "X", "X": "x", "c": "C", "C": "c",
+              "s": "S5", "S": "s5", "5": "S", "z": "Z2", "Z": "z2", "2": "Z", "k": "K", "K": "k",
+              "p": "P", "P": "p", "y": "Y", "Y": "y", "u": "U", "U": "u", "J": "j", "j": "J",
+              "1": "i", "i": "1", "8": "B", "B": "8", "6": "G", "G": "6", "9": "g", "g": "9q",
+              "q": "g9", "7": "T", "T": "7", "o": "a", "a": "o", "n": "h", "h": "n"}
+_B58_FORCED = {"0": "oQD", "O": "oQD", "I": "1Ji", "l": "1i", **_FORCED_ANY}
+_HEX_FORCED = {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "i": "1", "S": "5",
+               "s": "5", "Z": "2", "z": "2", "G": "6", "g": "9", "q": "9", "T": "7", "t": "7",
+               **_FORCED_ANY}
+_HEX_SWAPS = {"c": "C", "C": "c", "b": "6", "6": "b", "8": "B", "B": "8", "e": "c", "0": "D",
+              "D": "0", "1": "", "f": "F", "F": "f"}
+_BECH_FORCED = {"O": "0", "o": "0", "S": "5", "B": "8", "Z": "2", "G": "6", "b": "6", "i": "1",
+                "I": "l", "1": "l", "T": "7", **_FORCED_ANY}
+_BECH_SWAPS = {"s": "5", "5": "s", "z": "2", "2": "z", "g": "9q", "q": "g9", "9": "gq", "e": "c", "0": "5",
+               "c": "e", "u": "v", "v": "u", "l": "7", "7": "l", "6": "", "8": "", "a": "d",
+               "d": "a"}
+
+def _check_iban(text: str) -> WalletCheck | None:
+    return WalletCheck(text, text[:2], "mod97", "iban") if stdnum_iban.is_valid(text) else None
+
+
+_IBAN_FORCED = {"О": "O0", "о": "0", "o": "0", "l": "1", "i": "1", "|": "1", "З": "3", "з": "3",
+                "s": "5", "z": "2", **{k: v.upper() for k, v in _FORCED_ANY.items()}}
+_IBAN_SWAPS = {"2": "Z", "Z": "2", "1": "TI", "7": "T", "T": "71", "0": "O", "O": "0", "5": "S",
+               "S": "5", "8": "B", "B": "8", "I": "1"}
+
+REPAIR_SPECS = [
+    RepairSpec("iban", re.compile(r"^[A-ZА-Я][A-Z0-9А-Я][0-9OZSlI]{2}"),
+               frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), frozenset(range(15, 35)),
+               _IBAN_FORCED, _IBAN_SWAPS, _check_iban),
+    RepairSpec("btc", re.compile(r"^(?:bc|BC|be)[1lI|i]"), frozenset(_BECH | {"b", "c", "1"}),
+               frozenset({42, 62}), _BECH_FORCED, _BECH_SWAPS, check_btc, lowercase=True),
+    RepairSpec("ltc", re.compile(r"^(?:ltc|LTC)[1lI|i]"), frozenset(_BECH | {"t", "c", "1"}),
+               frozenset({43, 63}), _BECH_FORCED, _BECH_SWAPS, check_ltc, lowercase=True),
+    RepairSpec("btc", re.compile(r"^[13lI|]"), frozenset(_B58), frozenset(range(26, 35)),
+               _B58_FORCED, _B58_SWAPS, check_btc),
+    RepairSpec("trx", re.compile(r"^[T7]"), frozenset(_B58), frozenset({34}), _B58_FORCED,
+               _B58_SWAPS, check_trx),
+    RepairSpec("ltc", re.compile(r"^[LM]"), frozenset(_B58), frozenset({34}), _B58_FORCED,
+               _B58_SWAPS, check_ltc),
+    RepairSpec("xmr", re.compile(r"^[48]"), frozenset(_B58), frozenset({95, 106}), _B58_FORCED,
+               _B58_SWAPS, lambda s: check_xmr(s, mainnet_only=True)),
+    RepairSpec("eth", re.compile(r"^[0OoQD][xX×]"), frozenset(_HEX | {"x"}), frozenset({42}),
+               _HEX_FORCED, _HEX_SWAPS, check_eth),
+    RepairSpec("ton", re.compile(r"^[EUk0][Qf0O]"), frozenset(_B64), frozenset({48}),
+               {"—": "-", "–": "-", **_FORCED_ANY}, _B58_SWAPS, check_ton),
+]
+
+
+def _fixed_head(spec: RepairSpec, token: str) -> str:
+    """Put the fixed prefix right (bc1, ltc1, 0x, T) before searching the rest."""
+    if spec.kind == "eth":
+        return "0x" + token[2:]
+    if spec.lowercase:
+        head = "ltc1" if spec.kind == "ltc" else "bc1"
+        rest = token[len(head):]
+        return head + rest
+    if spec.kind == "trx":
+        return "T" + token[1:]
+    return token
+
+
+def _forced_options(spec: RepairSpec, token: str, start: int) -> list[list[str]] | None:
+    """Per-character candidates: the char itself when it is in the alphabet, else its stand-ins."""
+    options: list[list[str]] = []
+    for i, ch in enumerate(token):
+        if i < start:
+            options.append([ch])
+            continue
+        c = ch
+        if spec.lowercase and ch in _BECH_FORCED and ch.isupper():
+            options.append(list(_BECH_FORCED[ch]))
+            continue
+        if spec.lowercase:
+            c = ch.lower()
+        if c in spec.alphabet and not (spec.lowercase and c in "bio1" and i >= start):
+            options.append([c])
+            continue
+        stand_ins = [x.lower() if spec.lowercase else x for x in spec.forced.get(ch, spec.forced.get(c, ""))]
+        stand_ins = [x for x in stand_ins if x in spec.alphabet]
+        if ch in _DROPPABLE:
+            stand_ins.append("")  # a stray mark OCR added: may also be dropped
+        if not stand_ins:
+            if spec.forced.get(ch) == "":
+                options.append([""])  # stray mark: drop it
+                continue
+            return None
+        options.append(stand_ins)
+    return options
+
+
+def _search(spec: RepairSpec, token: str) -> dict[str, tuple[WalletCheck, int]]:
+    """Checksum-guided search: forced stand-ins, then up to two swaps, one stray or lost char."""
+    start = {"eth": 2, "trx": 1}.get(spec.kind, 0)
+    if spec.kind == "iban":
+        token = token.upper()
+    if spec.lowercase:
+        start = 4 if spec.kind == "ltc" else 3
+    token = _fixed_head(spec, token)
+    options = _forced_options(spec, token, start)
+    if options is None:
+        return {}
+    if spec.kind == "iban" and len(options) > 4:  # country letters, then check digits
+        to_letter = {"2": "Z", "0": "O", "1": "I", "5": "S", "8": "B", "7": "T", "4": "A"}
+        to_digit = {"Z": "2", "O": "0", "I": "1", "S": "5", "B": "8", "T": "7", "L": "1"}
+        options[:2] = [[to_letter.get(c, c) for c in o if to_letter.get(c, c).isalpha()] for o in options[:2]]
+        options[2:4] = [[to_digit.get(c, c) for c in o if to_digit.get(c, c).isdigit()] for o in options[2:4]]
+        if not all(options[:4]):
+            return {}
+    hits: dict[str, tuple[WalletCheck, int]] = {}
+    budget = [2000 if spec.kind in ("eth", "xmr") else MAX_VARIANTS]
+    bases = ["".join(combo) for combo in itertools.islice(itertools.product(*options), 256)]
+
+    def test(cand: str, cost: int) -> bool:
+        budget[0] -= 1
+        res = spec.check(cand)
+        if res is not None:
+            prev = hits.get(res.value)
+            if prev is None or prev[1] > cost:
+                hits[res.value] = (res, cost)
+        return budget[0] > 0
+
+    def swapped(base: str, n_swaps: int) -> Iterator[str]:
+        swaps = [i for i in range(start, len(base)) if spec.swaps.get(base[i])]
+        for combo in itertools.combinations(swaps, n_swaps):
+            for repl in itertools.product(*(spec.swaps[base[i]] for i in combo)):
+                chars = list(base)
                 for i, r in zip(combo, repl, strict=True):
                     chars[i] = r
-                produced += 1
-                if produced > MAX_VARIANTS:
-                    return
-                yield "".join(chars), k
+                yield "".join(chars)
+
+    for cost in range(0, 3):
+        for base in bases:
+            n = len(base)
+            if n in spec.lengths:
+                for cand in swapped(base, cost):
+                    if not test(cand, cost):
+                        return hits
+            if cost >= 1 and n - 1 in spec.lengths:  # one stray character read in
+                for i in range(start, n):
+                    for cand in swapped(base[:i] + base[i + 1 :], cost - 1):
+                        if not test(cand, cost):
+                            return hits
+            if cost == 2 and n + 1 in spec.lengths and spec.kind not in ("eth", "xmr"):
+                for i in range(start, n + 1):  # one character lost
+                    for ch in sorted(spec.alphabet):
+                        if not test(base[:i] + ch + base[i:], cost):
+                            return hits
+        if hits:
+            return hits
+    return hits
 
 
-def repair_wallet(token: str, max_changes: int = 3) -> tuple[str, WalletCheck, int] | None:
-    """The unique address (kind, check, changes) within `max_changes` OCR confusions of `token`."""
-    token = token.strip(".-_")
-    for kind, prefix, check in _WALLET_CHECKS:
-        if not prefix.match(token):
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (how many characters OCR got wrong)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def repair_wallet(token: str) -> tuple[str, WalletCheck, int] | None:
+    """The one address within a few OCR confusions of `token`: (kind, check, changes) or None."""
+    token = token.strip(".,;:-_'\"“”`")
+    for spec in REPAIR_SPECS:
+        if not spec.prefix.match(token):
             continue
-        hits: dict[str, tuple[WalletCheck, int]] = {}
-        best_k = None
-        for variant, k in _variants(token, lambda c: CONFUSIONS.get(c, ""), max_changes):
-            if best_k is not None and k > best_k:
-                break
-            res = check(variant)
-            if res is not None:
-                hits[res.value] = (res, k)
-                best_k = k
-        if len(hits) == 1:
-            res, k = next(iter(hits.values()))
-            return kind, res, k
+        hits = _search(spec, token)
+        if not hits:
+            continue
+        best = min(c for _, c in hits.values())
+        top = [(r, c) for r, c in hits.values() if c == best]
+        if len(top) == 1:
+            res = top[0][0]
+            return spec.kind, res, edit_distance(re.sub(r"\s", "", token), res.value)
     return None
 
 
@@ -157,21 +310,43 @@ def repair_card(chunk: str) -> tuple[str, str, int] | None:
 
 
 def repair(text: str, already: set[str]) -> list[Found]:
-    """Requisites recovered from OCR confusions in `text`, skipping values in `already`."""
+    """Requisites recovered from OCR confusions in `text`, skipping values in `already`.
+
+    Tokens on one line are also tried joined with the next few (OCR splits long addresses).
+    """
     out: list[Found] = []
-    for m in _TOKEN_RE.finditer(text):
-        token = m.group(0)
-        got = repair_wallet(token)
-        if got is None:
-            continue
-        kind, res, k = got
-        if res.value in already or k == 0:
-            continue
-        already.add(res.value)
-        out.append(Found(kind=kind, value=res.value, start=m.start(), end=m.end(), method="ocr_repair",
-                         checksum=res.checksum, confidence=max(0.5, 0.9 - 0.1 * k), raw=token,
-                         network=res.network, address_type=res.address_type or None,
-                         flags=[f"ocr_changes:{k}", *res.flags]))
+    for line_m in re.finditer(r"[^\n]+", text):
+        tokens = [(m.group(0), line_m.start() + m.start(), line_m.start() + m.end())
+                  for m in re.finditer(r"\S+", line_m.group(0))]
+        i = 0
+        while i < len(tokens):
+            got = None
+            for j in range(i, min(i + 4, len(tokens))):
+                joined = "".join(t for t, _, _ in tokens[i : j + 1])
+                if len(joined) < 15:
+                    continue
+                got = repair_wallet(joined)
+                if got:
+                    break
+            if got is None:
+                i += 1
+                continue
+            kind, res, k = got
+            s0, e0 = tokens[i][1], tokens[j][2]
+            i = j + 1
+            if res.value in already:
+                continue
+            already.add(res.value)
+            found = Found(kind=kind, value=res.value, start=s0, end=e0, method="ocr_repair",
+                          checksum=res.checksum, confidence=max(0.5, 0.92 - 0.08 * k),
+                          raw=text[s0:e0], flags=[f"ocr_changes:{k}", *res.flags])
+            if kind == "iban":
+                found.country = res.value[:2]
+                if found.country == "KZ":
+                    found.bank = KZ_BANK_CODES.get(res.value[4:7])
+            else:
+                found.network, found.address_type = res.network, res.address_type or None
+            out.append(found)
     for m in _CARDISH_RE.finditer(text):
         got_card = repair_card(m.group(0))
         if got_card is None:
@@ -187,35 +362,36 @@ def repair(text: str, already: set[str]) -> list[Found]:
 
 
 def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True) -> ImageResult:
-    """Requisites in an image: QR payloads first, then OCR text with checksum-guided repair."""
+    """Requisites in an image: QR payloads, then OCR text (two passes: rus+kaz+eng for the
+    message, eng alone for the Latin requisites) with checksum-guided repair.
+
+    Spans index `ImageResult.text`: the OCR passes and QR payloads joined by newlines.
+    """
     img = _load(data)
     result = ImageResult()
-    seen: set[str] = set()
-    parts: list[str] = []
-    if ocr:
-        result.text = ocr_text(img)
-        parts.append(result.text)
+    chunks: list[tuple[str, str]] = []
     if qr:
         result.qr = decode_qr(img)
+        chunks += [("qr", q) for q in result.qr]
+    if ocr:
+        for langs in (OCR_LANGS, "eng"):
+            chunks.append(("ocr", ocr_text(img, langs)))
+    seen: set[str] = set()
     offset = 0
-    for idx, chunk in enumerate([result.text] + result.qr if ocr else result.qr):
-        is_qr = not ocr or idx > 0
+    for method, chunk in chunks:
         for f in extract(chunk):
             if f.value in seen:
                 continue
             seen.add(f.value)
             f.start += offset
             f.end += offset
-            f.method = "qr" if is_qr else "ocr"
-            out_flags = f.flags
-            if is_qr and not f.checksum:
-                out_flags.append("qr")
+            f.method = method
             result.found.append(f)
-        if not is_qr:
+        if method == "ocr":
             for f in repair(chunk, seen):
                 f.start += offset
                 f.end += offset
                 result.found.append(f)
         offset += len(chunk) + 1
-    result.text = "\n".join([result.text] + result.qr if ocr else result.qr)
+    result.text = "\n".join(c for _, c in chunks)
     return result
