@@ -29,6 +29,7 @@ def stats_png(by_day: dict[str, Counter[str]], title: str) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(8, 4), dpi=100)
     ax = fig.subplots()
@@ -41,6 +42,7 @@ def stats_png(by_day: dict[str, Counter[str]], title: str) -> bytes:
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     ax.set_title(title)
     ax.set_ylabel("#")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if kinds:
         ax.legend(fontsize="small")
     ax.tick_params(axis="x", labelrotation=45, labelsize=7)
