@@ -188,6 +188,7 @@ class SandboxSettings(Section):
     mtproto_port: int = 0
     bot_api_port: int = 0
     scenarios_dir: Path | None = None
+    control_socket: Path | None = None  # default: <data_dir>/sandbox.sock
 
 
 class Settings(Section):
