@@ -1,0 +1,177 @@
+"""CLI: `prokai classify [FILE|-]` and `prokai nlp train|evaluate|generate-data`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import typer
+
+from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, fail, settings
+
+nlp_app = typer.Typer(
+    help="Shop-detection and intent classifiers: data, training, evaluation.", no_args_is_help=True
+)
+
+
+def _model_dir(ctx: typer.Context, given: Path | None) -> Path:
+    from prokai.nlp.infer import resolve_model_dir
+
+    return resolve_model_dir(given if given is not None else settings(ctx).nlp.model_dir)
+
+
+def classify(
+    ctx: typer.Context,
+    file: str = typer.Argument(
+        "-", help='Input file of JSON lines {"id", "text"} or plain text lines; - for stdin.'
+    ),
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="Model folder (default: nlp.model_dir)."),
+    threshold: float | None = typer.Option(
+        None, "--threshold", min=0.0, max=1.0, help="Shop score threshold (default: nlp.shop_threshold)."
+    ),
+    intent: bool = typer.Option(True, "--intent/--no-intent", help="Also report each message's intent."),
+) -> None:
+    """Label each input line shop / not_shop (with score and intent), one JSON line per input."""
+    from prokai.nlp.classify_io import BadLine, Item, parse_lines
+    from prokai.nlp.infer import ModelNotFoundError, get_classifier
+
+    nlp = settings(ctx).nlp
+    try:
+        stream: TextIO = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        fail(f"{file}: cannot read: {exc.strerror}", EXIT_USAGE)
+    try:
+        clf = get_classifier(
+            _model_dir(ctx, model_dir), nlp.batch_size, nlp.shop_threshold if threshold is None else threshold
+        )
+    except ModelNotFoundError as exc:
+        fail(str(exc))
+    bad = 0
+    pending: list[Item] = []
+
+    def flush() -> None:
+        for item, rec in zip(
+            pending, clf.classify([i.text for i in pending], with_intent=intent), strict=True
+        ):
+            sys.stdout.write(json.dumps({"id": item.id, **rec}, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        pending.clear()
+
+    try:
+        for entry in parse_lines(stream):
+            if isinstance(entry, BadLine):
+                flush()  # keep output in input order
+                typer.echo(f"error: line {entry.lineno}: {entry.reason}", err=True)
+                bad += 1
+                continue
+            pending.append(entry)
+            if len(pending) >= 256:
+                flush()
+        flush()
+    except UnicodeDecodeError:
+        fail(f"{file}: not UTF-8 text", EXIT_USAGE)
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    if bad:
+        fail(f"{bad} bad input line(s) skipped", EXIT_FAILURE)
+
+
+@nlp_app.command("generate-data")
+def generate_data(
+    out: Path = typer.Option(
+        Path("data/nlp"), "--out", "-o", help="Folder for the JSON-lines splits and the data card."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: the training seed)."),
+) -> None:
+    """Write the generated train/val/test splits (and the held-out cases) as JSON lines."""
+    from prokai.nlp.datagen import DEFAULT_SEED, build_datasets, data_card, heldout, write_jsonl
+
+    seed = DEFAULT_SEED if seed is None else seed
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"{out}: cannot create: {exc.strerror}", EXIT_USAGE)
+    datasets = build_datasets(seed)
+    for task, ds in datasets.items():
+        for split, items in (
+            ("train", ds.train),
+            ("val", ds.val),
+            ("test", ds.test),
+            ("heldout", heldout(task)),
+        ):
+            n = write_jsonl(out / f"{task}_{split}.jsonl", items)
+            typer.echo(f"{out / f'{task}_{split}.jsonl'}: {n} examples")
+    (out / "DATA_CARD.md").write_text(data_card(datasets, seed), encoding="utf-8")
+    typer.echo(f"{out / 'DATA_CARD.md'}")
+
+
+@nlp_app.command("train")
+def train_cmd(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: nlp.model_dir)."),
+    epochs: int = typer.Option(4, "--epochs", min=1, help="Training epochs per task."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: fixed project seed)."),
+    threads: int = typer.Option(2, "--threads", min=1, help="Torch CPU threads."),
+    tiny: bool = typer.Option(False, "--tiny", help="Smoke run: a few hundred examples, a tiny encoder."),
+) -> None:
+    """Generate the data and train the tokenizer and both classifiers from scratch on CPU."""
+    from prokai.nlp.datagen import DEFAULT_SEED, DataSizes
+    from prokai.nlp.modeling import EncoderSize
+    from prokai.nlp.train import TrainConfig, train
+
+    cfg = TrainConfig(seed=DEFAULT_SEED if seed is None else seed, epochs=epochs, threads=threads)
+    if tiny:
+        cfg.data = DataSizes(
+            shop_train=300,
+            shop_eval=60,
+            intent_train_per_label=20,
+            intent_eval_per_label=4,
+            handwritten_repeat=1,
+        )
+        cfg.size = EncoderSize(vocab_size=1000, hidden=32, layers=1, heads=2, intermediate=64)
+    target = out if out is not None else Path(settings(ctx).nlp.model_dir)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"{target}: cannot create: {exc.strerror}", EXIT_USAGE)
+    report = train(cfg, target, progress=lambda msg: typer.echo(msg, err=True))
+    typer.echo(f"trained {', '.join(cfg.tasks)} into {target} in {report['seconds']:.0f}s")
+
+
+@nlp_app.command("evaluate")
+def evaluate_cmd(
+    ctx: typer.Context,
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="Model folder (default: nlp.model_dir)."),
+    card: Path | None = typer.Option(
+        None, "--card", help="Model card to write (default: MODEL_CARD.md in the model folder)."
+    ),
+    metrics: Path | None = typer.Option(
+        None, "--metrics", help="Metrics JSON to write (default: metrics.json in the model folder)."
+    ),
+    latency: bool = typer.Option(
+        True,
+        "--latency/--no-latency",
+        help="Measure latency (not reproducible, kept out of the figures compared in tests).",
+    ),
+) -> None:
+    """Evaluate the models and both baselines on the fixed test split and the held-out cases."""
+    from prokai.nlp.evaluate import evaluate
+    from prokai.nlp.infer import ModelNotFoundError
+
+    folder = _model_dir(ctx, model_dir)
+    try:
+        result = evaluate(
+            folder, card or folder / "MODEL_CARD.md", metrics or folder / "metrics.json", latency
+        )
+    except ModelNotFoundError as exc:
+        fail(str(exc))
+    typer.echo(result.summary())
+
+
+def register(app: typer.Typer) -> None:
+    """Add `classify` and the `nlp` group to the root app."""
+    app.command("classify")(classify)
+    app.add_typer(nlp_app, name="nlp")

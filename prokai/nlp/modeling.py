@@ -1,0 +1,140 @@
+"""Tokenizer and model architecture: a compact BERT-like encoder trained from scratch.
+
+The tokenizer is a WordPiece model trained with the `tokenizers` package on the project's own data.
+Its normalizer folds case, `ё`, Latin look-alike letters (`a e o p c x y k m i`) into Cyrillic and
+drops emoji variation selectors, so obfuscated spellings (`мeф` with a Latin `e`) tokenize like
+the plain ones. It lives inside `tokenizer.json`, so `AutoTokenizer.from_pretrained(dir)` applies
+it too. Heavy imports stay inside the functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+MAX_LENGTH = 128
+
+# Latin letters that look like Cyrillic ones (after lowercasing), folded to the Cyrillic letter.
+LOOKALIKES: dict[str, str] = {
+    "a": "а",
+    "e": "е",
+    "o": "о",
+    "p": "р",
+    "c": "с",
+    "x": "х",
+    "y": "у",
+    "k": "к",
+    "m": "м",
+    "i": "і",
+    "ё": "е",
+    "\ufe0f": "",
+    "\u200b": "",
+    "\u200c": "",
+    "\u200d": "",
+}
+
+
+@dataclass(frozen=True)
+class EncoderSize:
+    """Hyper-parameters of the encoder."""
+
+    vocab_size: int = 8000
+    hidden: int = 128
+    layers: int = 2
+    heads: int = 4
+    intermediate: int = 512
+    max_positions: int = MAX_LENGTH + 2
+
+
+def _normalizer() -> Any:
+    from tokenizers import normalizers
+
+    steps: list[Any] = [normalizers.NFKC(), normalizers.Lowercase()]
+    steps += [normalizers.Replace(src, dst) for src, dst in LOOKALIKES.items()]
+    return normalizers.Sequence(steps)
+
+
+def _pre_tokenizer() -> Any:
+    from tokenizers import Regex, pre_tokenizers
+
+    return pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.WhitespaceSplit(),
+            # Every character that is neither a word character nor space stands alone:
+            # punctuation, currency signs and emoji.
+            pre_tokenizers.Split(Regex(r"[^\w\s]"), behavior="isolated"),
+            pre_tokenizers.Digits(individual_digits=True),
+        ]
+    )
+
+
+def normalize(text: str) -> str:
+    """The tokenizer's normalization, for code that matches keywords the same way."""
+    result: str = _normalizer().normalize_str(text)
+    return result
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Tokenizer:
+    """A WordPiece tokenizer trained on `texts` (deterministic for the same input order)."""
+    from tokenizers import Tokenizer, decoders, models, processors, trainers
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=40))
+    tok.normalizer = _normalizer()
+    tok.pre_tokenizer = _pre_tokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=list(SPECIAL_TOKENS),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    cls_id = tok.token_to_id("[CLS]")
+    sep_id = tok.token_to_id("[SEP]")
+    if cls_id is None or sep_id is None:  # pragma: no cover - the trainer always adds them
+        raise RuntimeError("tokenizer training lost the special tokens")
+    tok.post_processor = processors.BertProcessing(("[SEP]", sep_id), ("[CLS]", cls_id))
+    tok.decoder = decoders.WordPiece()
+    return tok
+
+
+def wrap_tokenizer(tok: Tokenizer) -> Any:
+    """The `tokenizers` object wrapped for transformers (saved with `save_pretrained`)."""
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=MAX_LENGTH,
+    )
+
+
+def build_model(size: EncoderSize, vocab_size: int, labels: tuple[str, ...], seed: int) -> Any:
+    """A freshly initialised BertForSequenceClassification with `labels` as classes."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    config = BertConfig(  # type: ignore[call-arg]
+        vocab_size=vocab_size,
+        hidden_size=size.hidden,
+        num_hidden_layers=size.layers,
+        num_attention_heads=size.heads,
+        intermediate_size=size.intermediate,
+        max_position_embeddings=size.max_positions,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+        pad_token_id=0,
+    )
+    torch.manual_seed(seed)
+    return BertForSequenceClassification(config)

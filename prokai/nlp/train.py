@@ -1,0 +1,169 @@
+"""`prokai nlp train`: tokenizer + two compact BERT classifiers trained from scratch on CPU.
+
+Output layout (`out_dir`, default `models/`):
+
+    shop/    config.json, model.safetensors, tokenizer.json, tokenizer_config.json, ...
+    intent/  the same, with the intent labels
+    training.json   hyper-parameters, sizes, seconds, validation scores
+    DATA_CARD.md
+
+Each folder loads with `AutoModelForSequenceClassification.from_pretrained(dir)` and
+`AutoTokenizer.from_pretrained(dir)`; both share one tokenizer trained on the training texts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prokai.nlp.datagen import DEFAULT_SEED, Dataset, DataSizes, Example, build_datasets, data_card
+from prokai.nlp.modeling import MAX_LENGTH, EncoderSize, build_model, train_tokenizer, wrap_tokenizer
+
+log = logging.getLogger("prokai.nlp.train")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides what `train` produces."""
+
+    seed: int = DEFAULT_SEED
+    size: EncoderSize = field(default_factory=EncoderSize)
+    data: DataSizes = field(default_factory=DataSizes)
+    epochs: int = 4
+    batch_size: int = 64
+    lr: float = 1.5e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    max_length: int = MAX_LENGTH
+    threads: int = 2
+    tasks: tuple[str, ...] = ("shop", "intent")
+
+
+def _batches(items: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
+    order = list(items)
+    rng.shuffle(order)
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+def _accuracy(
+    model: Any, tokenizer: Any, items: list[Example], labels: tuple[str, ...], max_length: int
+) -> float:
+    import torch
+
+    if not items:
+        return float("nan")
+    index = {label: i for i, label in enumerate(labels)}
+    model.eval()
+    correct = 0
+    with torch.inference_mode():
+        for i in range(0, len(items), 128):
+            chunk = items[i : i + 128]
+            enc = tokenizer(
+                [e.text for e in chunk],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
+            pred = model(**enc).logits.argmax(-1).tolist()
+            correct += sum(int(p == index[e.label]) for p, e in zip(pred, chunk, strict=True))
+    model.train()
+    return correct / len(items)
+
+
+def train_task(
+    ds: Dataset,
+    tokenizer: Any,
+    cfg: TrainConfig,
+    out: Path,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train one classifier on `ds` and save it (with the tokenizer) under `out`."""
+    import torch
+
+    rng = random.Random(cfg.seed)
+    model = build_model(cfg.size, tokenizer.vocab_size, ds.labels, cfg.seed)
+    model.train()
+    index = {label: i for i, label in enumerate(ds.labels)}
+    steps = cfg.epochs * math.ceil(len(ds.train) / cfg.batch_size)
+    optim = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    warm = max(1, int(steps * cfg.warmup))
+
+    def schedule(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (steps - step) / max(1, steps - warm))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, schedule)
+    started = time.monotonic()
+    step = 0
+    history = []
+    for epoch in range(cfg.epochs):
+        total = 0.0
+        for batch in _batches(ds.train, cfg.batch_size, rng):
+            enc = tokenizer(
+                [e.text for e in batch],
+                padding=True,
+                truncation=True,
+                max_length=cfg.max_length,
+                return_tensors="pt",
+            )
+            target = torch.tensor([index[e.label] for e in batch])
+            loss = model(**enc, labels=target).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optim.step()
+            sched.step()
+            optim.zero_grad()
+            total += loss.item()
+            step += 1
+        val = _accuracy(model, tokenizer, ds.val, ds.labels, cfg.max_length)
+        n_batches = math.ceil(len(ds.train) / cfg.batch_size)
+        history.append(
+            {"epoch": epoch + 1, "loss": round(total / n_batches, 4), "val_accuracy": round(val, 4)}
+        )
+        msg = f"{ds.task}: epoch {epoch + 1}/{cfg.epochs} loss {total / n_batches:.4f} val acc {val:.4f} ({time.monotonic() - started:.0f}s)"
+        log.info(msg)
+        if progress:
+            progress(msg)
+    model.eval()
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return {
+        "train_examples": len(ds.train),
+        "val_examples": len(ds.val),
+        "seconds": round(time.monotonic() - started, 1),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "history": history,
+    }
+
+
+def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Generate the data, train the tokenizer and every task's model; write everything to `out_dir`."""
+    import torch
+
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    started = time.monotonic()
+    datasets = build_datasets(cfg.seed, cfg.data)
+    texts = [e.text for task in ("shop", "intent") for e in datasets[task].train]
+    tokenizer = wrap_tokenizer(train_tokenizer(texts, cfg.size.vocab_size))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"config": asdict(cfg), "tasks": {}}
+    for task in cfg.tasks:
+        report["tasks"][task] = train_task(datasets[task], tokenizer, cfg, out_dir / task, progress)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    report["torch_threads"] = cfg.threads
+    (out_dir / "training.json").write_text(
+        json.dumps(report, indent=2, ensure_ascii=False, default=list) + "\n", encoding="utf-8"
+    )
+    (out_dir / "DATA_CARD.md").write_text(data_card(datasets, cfg.seed), encoding="utf-8")
+    return report

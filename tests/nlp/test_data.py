@@ -1,0 +1,60 @@
+"""The data generator is deterministic, fills every template, and keeps held-out cases out of training."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from prokai.nlp.datagen import DataSizes, build_datasets, fill, heldout, read_tsv
+from prokai.nlp.labels import INTENT_LABELS, LANGS, NOT_SHOP, SHOP
+from prokai.nlp.templates_intent import INTENT_TEMPLATES
+from prokai.nlp.templates_shop import SHOP_NEGATIVE, SHOP_POSITIVE
+
+SMALL = DataSizes(shop_train=400, shop_eval=80, intent_train_per_label=30, intent_eval_per_label=6)
+
+
+def test_same_seed_same_data_other_seed_other_data() -> None:
+    a = build_datasets(7, SMALL)
+    b = build_datasets(7, SMALL)
+    c = build_datasets(8, SMALL)
+    assert [e.text for e in a["shop"].train] == [e.text for e in b["shop"].train]
+    assert [e.text for e in a["intent"].test] == [e.text for e in b["intent"].test]
+    assert [e.text for e in a["shop"].train] != [e.text for e in c["shop"].train]
+
+
+def test_every_template_fills_without_leftover_slots() -> None:
+    rng = random.Random(1)
+    templates = [t for _, t in SHOP_POSITIVE] + [t for _, _, t in SHOP_NEGATIVE]
+    templates += [t for items in INTENT_TEMPLATES.values() for _, t in items]
+    for template in templates:
+        text = fill(template, rng)
+        assert "{" not in text and "}" not in text, template
+
+
+def test_every_intent_and_language_has_templates() -> None:
+    assert set(INTENT_TEMPLATES) == set(INTENT_LABELS)
+    for label, items in INTENT_TEMPLATES.items():
+        assert {lang for lang, _ in items} == set(LANGS), label
+
+
+def test_heldout_is_never_in_training_and_covers_every_class() -> None:
+    ds = build_datasets(7, SMALL)
+    for task in ("shop", "intent"):
+        train = {e.text.strip().lower() for e in ds[task].train}
+        held = heldout(task)
+        assert held, task
+        assert not [e.text for e in held if e.text.strip().lower() in train]
+        assert {e.label for e in held} == set(ds[task].labels)
+        assert {e.lang for e in held} == set(LANGS)
+    kinds = {e.kind for e in heldout("shop") if e.label == NOT_SHOP}
+    assert {"news", "antidrug", "legit", "bank", "crypto", "garden", "chem", "cosm", "music"} <= kinds
+    assert any(e.label == SHOP and e.lang == "kk" for e in heldout("shop"))
+
+
+def test_bad_tsv_line_is_reported_with_its_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "bad.tsv"
+    path.write_text("# comment\nshop\tru\tx\tok text\nshop\tfr\tx\tbad language\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.tsv:3:"):
+        read_tsv(path, "test")
