@@ -155,7 +155,9 @@ class Service:
         while not stop.is_set():
             if self.app is not None:
                 try:
-                    await notify_pending(self.app.bot, db, settings)
+                    sent = await notify_pending(self.app.bot, db, settings)
+                    if self.metrics and sent:
+                        self.metrics.notifications.inc(sent)
                 except Exception:
                     log.exception("notifier failed")
                     if self.metrics:
