@@ -310,7 +310,7 @@ def display(kind: str, value: str, style: str = "plain") -> str:
         return value  # wallet addresses are case-sensitive: shops paste them as they are
     if style == "lookalike" and kind in ("card", "phone"):
         head, tail = text[:4], text[4:]
-        text = head + "".join(_LOOKALIKE.get(ch, ch) if i % 3 == 0 else ch for i, ch in enumerate(tail))
+        text = head + "".join(_LOOKALIKE.get(ch, ch) for ch in tail)
     return text
 
 
