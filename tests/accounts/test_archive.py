@@ -1,0 +1,106 @@
+"""The archive of a seized account: three dialogs, two of them shops with requisites; incremental."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from harness import make_settings, rig, run
+from sqlalchemy import func, select
+
+from prokai.accounts.archive import archive_accounts
+from prokai.accounts.login import login_all
+from prokai.sandbox.bots import Image
+from prokai.sandbox.world import World
+from prokai.store.chain import verify_chain
+from prokai.store.db import Database
+from prokai.store.models import Conversation, Message, Requisite, Shop, Sighting
+
+pytestmark = pytest.mark.timeout(120)
+
+SEIZED = "+77054440001"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def build(world: World) -> None:
+    seized = world.add_account(SEIZED, "Seized")
+    bot = world.add_bot("almaty_kladbot", None, first_name="Almaty Klad")
+    operator = world.add_user("Оператор", username="kladmen_operator")
+    mom = world.add_user("Мама")
+    world.send_private(seized.id, bot.id, "/start")
+    world.send_private(bot.id, seized.id, "Добро пожаловать! Меф 1г — 15 000 ₸, клад по Алматы. Выберите район",
+                       image=Image(PNG, 1, 1, "image/png"))
+    world.send_private(bot.id, seized.id, "Оплата на карту 4400 4301 2345 6789, 15 000 ₸, у вас 30 минут")
+    world.send_private(operator.id, seized.id, "Привет, есть шишки и меф, закладки по городу. Резерв: @reserve_klad_bot")
+    world.send_private(seized.id, operator.id, "Сколько за 2г?")
+    world.send_private(operator.id, seized.id, "Оплата: 5169 4931 1122 2330 Jusan, после оплаты скинь чек")
+    world.send_private(mom.id, seized.id, "Сынок, купи хлеба и молока по дороге домой")
+    world.send_private(seized.id, mom.id, "Хорошо, мам")
+
+
+def counts(db: Database) -> dict[str, int]:
+    with db.session() as s:
+        return {name: s.scalar(select(func.count()).select_from(model)) or 0
+                for name, model in (("messages", Message), ("requisites", Requisite), ("sightings", Sighting),
+                                    ("conversations", Conversation))}
+
+
+def test_archive_finds_the_shops_and_their_requisites_incrementally(sqlite_db: Database, tmp_path: Path) -> None:
+    settings = make_settings(sqlite_db.url, tmp_path)
+
+    async def body() -> None:
+        async with rig(sqlite_db, settings, [SEIZED], build) as r:
+            report = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault)
+            assert report.by_phone(SEIZED).outcome == "logged_in"
+            # a login code message from Telegram (777000) arrived too: its dialog is archived, never a shop
+            pool = r.pool()
+            [first] = await archive_accounts(pool)
+            assert first.ok, first.detail
+            assert first.new_messages >= 8 and first.media == 1
+            assert sorted(first.shops) == ["@almaty_kladbot", "@kladmen_operator"]
+            assert first.new_requisites == 2
+            with sqlite_db.session() as s:
+                shops = {sh.username: sh for sh in s.scalars(select(Shop))}
+                assert shops["almaty_kladbot"].kind == "bot" and shops["kladmen_operator"].kind == "operator"
+                assert shops["almaty_kladbot"].telegram_id == r.world.resolve("almaty_kladbot").id  # type: ignore[union-attr]
+                assert shops["reserve_klad_bot"].meta["source"] == "link" and shops["reserve_klad_bot"].status == "unknown"
+                found = {shop.username for shop in shops.values() if shop.meta.get("source") == "archive"}
+                assert found == {"almaty_kladbot", "kladmen_operator"}
+                reqs = {(q.kind, q.value): q for q in s.scalars(select(Requisite))}
+                assert set(reqs) == {("card", "4400430123456789"), ("card", "5169493111222330")}
+                by_shop = {(sg.requisite_id, sg.shop_id) for sg in s.scalars(select(Sighting))}
+                assert (reqs[("card", "4400430123456789")].id, shops["almaty_kladbot"].id) in by_shop
+                assert (reqs[("card", "5169493111222330")].id, shops["kladmen_operator"].id) in by_shop
+                sighting = s.scalars(select(Sighting).where(Sighting.requisite_id == reqs[("card", "4400430123456789")].id)).one()
+                assert float(sighting.amount or 0) == 15000 and sighting.currency == "KZT"
+                photo = s.scalars(select(Message).where(Message.media_hash.is_not(None))).one()
+                assert Path(photo.media_path or "").read_bytes() == PNG
+                out = s.scalars(select(Message).where(Message.text == "Сколько за 2г?")).one()
+                assert out.direction == "out"
+                convs = s.scalars(select(Conversation).where(Conversation.kind == "archive")).all()
+                assert {c.state["title"] for c in convs} >= {"Almaty Klad", "Оператор", "Мама"}
+                assert sum(1 for c in convs if c.shop_id) == 2
+            before = counts(sqlite_db)
+
+            # a second run adds only what is new
+            operator = r.world.resolve("kladmen_operator")
+            seized = r.world.user_by_phone(SEIZED)
+            assert operator is not None and seized is not None
+            r.world.send_private(operator.id, seized.id, "Новая карта 4400 4309 8765 4321, старую не используй")
+            [second] = await archive_accounts(pool)
+            assert second.ok and second.new_messages == 1 and second.new_requisites == 1
+            after = counts(sqlite_db)
+            assert after["messages"] == before["messages"] + 1
+            assert after["requisites"] == before["requisites"] + 1
+            assert after["sightings"] == before["sightings"] + 1
+            assert after["conversations"] == before["conversations"]
+            [third] = await archive_accounts(pool)
+            assert third.new_messages == 0 and counts(sqlite_db) == after
+            # and every archived message is in the evidence chain
+            with sqlite_db.session() as s:
+                assert verify_chain(s).ok
+
+    run(body, 100)
