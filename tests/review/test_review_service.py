@@ -106,3 +106,17 @@ def test_without_an_admin_group_each_reviewer_is_notified_privately(tmp_path: Pa
             assert server.messages_for(PROSECUTOR_2) == []
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_sandbox_review_round_for_the_demo(tmp_path: Path, sqlite_db: Database) -> None:
+    from prokai.config import Settings
+    from prokai.review.sandbox_round import sandbox_review_round
+
+    first = seed_requisite(sqlite_db)
+    second = seed_requisite(sqlite_db, value="4400430299990000")
+    result = asyncio.run(asyncio.wait_for(sandbox_review_round(sqlite_db, Settings(data_dir=tmp_path), confirm=1), 30))
+    assert result.notified == 2 and result.confirmed == [first]
+    assert result.evidence_files == [f"evidence-requisite-{first}-conversation-1.txt"]
+    assert result.answers == [f"Реквизит #{first}: подтверждён."]
+    with sqlite_db.session() as s:
+        assert [s.get(Requisite, i).status for i in (first, second)] == ["confirmed", "pending"]  # type: ignore[union-attr]
