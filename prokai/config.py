@@ -153,8 +153,8 @@ class SchedulerSettings(Section):
     archive_time: str | None = "05:00"
     health_interval_min: int = Field(default=15, ge=0)
     # What runs as the sweep and the archive refresh ("module:function", imported when due).
-    sweep_callable: str = "prokai.crawl.sweep:run_sweep"
-    archive_callable: str = "prokai.accounts.archive:refresh_archives"
+    sweep_callable: str = "prokai.review.sweeps:nightly_sweep"
+    archive_callable: str = "prokai.review.sweeps:refresh_archives"
     # Seconds a stopping `prokai run` waits for the current unit of work before cancelling it.
     shutdown_timeout_s: float = Field(default=60.0, gt=0)
 

@@ -232,6 +232,10 @@ class JobRunner:
         except asyncio.CancelledError:
             self._record(name, run_id, "job.interrupted", reason="cancelled")
             raise
+        except JobUnavailable as exc:
+            log.warning("%s", exc)
+            self._record(name, run_id, "job.failed", error=str(exc), unavailable=True)
+            return "unavailable"
         except Exception as exc:
             log.exception("job %s failed", name)
             self._record(name, run_id, "job.failed", error=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,101 @@
+"""Adapters from the scheduler's jobs to the crawler and the account archive.
+
+`nightly_sweep` is the default `scheduler.sweep_callable`: it builds the crawler's campaign
+runner from settings (as `prokai sweep` does) and calls `prokai.crawl.sweep.run_sweep` with
+today's date in `scheduler.timezone` as the sweep key. The crawler's sweeps are idempotent per
+key, so a run interrupted by SIGTERM is resumed by the next start with the same key (kept in the
+job's checkpoint even if the restart is after midnight). On the stop signal every sweep campaign
+of the key is asked to stop (`stop_campaign`): conversations in progress finish, no new ones start.
+
+`refresh_archives` is the default `scheduler.archive_callable`: it re-archives the seized accounts.
+Both import the crawler/accounts code only when they run; if it is not installed the job reports
+itself unavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from prokai.config import Settings
+from prokai.review.jobs import JobContext, JobUnavailable
+from prokai.store.db import Database
+from prokai.store.models import Campaign
+
+log = logging.getLogger("prokai.jobs.sweep")
+
+
+def campaign_runner(settings: Settings, db: Database, model: str = "transformer", concurrency: int = 4) -> Any:
+    """The crawler's CampaignRunner over the account pool, configured from settings."""
+    try:
+        from prokai.accounts.pool import AccountPool
+        from prokai.crawl.engine import Budget
+        from prokai.crawl.models import load_model
+        from prokai.crawl.runner import CampaignRunner, PoolClients
+    except ModuleNotFoundError as exc:
+        raise JobUnavailable(f"the crawler is not installed: {exc.name}") from None
+    budget = Budget(
+        max_steps=settings.crawl.max_steps_per_conversation,
+        max_seconds=settings.crawl.max_conversation_minutes * 60,
+        min_delay=settings.crawl.min_delay_s,
+        max_delay=settings.crawl.max_delay_s,
+    )
+    return CampaignRunner(
+        db, PoolClients(AccountPool(db, settings)), load_model(settings, model), city=settings.crawl.region,
+        budget=budget, max_depth=settings.crawl.max_depth, concurrency=concurrency,
+        shop_threshold=settings.nlp.shop_threshold,
+    )
+
+
+def _stop_sweep_campaigns(db: Database, key: str) -> None:
+    from prokai.crawl.campaigns import stop_campaign
+
+    with db.session() as s:
+        ids = [c.id for c in s.scalars(select(Campaign)) if (c.settings or {}).get("sweep_key") == key]
+    for cid in ids:
+        with contextlib.suppress(Exception):
+            stop_campaign(db, cid, "scheduler")
+
+
+async def nightly_sweep(ctx: JobContext) -> dict[str, Any]:
+    """Sweep every live shop for today's key (or the interrupted run's key)."""
+    try:
+        from prokai.crawl.sweep import run_sweep
+    except ModuleNotFoundError as exc:
+        raise JobUnavailable(f"the crawler's sweep is not installed: {exc.name}") from None
+    key = str(ctx.checkpoint_state.get("key") or datetime.now(ZoneInfo(ctx.settings.scheduler.timezone)).date().isoformat())
+    ctx.checkpoint(key=key)
+    runner = campaign_runner(ctx.settings, ctx.db)
+    task = asyncio.create_task(run_sweep(ctx.db, runner, key=key, actor="scheduler"))
+    stopper = asyncio.create_task(ctx.stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopped = stopper.done() and not task.done()
+    if stopped:
+        log.info("sweep %s: stopping after the conversations in progress", key)
+        _stop_sweep_campaigns(ctx.db, key)
+    stopper.cancel()
+    report = await task
+    return {
+        "complete": not stopped,
+        "key": key,
+        "shops": report.run.done,
+        "new_requisites": len(report.run.new_requisites),
+        "statuses": dict(report.statuses),
+    }
+
+
+async def refresh_archives(ctx: JobContext) -> dict[str, Any]:
+    """Re-archive every seized account whose session can read."""
+    try:
+        from prokai.accounts.archive import archive_accounts
+        from prokai.accounts.pool import AccountPool
+    except ModuleNotFoundError as exc:
+        raise JobUnavailable(f"the account archive is not installed: {exc.name}") from None
+    reports = await archive_accounts(AccountPool(ctx.db, ctx.settings))
+    return {"complete": True, "accounts": len(reports)}
