@@ -117,7 +117,7 @@ def apply_verdict(session: Session, account: Account, verdict: Verdict, now: dat
         add_cooldown(session, account, verdict.kind, verdict.cooldown_s, verdict.reason, now, actor)
     current = AccountState(account.state)
     if verdict.state == AccountState.COOLING:
-        if current in _COOLABLE:
+        if current in _COOLABLE and current != AccountState.COOLING:
             set_state(session, account, AccountState.COOLING, verdict.reason, actor)
         return
     if verdict.state == AccountState.LIMITED and current in (AccountState.BANNED, AccountState.FROZEN):
