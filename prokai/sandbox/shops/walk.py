@@ -118,6 +118,9 @@ class Walker:
         last: list[Any] = []
         for raw in walk.steps:
             kind, arg = _step(raw)
+            if kind == "captcha" and self._captcha_passed(sc, walk.via):
+                result.transcript.append("captcha (passed before)")
+                continue
             before = await self._snapshot(peer)
             self.clock.advance(self.pause)
             if kind == "start":
@@ -134,6 +137,13 @@ class Walker:
         mine = [h for h in self.shops.handouts if h.scenario == sc.id and h.user_id == self.me_id]
         result.handout = mine[-1] if mine else None
         return result
+
+    def _captcha_passed(self, sc: LoadedScenario, via: str) -> bool:
+        engine = self._engine(sc, via)
+        if engine is None or self.me_id not in engine.sessions:
+            return False
+        sess = engine.sessions[self.me_id]
+        return sess.passed and sess.challenge is None
 
     async def _solve_captcha(self, sc: LoadedScenario, via: str, peer: Any, last: list[Any]) -> None:
         engine = self._engine(sc, via)
