@@ -245,15 +245,16 @@ class Modem:
             await asyncio.sleep(poll)
         raise SimboxError(f"{self.name}: not registered after {timeout:.0f}s ({reg.state if reg else 'no answer'})")
 
-    async def restart(self, hard: bool = False, settle: float = 0.1) -> None:
-        """CFUN=0 then CFUN=1 (soft), or CFUN=1,1 (full reboot; the port may re-enumerate)."""
+    async def restart(self, hard: bool = False, settle: float = 0.1, timeout: float = 15.0) -> None:
+        """CFUN=0 then CFUN=1 (soft), or CFUN=1,1 (full reboot; the port may re-enumerate).
+        CFUN can take seconds on real modules: `timeout` is per command."""
         if hard:
             with contextlib.suppress(AtTimeout, PortClosed):
-                await self.at("AT+CFUN=1,1", 15)
+                await self.at("AT+CFUN=1,1", timeout)
         else:
-            await self.try_at("AT+CFUN=0", 15)
+            await self.try_at("AT+CFUN=0", timeout)
             await asyncio.sleep(settle)
-            await self.try_at("AT+CFUN=1", 15)
+            await self.try_at("AT+CFUN=1", timeout)
 
     # --- number --------------------------------------------------------------------------------
 

@@ -79,6 +79,7 @@ class PoolOptions:
     reassembly_timeout: float = 300.0
     indications: bool = True  # +CMTI driven; False: poll with the sweep only (odd firmware)
     watchdog_interval: float | None = 30.0
+    restart_timeout: float = 15.0  # per CFUN command
     rebind_interval: float = 1.0
     rebind_patterns: tuple[str, ...] = ("/dev/ttyUSB*", "/dev/ttyACM*")
     baudrate: int = 115200
@@ -151,6 +152,9 @@ class Channel:
             else:
                 self.status = "locked"
                 self.error = "; ".join(sim.errors) or f"SIM state {sim.pin_state}"
+            if self.inbox is not None:
+                await self.inbox.stop()
+                self.inbox = None
             if listen and self.status == "ok":
                 self.inbox = Inbox(
                     self.modem,
@@ -249,31 +253,53 @@ class Channel:
         return out
 
     async def _watchdog(self) -> None:
-        """AT ping; if it fails: CFUN=0/1; if that fails: CFUN=1,1 (the port may re-enumerate)."""
+        """Every `watchdog_interval`: a working modem gets an AT ping; no answer → CFUN=0/1; still
+        none → CFUN=1,1 (full reboot; the port may re-enumerate and be re-bound). A silent or
+        failed one is probed and brought up again once it answers."""
         opts = self.pool.options
         assert opts.watchdog_interval
         while True:
             await asyncio.sleep(opts.watchdog_interval)
-            if self.status != "ok" or self.modem is None:
-                continue
             try:
-                await self.modem.at("AT", opts.probe_timeout)
-                continue
-            except AtTimeout:
-                log.warning("%s: no answer to AT; CFUN 0/1", self.path)
-            except PortClosed:
-                continue
-            try:
-                await self.modem.restart(hard=False)
-                await self.modem.at("AT", opts.probe_timeout)
-                if self.inbox:
-                    await self.inbox.configure()
-                continue
-            except (SimboxError, PortClosed):
-                log.warning("%s: still dead; CFUN=1,1", self.path)
-            with contextlib.suppress(SimboxError, PortClosed):
-                await self.modem.restart(hard=True)
-            self.status = "silent"
+                await self.check()
+            except (SimboxError, PortClosed) as exc:
+                log.info("%s: watchdog: %s", self.path, exc)
+
+    async def check(self) -> str:
+        """One watchdog round; returns the status afterwards."""
+        opts = self.pool.options
+        if self.status == "lost":
+            return self.status
+        if self.status in ("silent", "error") or self.modem is None:
+            if self.port is not None and self.port.is_open and self.modem is not None:
+                try:
+                    await self.modem.at("AT", opts.probe_timeout)
+                except (AtTimeout, PortClosed):
+                    return self.status
+            await self.bring_up(listen=True)
+            return self.status
+        try:
+            await self.modem.at("AT", opts.probe_timeout)
+            return self.status
+        except AtTimeout:
+            log.warning("%s: no answer to AT; CFUN=0/1", self.path)
+        try:
+            await self.modem.restart(hard=False, timeout=opts.restart_timeout)
+            await self.modem.at("AT", opts.probe_timeout)
+            if self.inbox is not None:
+                await self.inbox.configure()
+                await self.inbox.sweep()
+            return self.status
+        except (SimboxError, PortClosed):
+            log.warning("%s: still no answer; CFUN=1,1", self.path)
+        with contextlib.suppress(SimboxError, PortClosed):
+            await self.modem.restart(hard=True, timeout=opts.restart_timeout)
+        self.status = "silent"
+        self.error = "no answer to AT, CFUN=0/1 nor CFUN=1,1"
+        if self.inbox is not None:
+            await self.inbox.stop()
+            self.inbox = None
+        return self.status
 
 
 class Pool:
@@ -380,7 +406,7 @@ class Pool:
         `claim` hides it from other waiters. Raises TimeoutError. The caller must `ack()` it
         once persisted; until then it stays on the SIM."""
         def match(m: IncomingSms) -> bool:
-            if m.acked or getattr(m, "_claimed", False):
+            if m.acked or m.claimed:
                 return False
             if since is not None and m.received_at < since:
                 return False
@@ -402,7 +428,7 @@ class Pool:
                     for m in self._backlog:
                         if match(m):
                             if claim:
-                                m._claimed = True  # type: ignore[attr-defined]
+                                m.claimed = True
                             return m
                     await self._cond.wait()
 

@@ -52,6 +52,7 @@ class IncomingSms:
     concat_ref: int | None = None
     _ack: Callable[[IncomingSms], Any] | None = field(default=None, repr=False)
     acked: bool = False
+    claimed: bool = False  # handed to a `Pool.wait_sms` caller
 
     @property
     def login_code(self) -> str | None:

@@ -128,6 +128,7 @@ class CommandSpec:
     final_on_prefix: bool = False  # Wavecom: `+CPIN: READY` with no OK after it
     expects_prompt: bool = False
     lines: list[str] = field(default_factory=list)
+    require_prefix: bool = False  # a final without a prefixed line is someone else's late answer
 
     def __post_init__(self) -> None:
         if not self.prefixes:
@@ -252,7 +253,12 @@ class AtStream:
         cur.lines.append(line)
         return None
 
-    def _finish(self, cur: CommandSpec, result: str) -> Final:
+    def _finish(self, cur: CommandSpec, result: str) -> Final | None:
+        if cur.require_prefix and not any(
+            line.upper().startswith(tuple(p.upper() for p in cur.prefixes)) for line in cur.lines
+        ):
+            cur.lines.clear()  # a late answer to an earlier command: keep waiting for ours
+            return None
         self.current = None
         self._body_next = False
         return Final(cur.text, tuple(cur.lines), result)

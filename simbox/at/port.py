@@ -71,6 +71,8 @@ class AtPort:
         self._lost_handlers: list[Callable[[AtPort], None]] = []
         self.lost = False
         self.bytes_in = 0
+        self._desync = False  # a command timed out: its late answer may still come
+        self._desync_cmd = ""
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -137,6 +139,8 @@ class AtPort:
         async with self._lock:
             if not self.is_open:
                 raise PortClosed(f"{self.name} is not open")
+            if self._desync:
+                await self._resync(min(limit, 1.0))
             loop = asyncio.get_running_loop()
             spec = CommandSpec(cmd, prefixes, final_on_prefix, expects_prompt=data is not None)
             self._waiter = loop.create_future()
@@ -151,6 +155,8 @@ class AtPort:
                     final = await self._waiter
             except TimeoutError:
                 self._stream.abort()
+                self._desync = True
+                self._desync_cmd = cmd
                 if data is not None:  # leave the prompt so the modem is not stuck in it
                     with contextlib.suppress(OSError):
                         await self._write(b"\x1b")
@@ -161,6 +167,26 @@ class AtPort:
         if not final.ok:
             raise error_from_final(cmd, final.result, final.lines)
         return Response(cmd, final.lines)
+
+    async def _resync(self, limit: float) -> None:
+        """After a timeout, the timed-out command's answer may still come and must not be taken
+        for the next command's. Send a marker query (`AT+CMEE?`, whose answer carries `+CMEE:`)
+        and drop every final result that comes without that line: those are late answers."""
+        marker, prefix = ("AT+CMGF?", "+CMGF:") if self._desync_cmd.upper().startswith("AT+CMEE") else (
+            "AT+CMEE?", "+CMEE:")
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(limit):
+                self._waiter = loop.create_future()
+                self._stream.begin(CommandSpec(marker, (prefix,), require_prefix=True))
+                await self._write((marker + "\r").encode())
+                await self._waiter
+        except TimeoutError:
+            self._stream.abort()
+            log.info("%s: no marker answer after a timeout; carrying on", self.name)
+        finally:
+            self._waiter = None
+            self._desync = False
 
     async def raw_write(self, data: bytes) -> None:
         """Write bytes outside any command (rarely needed: escape sequences)."""

@@ -6,11 +6,13 @@ import asyncio
 import os
 import time
 
+import pytest
 from simbox_testutil import arun, until
 
 from simbox.at.port import AtPort
 from simbox.emulator import PROFILES, Emulator, VirtualSim
 from simbox.emulator.control import adeliver_sms, arequest
+from simbox.errors import AtTimeout
 from simbox.modem import Modem
 from simbox.pdu.codec import encode_deliver_parts
 from simbox.pool import Pool, PoolOptions, scan
@@ -362,5 +364,46 @@ def test_missing_and_locked_sims_are_reported_not_fatal() -> None:
             reports = await scan(emu.paths, probe_timeout=1.0)
             assert [r.status for r in reports] == ["ok", "no_sim", "locked"]
             assert reports[2].sim is not None and reports[2].sim.iccid == sims[2].iccid  # type: ignore[union-attr]
+
+    arun(body())
+
+
+def test_watchdog_revives_a_hung_modem_and_a_silent_one_that_wakes_up() -> None:
+    async def body() -> None:
+        async with Emulator(ports=2) as emu:
+            opts = {**FAST, "probe_timeout": 0.3, "command_timeout": 0.5, "restart_timeout": 0.3}
+            pool = Pool(emu.paths, PoolOptions(**opts))  # type: ignore[arg-type]
+            emu.set_silent(1)
+            await pool.start()
+            try:
+                ch0, ch1 = pool.channels
+                assert (ch0.status, ch1.status) == ("ok", "silent")
+                emu.set_silent(0)  # hangs for good: AT, CFUN=0/1 and CFUN=1,1 all unanswered
+                assert await ch0.check() == "silent"
+                assert ch0.inbox is None
+                emu.set_silent(1, False)  # the other one wakes up
+                assert await ch1.check() == "ok"
+                assert ch1.sim is not None and ch1.sim.iccid == emu.ports[1].modem.sim.iccid  # type: ignore[union-attr]
+                t0 = time.time()
+                emu.deliver_sms(ch1.sim.msisdn or "", "Telegram code: 12121")
+                assert (await pool.wait_code(ch1.sim.msisdn or "", timeout=5, since=t0)).login_code == "12121"
+                assert await ch1.check() == "ok"  # a healthy modem just answers the ping
+                emu.set_silent(0, False)
+                assert await ch0.check() == "ok"
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_a_late_answer_after_a_timeout_is_not_taken_for_the_next_command() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1, latency=0.3) as emu, AtPort(emu.paths[0], timeout=2) as port:
+            modem = Modem(port)
+            await modem.at("ATE0")
+            with pytest.raises(AtTimeout):
+                await modem.at("AT+CGMI", timeout=0.1)  # its answer comes 0.2 s too late
+            resp = await modem.at("AT+CGSN")
+            assert resp.lines == (emu.ports[0].modem.imei,)
 
     arun(body())
