@@ -1,0 +1,116 @@
+"""`prokai accounts …` and `prokai vault …` from the command line, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from harness import KEY_A, KEY_B
+from typer.testing import CliRunner
+
+from prokai.cli import app
+from prokai.sandbox.server import SandboxServer
+from prokai.sandbox.sms import SimBoxGateway
+from prokai.sandbox.world import World
+from simbox.emulator import EmulatorThread, VirtualSim
+
+pytestmark = pytest.mark.timeout(120)
+
+NUMBERS = ["+77056660001", "+77056660002", "+77056660003"]
+
+
+@contextmanager
+def sandbox_thread(world: World) -> Iterator[SandboxServer]:
+    """The sandbox server on a loop of its own (the CLI runs its own asyncio.run)."""
+    loop = asyncio.new_event_loop()
+    server = SandboxServer(world, "127.0.0.1", 0)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+def env_for(tmp_path: Path) -> dict[str, str]:
+    return {"PROKAI_DATA_DIR": str(tmp_path), "PROKAI_SIMBOX__DISCOVER": "false",
+            "PROKAI_ACCOUNTS__SMS_CODE_TIMEOUT_S": "20"}
+
+
+def test_usage_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    env = env_for(tmp_path)
+    res = runner.invoke(app, ["accounts", "login"], env=env)
+    assert res.exit_code == 2 and "give --sim ICCID (repeatable) or --all" in res.output
+    res = runner.invoke(app, ["accounts", "login", "--all"], env={**env, "PROKAI_VAULT_KEY": "short"})
+    assert res.exit_code == 2 and "expected 32 bytes" in res.output
+    monkeypatch.delenv("PROKAI_VAULT_KEY")
+    res = runner.invoke(app, ["vault", "status"], env=env)
+    assert res.exit_code == 2 and "no vault key" in res.output
+    for cmd in (["accounts", "--help"], ["vault", "--help"], ["accounts", "login", "--help"],
+                ["accounts", "archive", "--help"], ["vault", "rekey", "--help"]):
+        assert runner.invoke(app, cmd).exit_code == 0
+
+
+def test_login_list_check_rekey_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    env = env_for(tmp_path)
+    with EmulatorThread(ports=len(NUMBERS), sims=[VirtualSim(msisdn=n) for n in NUMBERS]) as emu:
+        world = World(sms=SimBoxGateway(emu))
+        world.add_account(NUMBERS[0], "One")
+        world.add_account(NUMBERS[1], "Two", password="pw-two")
+        with sandbox_thread(world) as server:
+            pw = tmp_path / "passwords.txt"
+            pw.write_text(f"{NUMBERS[1]}: pw-two\n", encoding="utf-8")
+            args = ["accounts", "login", "--all", "--json", "--passwords", str(pw),
+                    "--sandbox", f"{server.host}:{server.port}"]
+            for path in emu.paths:
+                args += ["--port", path]
+            res = runner.invoke(app, args, env=env)
+            assert res.exit_code == 0, res.output
+            rows = {r["phone"]: r for r in map(json.loads, [ln for ln in res.stdout.splitlines() if ln.startswith("{")])}
+            assert rows[NUMBERS[0]]["outcome"] == "logged_in"
+            assert rows[NUMBERS[1]]["outcome"] == "logged_in"
+            assert rows[NUMBERS[2]]["outcome"] == "needs_app_registration"
+
+            res = runner.invoke(app, ["accounts", "list", "--json"], env=env)
+            assert res.exit_code == 0
+            listed = {r["phone"]: r for r in map(json.loads, res.stdout.splitlines())}
+            assert listed[NUMBERS[0]]["state"] == "active" and listed[NUMBERS[0]]["session"] is True
+            assert listed[NUMBERS[2]]["state"] == "needs_app_registration"
+
+            res = runner.invoke(app, ["accounts", "check", "--json"], env=env)
+            assert res.exit_code == 0, res.output
+            checked = {r["phone"]: r for r in map(json.loads, res.stdout.splitlines())}
+            assert checked[NUMBERS[0]]["alive"] and checked[NUMBERS[1]]["alive"]
+            assert not checked[NUMBERS[2]]["alive"]
+
+            # rotate the vault key from the CLI, then the sessions still work
+            key_file = tmp_path / "old.key"
+            key_file.write_text(KEY_A)
+            monkeypatch.setenv("PROKAI_VAULT_KEY", KEY_B)
+            res = runner.invoke(app, ["vault", "rekey", "--old-key-file", str(key_file)], env=env)
+            assert res.exit_code == 0 and "rekeyed 2 session(s)" in res.output, res.output
+            res = runner.invoke(app, ["vault", "status"], env=env)
+            assert "2 session(s) (current)" in res.output
+            res = runner.invoke(app, ["accounts", "check", "--json", "--account", NUMBERS[0]], env=env)
+            assert res.exit_code == 0 and json.loads(res.stdout)["alive"] is True
+
+            # export one session to a file and import it on another node
+            out = tmp_path / "one.session.json"
+            node2 = {**env, "PROKAI_DATA_DIR": str(tmp_path / "node2"), "PROKAI_TRANSFER_PASSPHRASE": "moving day 2026"}
+            res = runner.invoke(app, ["vault", "export", NUMBERS[0], "--out", str(out)], env=node2 | {"PROKAI_DATA_DIR": str(tmp_path)})
+            assert res.exit_code == 0, res.output
+            assert json.loads(out.read_text())["format"] == "prokai-session-export/1"
+            res = runner.invoke(app, ["vault", "import", str(out)], env=node2)
+            assert res.exit_code == 0 and "state active" in res.output, res.output
+            res = runner.invoke(app, ["accounts", "check", "--json"], env=node2)
+            assert json.loads(res.stdout)["alive"] is True
