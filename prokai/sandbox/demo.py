@@ -78,6 +78,32 @@ class DemoShopBot:
         return None
 
 
+class EchoBot:
+    """Answers every message with the same text at once (benchmarks)."""
+
+    async def on_message(self, chat: BotChat, message: IncomingMessage) -> None:
+        """Echo."""
+        await chat.send(message.text)
+
+    async def on_callback(self, chat: BotChat, query: CallbackQuery) -> CallbackAnswer | None:
+        """No buttons."""
+        return None
+
+
+def bench_world(clients: int, clock: Clock | None = None, sms: SmsGateway | None = None) -> World:
+    """`clients` accounts +7700000NNNN with the fixed code 22222, and @echo_bot."""
+    world = World(clock=clock, sms=sms, fixed_code="22222")
+    for i in range(clients):
+        world.add_account(bench_phone(i), f"Bench {i}")
+    world.add_bot("echo_bot", EchoBot(), first_name="Echo")
+    return world
+
+
+def bench_phone(i: int) -> str:
+    """The phone number of bench account `i`."""
+    return f"+7700{i:07d}"
+
+
 def demo_world(clock: Clock | None = None, sms: SmsGateway | None = None) -> World:
     """Accounts on SIM numbers (plain, 2FA, banned, frozen), a scripted bot and a channel."""
     world = World(clock=clock, sms=sms)

@@ -8,7 +8,7 @@ from typing import Any
 
 from telethon.tl import types
 
-from prokai.sandbox.crypto import DH_G, DH_PRIME, DH_PRIME_BYTES
+from prokai.sandbox.crypto import DH_G, DH_PRIME, DH_PRIME_BYTES, powmod
 
 
 def _h(*parts: bytes) -> bytes:
@@ -36,7 +36,7 @@ class SrpAccount:
     def __init__(self, password: str) -> None:
         self.salt1 = os.urandom(40)
         self.salt2 = os.urandom(16)
-        self.v = pow(DH_G, password_hash(self.salt1, self.salt2, password), DH_PRIME)
+        self.v = powmod(DH_G, password_hash(self.salt1, self.salt2, password), DH_PRIME)
 
     def algo(self) -> Any:
         """The KDF algorithm object account.getPassword announces."""
@@ -49,7 +49,7 @@ class SrpAccount:
         k = int.from_bytes(_h(DH_PRIME_BYTES, _pad(DH_G)), "big")
         while True:
             b = int.from_bytes(os.urandom(256), "big")
-            big_b = (k * self.v + pow(DH_G, b, DH_PRIME)) % DH_PRIME
+            big_b = (k * self.v + powmod(DH_G, b, DH_PRIME)) % DH_PRIME
             if big_b > 0:
                 return b, _pad(big_b)
 
@@ -60,7 +60,7 @@ class SrpAccount:
             return False
         a_pad = _pad(big_a)
         u = int.from_bytes(_h(a_pad, big_b), "big")
-        s = pow(big_a * pow(self.v, u, DH_PRIME), b, DH_PRIME)
+        s = powmod(big_a * powmod(self.v, u, DH_PRIME) % DH_PRIME, b, DH_PRIME)
         k_key = _h(_pad(s))
         g_hash = _h(_pad(DH_G))
         p_hash = _h(DH_PRIME_BYTES)

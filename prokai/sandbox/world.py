@@ -90,11 +90,13 @@ class World:
         *,
         dc_id: int = 2,
         bot_response_timeout: float = 10.0,
+        fixed_code: str | None = None,
     ) -> None:
         self.clock = clock or Clock()
         self.sms: SmsGateway = sms or MemoryGateway()
         self.dc_id = dc_id
         self.bot_response_timeout = bot_response_timeout
+        self.fixed_code = fixed_code  # benchmarks only: every login code is this value
         self.faults = Faults(self.clock)
         self.users: dict[int, UserRecord] = {}
         self.channels: dict[int, ChannelRecord] = {}
@@ -270,7 +272,7 @@ class World:
         if code is None or code.expires <= now:
             code = LoginCode(
                 phone=digits,
-                code="".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH)),
+                code=self.fixed_code or "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH)),
                 phone_code_hash=secrets.token_hex(8),
                 kind="sms",
                 expires=now + CODE_TTL_S,
