@@ -374,7 +374,11 @@ class Pool:
         """Call `callback(msg)` for every SMS as it arrives (all SIMs)."""
         self._subscribers.append(callback)
 
+    BACKLOG_S = 3600.0  # how long a handed-out message stays visible to `wait_sms`
+
     def _deliver(self, msg: IncomingSms) -> None:
+        horizon = time.time() - self.BACKLOG_S
+        self._backlog = [m for m in self._backlog if m.received_at >= horizon or not m.acked]
         self._backlog.append(msg)
         for cb in list(self._subscribers):
             try:
@@ -401,12 +405,12 @@ class Pool:
         predicate: Callable[[IncomingSms], bool] | None = None,
         claim: bool = True,
     ) -> IncomingSms:
-        """The next unacknowledged SMS for the SIM `who` (number, ICCID, IMEI or path; None: any
-        SIM) received at or after `since` (wall-clock `time.time()`), matching `predicate`.
-        `claim` hides it from other waiters. Raises TimeoutError. The caller must `ack()` it
-        once persisted; until then it stays on the SIM."""
+        """The next SMS for the SIM `who` (number, ICCID, IMEI or path; None: any SIM) received
+        at or after `since` (wall-clock `time.time()`), matching `predicate`, not yet claimed by
+        another waiter (`claim` claims it). Raises TimeoutError. Whoever persists it calls
+        `ack()` (idempotent) to delete it from the SIM; a subscriber may already have done so."""
         def match(m: IncomingSms) -> bool:
-            if m.acked or m.claimed:
+            if m.claimed:
                 return False
             if since is not None and m.received_at < since:
                 return False

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from prokai.config import SimboxSettings
 from prokai.store.db import Database
 from prokai.store.models import ModemPort, Sim, SimBox, SmsMessage
 from simbox.discovery import PortSpec
@@ -199,3 +200,66 @@ async def collect_inbox(
     finally:
         await pool.stop()
     return reports, got
+
+
+def specs_from_settings(cfg: SimboxSettings, by_path: str = "/dev/serial/by-path") -> list[PortSpec]:
+    """The ports named in `simbox.ports`, else (with `simbox.discover`) those found by USB path."""
+    from simbox.discovery import discover
+
+    if cfg.ports:
+        return [PortSpec(p.path, usb_path=p.usb_path, imei=p.imei, profile=p.profile) for p in cfg.ports]
+    return discover(by_path) if cfg.discover else []
+
+
+def options_from_settings(cfg: SimboxSettings, **overrides: Any) -> PoolOptions:
+    """PoolOptions from the `simbox` config section (command timeout, sweep interval)."""
+    opts = PoolOptions(command_timeout=cfg.command_timeout_s, sweep_interval=cfg.sms_sweep_interval_s)
+    for key, value in overrides.items():
+        setattr(opts, key, value)
+    return opts
+
+
+def attach_archiver(pool: Pool, db: Database, *, delete: bool = True) -> None:
+    """Store every SMS the pool receives in the database, then (with `delete`) acknowledge it so
+    it is deleted from the SIM. Login flows still get the message from `pool.wait_code(...)`:
+    the archiver does not claim it."""
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def archive(msg: IncomingSms) -> None:
+        try:
+            await asyncio.to_thread(store_sms, db, msg)
+        except Exception:
+            log.exception("SMS from %s on SIM %s not stored; it stays on the SIM", msg.sender, msg.sim)
+            return
+        if delete:
+            await msg.ack()
+
+    def on_sms(msg: IncomingSms) -> None:
+        task = asyncio.get_running_loop().create_task(archive(msg))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    pool.subscribe(on_sms)
+
+
+async def start_pool(
+    db: Database,
+    cfg: SimboxSettings,
+    paths: Sequence[str | PortSpec] | None = None,
+    **overrides: Any,
+) -> Pool:
+    """A started pool (ports from `paths`, else from the config) whose SIMs are stored and whose
+    SMS are archived to the database before deletion. For the login flow:
+
+        pool = await start_pool(db, settings.simbox)
+        t0 = time.time(); ...request the code...
+        sms = await pool.wait_code(phone, timeout=settings.accounts.sms_code_timeout_s, since=t0)
+        code = sms.login_code
+        ...
+        await pool.stop()
+    """
+    pool = Pool(list(paths) if paths is not None else specs_from_settings(cfg), options_from_settings(cfg, **overrides))
+    attach_archiver(pool, db)
+    reports = await pool.start(listen=True)
+    await asyncio.to_thread(store_reports, db, reports, cfg.name)
+    return pool

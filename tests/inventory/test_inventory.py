@@ -104,3 +104,38 @@ def test_prokai_simbox_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     with Database(url).session() as s:
         assert s.scalar(select(func.count()).select_from(SmsMessage)) == 1
     assert runner.invoke(app, ["simbox", "--help"]).exit_code == 0
+
+
+def test_login_flow_pool_archives_before_deleting(db_url: str) -> None:
+    import asyncio
+    import time
+
+    from prokai.config import SimboxSettings
+    from prokai.inventory.service import start_pool
+    from simbox.emulator import Emulator
+
+    db = _db(db_url)
+
+    async def body() -> None:
+        async with Emulator(ports=2, sims=[SIMS[0], SIMS[2]]) as emu:
+            pool = await start_pool(db, SimboxSettings(name="box-a"), emu.paths, probe_timeout=0.5, watchdog_interval=None)
+            try:
+                t0 = time.time()
+                emu.deliver_sms("+77019998877", "Telegram code: 27182")
+                sms = await pool.wait_code("+77019998877", timeout=5, since=t0)
+                assert sms.login_code == "27182"
+                for _ in range(200):  # the archiver stores it, then deletes it from the SIM
+                    if emu.ports[1].modem.sim is not None and emu.ports[1].modem.sim.used == 0:
+                        break
+                    await asyncio.sleep(0.01)
+                assert emu.ports[1].modem.sim is not None and emu.ports[1].modem.sim.used == 0
+            finally:
+                await pool.stop()
+
+    asyncio.run(asyncio.wait_for(body(), 30))
+    with db.session() as s:
+        row = s.scalar(select(SmsMessage))
+        assert row is not None and row.login_code == "27182"
+        box = s.scalar(select(SimBox))
+        assert box is not None and box.name == "box-a"
+    db.dispose()
