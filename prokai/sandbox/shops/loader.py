@@ -139,7 +139,8 @@ def _clean_loc(lines: dict[Path_, int], loc: Iterable[Any]) -> Path_:
 
 def _pydantic_problems(exc: ValidationError, lines: dict[Path_, int], fname: str) -> list[str]:
     problems = []
-    for err in exc.errors():
+    # a typo'd key also makes the right key "missing": report the typo first
+    for err in sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden"):
         loc = _clean_loc(lines, err["loc"])
         if err["type"] == "extra_forbidden":
             what = f"unknown key '{loc[-1]}'"
