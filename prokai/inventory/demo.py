@@ -38,7 +38,7 @@ def step_simbox(demo: Any) -> None:
         for rep in reports:
             sim = rep.sim
             table.add_row(
-                rep.path.rsplit("/", 1)[-1],
+                rep.path.removeprefix("/dev/"),
                 rep.status,
                 rep.identity.profile if rep.identity and rep.identity.imei else "-",
                 sim.iccid or "-" if sim else "-",
