@@ -26,14 +26,16 @@ from typing import Any
 from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 
 from prokai.config import Settings
@@ -158,9 +160,12 @@ async def gate(update: Update, context: Ctx) -> None:
         return
     uid = user.id if user else None
     text = update.message.text if update.message and update.message.text else None
+    actor = stranger_actor(uid) if reviewer is None else reviewer.actor
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    answer = update.callback_query is not None or (private and uid is not None and not _was_refused(d, actor))
     _record(
         d,
-        stranger_actor(uid) if reviewer is None else reviewer.actor,
+        actor,
         "review.refused",
         "telegram_user",
         uid,
@@ -169,16 +174,30 @@ async def gate(update: Update, context: Ctx) -> None:
         username=user.username if user else None,
         text=(text or "")[:200],
         reason="not on the allow-list" if reviewer is None else "chat not allowed",
+        answered=answer,
     )
     if d.metrics:
         d.metrics.refusals.inc()
     lang = d.settings.review.language
     if update.callback_query is not None:
         await update.callback_query.answer(t(lang, "refused"), show_alert=True)
-    elif chat is not None and chat.type == ChatType.PRIVATE and uid is not None and uid not in d.refused:
+    elif answer and uid is not None:
         d.refused.add(uid)
         await reply(update, t(lang, "refused"))
     raise ApplicationHandlerStop
+
+
+def _was_refused(d: BotDeps, actor: str) -> bool:
+    """Whether this person already got their one refusal (remembered across restarts)."""
+    if actor in {stranger_actor(u) for u in d.refused}:
+        return True
+    with d.db.session() as s:
+        for rec in s.scalars(
+            select(AuditRecord).where(AuditRecord.action == "review.refused", AuditRecord.actor == actor)
+        ):
+            if rec.details.get("answered"):
+                return True
+    return False
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -217,6 +236,15 @@ def pending_view(d: BotDeps, lang: str, page: int) -> tuple[str, InlineKeyboardM
     if nav:
         buttons.append(nav)
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+async def on_text(update: Update, context: Ctx) -> None:
+    """Plain text (or an unknown command) in a private chat: show what the bot can do."""
+    d, reviewer, lang = current(update, context)
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    await reply(update, t(lang, "help"))
 
 
 async def cmd_pending(update: Update, context: Ctx) -> None:
@@ -436,10 +464,32 @@ async def _decide(update: Update, d: BotDeps, reviewer: Reviewer, lang: str, req
         await query.answer(t(lang, "ack_lost", id=req_id, decision=status, name=who), show_alert=True)
     with d.db.session() as s:
         card = requisite_card(s, req_id)
-    if card is not None:
-        text = render_card(card, lang, d.settings.scheduler.timezone)
-        text += t(lang, "decided_html", decision=html.escape(status), name=html.escape(who))
-        await _edit(query, text, card_keyboard(req_id, lang, decided=True))
+        req = s.get(Requisite, req_id)
+        copies = list((req.meta or {}).get("notified", [])) if req else []
+    if card is None:
+        return
+    text = render_card(card, lang, d.settings.scheduler.timezone)
+    text += t(lang, "decided_html", decision=html.escape(status), name=html.escape(who))
+    await _edit(query, text, card_keyboard(req_id, lang, decided=True))
+    if result.outcome != "decided":
+        return
+    # The other copies of the card (each reviewer's private chat): show the decision there too.
+    here = (query.message.chat.id, query.message.message_id) if query.message else None
+    group_lang = d.settings.review.language
+    other_text = render_card(card, group_lang, d.settings.scheduler.timezone) + t(
+        group_lang, "decided_html", decision=html.escape(status_label(group_lang, result.status or "")), name=html.escape(who)
+    )
+    for copy in copies:
+        where = (copy.get("chat_id"), copy.get("message_id"))
+        if where == here or None in where:
+            continue
+        try:
+            await query.get_bot().edit_message_text(
+                other_text, chat_id=where[0], message_id=where[1], parse_mode=ParseMode.HTML,
+                reply_markup=card_keyboard(req_id, group_lang, decided=True),
+            )
+        except TelegramError as exc:
+            log.info("could not update the card in chat %s: %s", where[0], exc)
 
 
 def _media_file(settings: Settings, path: str) -> Path | None:
@@ -521,4 +571,5 @@ def install(app: Application[Any, Any, Any, Any, Any, Any], bot_deps: BotDeps) -
     for name, fn in COMMANDS:
         app.add_handler(CommandHandler(name, fn))
     app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(MessageHandler(filters.TEXT, on_text))
     app.add_error_handler(on_error)

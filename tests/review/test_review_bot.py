@@ -65,17 +65,26 @@ def test_stranger_is_refused_once_and_audited(tmp_path: Path, sqlite_db: Databas
             assert [m.text for m in server.messages_for(STRANGER)] == [t("ru", "refused")]
             assert server.messages_for(ADMIN_CHAT) == []
 
+        # After a restart the stranger still gets no second answer; plain text from a reviewer gets help.
+        async with bot_env(settings, sqlite_db) as (server, _app):
+            await server.user_says(STRANGER, None, "hello?")
+            await server.user_says(PROSECUTOR, None, "what can you do")
+            assert (await server.next_message(PROSECUTOR)).text == t("ru", "help")
+            assert server.messages_for(STRANGER) == []
+
     run(scenario)
     refused = audits(sqlite_db, "review.refused")
-    assert [(r.actor, r.details["text"]) for r in refused] == [
-        (f"telegram:{STRANGER}", "/pending"),
-        (f"telegram:{STRANGER}", "/stats"),
-        (f"telegram:{STRANGER}", "/export"),
+    assert [(r.actor, r.details["text"], r.details["answered"]) for r in refused] == [
+        (f"telegram:{STRANGER}", "/pending", True),
+        (f"telegram:{STRANGER}", "/stats", False),
+        (f"telegram:{STRANGER}", "/export", False),
+        (f"telegram:{STRANGER}", "hello?", False),
     ]
     assert refused[2].details["chat_id"] == ADMIN_CHAT
 
 
-def test_notification_confirm_evidence_and_chain(tmp_path: Path, sqlite_db: Database) -> None:
+def test_notification_confirm_evidence_and_chain(tmp_path: Path, db: Database) -> None:
+    sqlite_db = db  # both backends
     settings = make_settings(tmp_path)
     image = tmp_path / "media" / "pay.png"
     image.parent.mkdir()
@@ -128,7 +137,8 @@ def test_notification_confirm_evidence_and_chain(tmp_path: Path, sqlite_db: Data
     assert confirm.details["review_id"] == reviews[0].id
 
 
-def test_two_reviewers_race_in_the_admin_chat(tmp_path: Path, sqlite_db: Database) -> None:
+def test_two_reviewers_race_in_the_admin_chat(tmp_path: Path, db: Database) -> None:
+    sqlite_db = db  # both backends
     settings = make_settings(tmp_path)
     req_id = seed_requisite(sqlite_db)
 
@@ -246,3 +256,22 @@ def test_queries_stats_export_and_language(tmp_path: Path, sqlite_db: Database) 
     assert trx
     assert {a.action for a in audits(sqlite_db, "review.export")} == {"review.export"}
     assert [a.details["lang"] for a in audits(sqlite_db, "review.lang")] == ["en", "kk"]
+
+
+def test_without_admin_group_every_copy_of_the_card_shows_the_decision(tmp_path: Path, sqlite_db: Database) -> None:
+    settings = make_settings(tmp_path, admin_chat=None)
+    req_id = seed_requisite(sqlite_db)
+
+    async def scenario() -> None:
+        async with bot_env(settings, sqlite_db) as (server, app):
+            assert await notify_pending(app.bot, sqlite_db, settings) == 1
+            mine = await server.next_message(PROSECUTOR)
+            theirs = await server.next_message(PROSECUTOR_2)
+            press = await server.user_presses(PROSECUTOR_2, theirs.message_id, f"c:{req_id}")
+            assert (await press.answered()).text == f"Реквизит #{req_id}: подтверждён."
+            edited = await server.next_edit(PROSECUTOR)
+            assert edited.message_id == mine.message_id
+            assert "Решение: подтверждён — Bolat Nurlanov" in (edited.text or "")
+            assert edited.button_data() == [f"e:{req_id}"]
+
+    run(scenario)
