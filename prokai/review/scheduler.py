@@ -241,9 +241,13 @@ def start_scheduler(scheduler: ProkaiScheduler, settings: Settings, runner: JobR
     ensure_job(scheduler, SWEEP_JOB_ID, "sweep", sweep_trigger(settings), grace)
     if settings.scheduler.archive_time:
         ensure_job(scheduler, ARCHIVE_JOB_ID, "archive", archive_trigger(settings), grace)
+    elif scheduler.get_job(ARCHIVE_JOB_ID) is not None:
+        scheduler.remove_job(ARCHIVE_JOB_ID)
     if settings.scheduler.health_interval_min > 0:
         interval = IntervalTrigger(minutes=settings.scheduler.health_interval_min, timezone=ZoneInfo(settings.scheduler.timezone))
         ensure_job(scheduler, HEALTH_JOB_ID, "health", interval, grace)
+    elif scheduler.get_job(HEALTH_JOB_ID) is not None:
+        scheduler.remove_job(HEALTH_JOB_ID)
     scheduler.resume()
 
 

@@ -139,3 +139,15 @@ def test_sweep_time_change_reschedules_and_runs_are_exclusive(db: Database, tmp_
         stop_scheduler(scheduler)
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_run_nights_fast_forwards_two_sweeps(db: Database, tmp_path: Path) -> None:
+    from prokai.review.fastforward import run_nights
+
+    registry = JobRegistry()
+    registry.register("sweep", sweep_unit)
+    nights = asyncio.run(
+        asyncio.wait_for(run_nights(make_settings(tmp_path), db, registry, nights=2, start=at(10, 1, 0)), 30)
+    )
+    assert [(n.scheduled_at, n.results) for n in nights] == [(at(10, 3, 0), ("finished",)), (at(11, 3, 0), ("finished",))]
+    assert units(db) == 2
