@@ -87,6 +87,7 @@ class AccountPool:
         clock: Clock = utcnow,
         watchdog: bool = True,
     ) -> None:
+        """`watchdog=False` turns off reconnecting (leases are renewed either way)."""
         self.db = db
         self.settings = settings
         self.vault = vault or Vault.from_settings(settings)
@@ -192,8 +193,7 @@ class AccountPool:
                 self.report_error(acc, exc, kind)
                 raise LeaseRefused(f"{acc.phone}: {type(exc).__name__}") from exc
             lease = Lease(client, acc, kind, owner)
-            if self.watchdog:
-                lease.watchdog = self._watch(lease)
+            lease.watchdog = self._watch(lease)
             yield lease
         except errors.RPCError as exc:
             self.report_error(acc, exc, kind)
@@ -212,12 +212,19 @@ class AccountPool:
     def _watch(self, lease: Lease) -> Watchdog:
         acc = self.settings.accounts
 
-        def tick() -> bool:
+        renew_every = timedelta(seconds=acc.lease_ttl_s / 3)
+        renewed = [self.clock()]
+
+        async def tick() -> bool:
+            now = self.clock()
+            if now - renewed[0] < renew_every:
+                return True
             if not self.renew(lease.account.id, lease.owner):
                 lease.lost = True
                 log.warning("lease on %s lost (expired and taken); disconnecting", lease.account.phone)
-                lease.client.disconnect()
+                await lease.client.disconnect()
                 return False
+            renewed[0] = now
             return True
 
         async def dead(exc: BaseException) -> None:
@@ -225,7 +232,7 @@ class AccountPool:
 
         dog = Watchdog(
             lease.client, interval=acc.watchdog_interval_s, max_backoff=acc.watchdog_max_backoff_s,
-            name=lease.account.phone, on_dead=dead, on_tick=tick,
+            name=lease.account.phone, on_dead=dead, on_tick=tick, reconnect=self.watchdog,
         )
         dog.start()
         return dog

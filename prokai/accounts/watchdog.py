@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class Watchdog:
-    """Checks `client` every `interval` seconds and reconnects it when it dropped."""
+    """Every `interval` seconds: calls `on_tick` (False stops watching), then reconnects `client`
+    if it dropped (unless `reconnect=False`)."""
 
     def __init__(
         self,
@@ -32,6 +33,7 @@ class Watchdog:
         name: str = "client",
         on_dead: Callable[[BaseException], Awaitable[None] | None] | None = None,
         on_tick: Callable[[], Awaitable[bool] | bool] | None = None,
+        reconnect: bool = True,
     ) -> None:
         self.client = client
         self.interval = interval
@@ -39,6 +41,7 @@ class Watchdog:
         self.name = name
         self.on_dead = on_dead
         self.on_tick = on_tick
+        self.reconnecting = reconnect
         self.reconnects = 0
         self.dead: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
@@ -67,7 +70,7 @@ class Watchdog:
                     keep = await keep
                 if not keep:
                     return
-            if not self.client.is_connected() and not await self.reconnect():
+            if self.reconnecting and not self.client.is_connected() and not await self.reconnect():
                 return
 
     async def reconnect(self) -> bool:

@@ -41,10 +41,10 @@ def run(body: Callable[[], Awaitable[None]], timeout: float = 60.0) -> None:
 
 def make_settings(db_url: str, data_dir: Path, **accounts: Any) -> Settings:
     """Settings for a test: the given database, fast timeouts, no sleeping anywhere."""
-    acc = {"sms_code_timeout_s": 20.0, "connection_retries": 1, "retry_delay_s": 0, "watchdog_interval_s": 0.05,
+    acc: dict[str, Any] = {"sms_code_timeout_s": 20.0, "connection_retries": 1, "retry_delay_s": 0, "watchdog_interval_s": 0.05,
            "watchdog_max_backoff_s": 0.2, "login_concurrency": 4}
     acc.update(accounts)
-    return Settings(data_dir=data_dir, database=DatabaseSettings(url=db_url), accounts=AccountsSettings(**acc))
+    return Settings(data_dir=data_dir, database=DatabaseSettings(url=db_url), accounts=AccountsSettings.model_validate(acc))
 
 
 class Clock:

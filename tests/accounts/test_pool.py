@@ -63,6 +63,13 @@ def test_second_lease_of_a_session_is_refused(sqlite_db: Database, tmp_path: Pat
             # released: leasable again
             async with two.lease(account=A) as again:
                 assert again.account.phone == A
+                # a holder that stalls past the lease time loses it, and learns so
+                r.clock.advance(61)
+                thief_acc, thief = one.acquire(account=A)
+                while not again.lost:
+                    await asyncio.sleep(0.02)
+                assert not again.client.is_connected()
+            one.release(thief_acc.id, thief)
 
             # a crashed holder: its lease expires and another process takes it
             acc, owner = one.acquire(account=A)
@@ -198,5 +205,36 @@ def test_watchdog_reconnects_after_the_server_was_down(sqlite_db: Database, tmp_
                     await asyncio.sleep(0.05)
                 assert (await lease.client.get_me()).phone == A.lstrip("+")
             assert account(r.db, A).state == "active"
+
+    run(body, 90)
+
+
+def test_each_account_goes_through_its_own_fixed_proxy(sqlite_db: Database, tmp_path: Path) -> None:
+    from socks5 import Socks5Proxy
+
+    from prokai.accounts.health import listing
+    from prokai.accounts.state import utcnow
+
+    async def body() -> None:
+        proxy = Socks5Proxy("case12", "s3cret-proxy-pw")
+        await proxy.start()
+        settings = make_settings(sqlite_db.url, tmp_path, proxies={A: f"socks5://case12:s3cret-proxy-pw@127.0.0.1:{proxy.port}"})
+        try:
+            async with rig(sqlite_db, settings, [A, B], build) as r:
+                await logged_in(r)
+                logins = len(proxy.connects)
+                assert logins >= 1 and all(p == r.server.port for _, p, _ in proxy.connects)  # A's login went through it
+                assert account(r.db, A).proxy and account(r.db, B).proxy is None
+                async with r.pool().lease(account=A) as lease:
+                    assert (await lease.client.get_me()).phone == A.lstrip("+")
+                assert len(proxy.connects) > logins
+                seen = len(proxy.connects)
+                async with r.pool().lease(account=B) as lease:  # B has no proxy: direct
+                    await lease.client.get_me()
+                assert len(proxy.connects) == seen
+                rows = {row["phone"]: row for row in listing(r.db, utcnow())}
+                assert rows[A]["proxy"] == f"socks5://***@127.0.0.1:{proxy.port}"
+        finally:
+            await proxy.close()
 
     run(body, 90)
