@@ -361,6 +361,23 @@ def repair(text: str, already: set[str]) -> list[Found]:
     return out
 
 
+_URI_CURRENCY = {"bitcoin": "BTC", "litecoin": "LTC", "ethereum": "ETH", "tron": "TRX",
+                 "monero": "XMR", "ton": "TON"}
+_URI_AMOUNT_RE = re.compile(r"[?&](?:amount|tx_amount)=([0-9]+(?:\.[0-9]+)?)")
+
+
+def _uri_amount(payload: str, found: Found) -> None:
+    """Amount stated in a payment URI (BIP-21 `bitcoin:ADDR?amount=…`, `ton://transfer/…`)."""
+    scheme = payload.split(":", 1)[0].lower()
+    cur = _URI_CURRENCY.get(scheme)
+    m = _URI_AMOUNT_RE.search(payload)
+    if cur and m:
+        value = float(m.group(1))
+        if scheme == "ton" and "." not in m.group(1):
+            value /= 1e9  # ton:// amounts are in nanotons
+        found.amount, found.currency = value, cur
+
+
 def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True) -> ImageResult:
     """Requisites in an image: QR payloads, then OCR text (two passes: rus+kaz+eng for the
     message, eng alone for the Latin requisites) with checksum-guided repair.
@@ -386,6 +403,8 @@ def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True) -> ImageRes
             f.start += offset
             f.end += offset
             f.method = method
+            if method == "qr" and f.amount is None:
+                _uri_amount(chunk, f)
             result.found.append(f)
         if method == "ocr":
             for f in repair(chunk, seen):

@@ -215,6 +215,8 @@ def normalize(text: str) -> Normalized:
         for i in range(a, b):
             mapped = TABLE.get(ord(text[i]), text[i])
             if mapped is None:
+                if ends and ends[-1] == i:
+                    ends[-1] = i + 1  # a deleted mark belongs to the character before it
                 continue
             pieces.append(mapped)
             starts.append(i)

@@ -23,7 +23,8 @@ def is_valid(kind: str, value: str) -> bool:
     if kind == "card":
         return value.isdigit() and card_ok(value) is not None
     if kind == "iban":
-        return value == value.upper() and " " not in value and stdnum_iban.is_valid(value)
+        return (value == value.upper() and value[2:4].isdigit() and " " not in value
+                and stdnum_iban.is_valid(value))
     if kind == "phone":
         return _phone(value)
     if kind == "btc":

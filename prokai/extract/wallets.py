@@ -115,8 +115,8 @@ def check_eth(text: str) -> WalletCheck | None:
         return None
     canon = eip55(body)
     if body == body.lower() or body == body.upper():
-        flags: tuple[str, ...] = () if canon[2:] == body else ("unchecksummed",)
-        return WalletCheck(canon, "main", "eip55" if not flags else "none", "account", flags)
+        # One-case input carries no checksum (EIP-55): accepted, normalized, flagged.
+        return WalletCheck(canon, "main", "none", "account", ("unchecksummed",))
     if canon[2:] != body:
         return None
     return WalletCheck(canon, "main", "eip55", "account")
