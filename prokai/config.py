@@ -155,6 +155,8 @@ class SchedulerSettings(Section):
     # What runs as the sweep and the archive refresh ("module:function", imported when due).
     sweep_callable: str = "prokai.review.sweeps:nightly_sweep"
     archive_callable: str = "prokai.review.sweeps:refresh_archives"
+    # Classifier the nightly sweep's conversations use: transformer (models/) or keywords.
+    sweep_model: Literal["transformer", "keywords"] = "transformer"
     # Seconds a stopping `prokai run` waits for the current unit of work before cancelling it.
     shutdown_timeout_s: float = Field(default=60.0, gt=0)
 

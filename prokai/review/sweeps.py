@@ -31,8 +31,9 @@ from prokai.store.models import Campaign
 log = logging.getLogger("prokai.jobs.sweep")
 
 
-def campaign_runner(settings: Settings, db: Database, model: str = "transformer", concurrency: int = 4) -> Any:
-    """The crawler's CampaignRunner over the account pool, configured from settings."""
+def campaign_runner(settings: Settings, db: Database, model: str | None = None, concurrency: int = 4) -> Any:
+    """The crawler's CampaignRunner over the account pool, configured from settings
+    (the classifier is `model`, default `scheduler.sweep_model`)."""
     try:
         from prokai.accounts.pool import AccountPool
         from prokai.crawl.engine import Budget
@@ -47,7 +48,8 @@ def campaign_runner(settings: Settings, db: Database, model: str = "transformer"
         max_delay=settings.crawl.max_delay_s,
     )
     return CampaignRunner(
-        db, PoolClients(AccountPool(db, settings)), load_model(settings, model), city=settings.crawl.region,
+        db, PoolClients(AccountPool(db, settings)), load_model(settings, model or settings.scheduler.sweep_model),
+        city=settings.crawl.region,
         budget=budget, max_depth=settings.crawl.max_depth, concurrency=concurrency,
         shop_threshold=settings.nlp.shop_threshold,
     )

@@ -151,3 +151,22 @@ def test_run_nights_fast_forwards_two_sweeps(db: Database, tmp_path: Path) -> No
     )
     assert [(n.scheduled_at, n.results) for n in nights] == [(at(10, 3, 0), ("finished",)), (at(11, 3, 0), ("finished",))]
     assert units(db) == 2
+
+
+def test_default_sweep_runs_the_crawlers_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default sweep job drives the crawler's real run_sweep (no campaigns yet: nothing to ask)."""
+    from prokai.accounts.vault import new_key_text
+    from prokai.review.service import default_registry
+    from prokai.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path}/prokai.db"
+    upgrade(url)
+    db = Database(url)
+    monkeypatch.setenv("PROKAI_VAULT_KEY", new_key_text())
+    settings = make_settings(tmp_path, sweep_model="keywords")
+    runner = JobRunner(default_registry(settings), settings, db)
+    assert asyncio.run(asyncio.wait_for(runner.run("sweep"), 30)) == "finished"
+    with db.session() as s:
+        done = s.scalars(select(AuditRecord).where(AuditRecord.action == "job.finished")).one()
+    assert done.details["shops"] == 0 and done.details["key"] and done.details["complete"] is True
+    db.dispose()
