@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from prokai.accounts.login import login_all
 from prokai.accounts.passwords import PasswordBook
+from prokai.sandbox.sms import SimBoxGateway
 from prokai.sandbox.world import World
 from prokai.store.db import Database
 from prokai.store.models import Account, AccountCooldown, AuditRecord, SmsMessage
@@ -35,12 +36,23 @@ def build(world: World) -> None:
 
 
 def test_login_ten_sims(sqlite_db: Database, tmp_path: Path) -> None:
-    settings = make_settings(sqlite_db.url, tmp_path, max_2fa_tries=3)
+    settings = make_settings(sqlite_db.url, tmp_path, max_2fa_tries=3, login_concurrency=3)
     book = PasswordBook.parse(f"wrong-one\n{TWO_FA_KNOWN}: kolesa-2024\nqwerty\n123456\nletmein\n")
 
     async def body() -> None:
         async with rig(sqlite_db, settings, ALL, build) as r:
-            report = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, passwords=book, vault=r.vault)
+            running: list[int] = [0, 0]  # now, most at once
+
+            def started(_t: object) -> None:
+                running[0] += 1
+                running[1] = max(running)
+
+            def finished(_r: object) -> None:
+                running[0] -= 1
+
+            report = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, passwords=book, vault=r.vault,
+                                     on_start=started, on_done=finished)
+            assert running == [0, 3]  # accounts.login_concurrency
             outcomes = {res.phone: res.outcome for res in report.results}
             for phone in PLAIN:
                 assert outcomes[phone] == "logged_in", report.by_phone(phone)
@@ -117,3 +129,38 @@ def test_flood_wait_during_login_is_persisted_and_resumed(sqlite_db: Database, t
                 assert acc.state == "active" and acc.session_enc is not None and acc.cooldown_until is None
 
     run(body, 100)
+
+
+class LossyGateway(SimBoxGateway):
+    """The network loses the first SMS to one number (it happens)."""
+
+    def __init__(self, emulator: object, lose: str) -> None:
+        super().__init__(emulator)
+        self.lose: str | None = lose
+
+    async def deliver(self, phone: str, text: str) -> None:
+        if self.lose and phone.lstrip("+") == self.lose.lstrip("+"):
+            self.lose = None
+            return
+        await super().deliver(phone, text)
+
+
+def test_a_lost_sms_fails_that_sim_only_and_the_next_run_logs_it_in(sqlite_db: Database, tmp_path: Path) -> None:
+    settings = make_settings(sqlite_db.url, tmp_path, sms_code_timeout_s=1.0)
+    numbers = [PLAIN[0], PLAIN[1]]
+
+    async def body() -> None:
+        async with rig(sqlite_db, settings, numbers, build) as r:
+            r.world.sms = LossyGateway(r.emu, PLAIN[1])
+            first = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault)
+            assert first.by_phone(PLAIN[0]).outcome == "logged_in"
+            lost = first.by_phone(PLAIN[1])
+            assert lost.outcome == "failed" and "no SMS with a login code" in lost.detail
+            assert not first.ok
+            with sqlite_db.session() as s:
+                acc = s.scalars(select(Account).where(Account.phone == PLAIN[1])).one()
+                assert acc.state == "new" and acc.lease_owner is None and acc.session_enc is None
+            again = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault)
+            assert again.by_phone(PLAIN[1]).outcome == "logged_in" and again.ok
+
+    run(body, 60)
