@@ -7,16 +7,18 @@ per database (`prokai run` is the one); two notifiers could both send the same i
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
-from datetime import UTC, datetime
+import warnings
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from prokai.config import Settings
 from prokai.review.access import AllowList
@@ -82,14 +84,35 @@ def notification_chats(settings: Settings) -> list[int]:
     return AllowList.from_settings(settings).ids()
 
 
+MAX_FLOOD_WAIT_S = 60.0
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 async def send_card(bot: Bot, chat_id: int, card: RequisiteCard, lang: str, timezone: str) -> Any:
-    """Send one requisite's card with its buttons; returns the sent Message."""
-    return await bot.send_message(
-        chat_id,
-        render_card(card, lang, timezone),
-        parse_mode=ParseMode.HTML,
-        reply_markup=card_keyboard(card.id, lang, decided=card.status != "pending"),
-    )
+    """Send one requisite's card with its buttons; returns the sent Message.
+
+    Telegram's flood control (429, RetryAfter) is waited out once (up to a minute), then retried.
+    """
+    for attempt in (1, 2):
+        try:
+            return await bot.send_message(
+                chat_id,
+                render_card(card, lang, timezone),
+                parse_mode=ParseMode.HTML,
+                reply_markup=card_keyboard(card.id, lang, decided=card.status != "pending"),
+            )
+        except RetryAfter as exc:
+            with warnings.catch_warnings():  # PTB 22 warns that the type becomes timedelta; both are handled
+                warnings.simplefilter("ignore")
+                wait = _seconds(exc.retry_after)
+            if attempt == 2 or wait > MAX_FLOOD_WAIT_S:
+                raise
+            log.warning("flood control: waiting %.0f s before notifying chat %s", wait, chat_id)
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 async def notify_pending(bot: Bot, db: Database, settings: Settings, limit: int = 50) -> int:

@@ -16,7 +16,7 @@ from prokai.review.i18n import LANGS, TEXTS, t
 from prokai.review.jobs import JobRegistry
 from prokai.review.notify import notify_pending
 from prokai.review.service import Service, health_check
-from prokai.sandbox.botapi import BotApiServer, make_token
+from prokai.sandbox.botapi import BotApiServer, make_token, too_many_requests
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade
 from prokai.store.models import Account, AuditRecord, ModemPort, Requisite, SimBox
@@ -100,6 +100,7 @@ def test_without_an_admin_group_each_reviewer_is_notified_privately(tmp_path: Pa
             server.add_user(PROSECUTOR_2, "Bolat")  # never wrote to the bot: cannot be written to
             from telegram import Bot
 
+            server.fail_next("sendMessage", too_many_requests(1))  # flood control once: waited out
             async with Bot(token, base_url=server.base_url, base_file_url=server.base_file_url) as bot:
                 assert await notify_pending(bot, sqlite_db, settings) == 1
             assert f"#{req_id}" in (server.messages_for(PROSECUTOR)[0].text or "")
