@@ -302,15 +302,19 @@ class Inbox:
         await self.sweep()
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(coro))
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
 
-    async def _guard(self, coro: Any) -> None:
-        try:
-            await coro
-        except (SimboxError, PortClosed) as exc:
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if isinstance(exc, SimboxError | PortClosed):
             log.info("%s: %s", self.modem.name, exc)
+        elif exc is not None:
+            log.error("%s: SMS task failed: %r", self.modem.name, exc)
 
     async def _sweeper(self) -> None:
         assert self.sweep_interval

@@ -86,6 +86,7 @@ def test_store_reports_without_sims(db_url: str) -> None:
 def test_prokai_simbox_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path}/cli.db"
     upgrade(url)
+    monkeypatch.chdir(tmp_path)  # defaults, not whatever ./config.yaml says
     monkeypatch.setenv("PROKAI_DATABASE__URL", url)
     runner = CliRunner()
     with EmulatorThread(ports=2, sims=SIMS[:1] + [VirtualSim(msisdn="+77470001122")]) as emu:
