@@ -81,6 +81,15 @@ def test_login_list_check_rekey_from_the_cli(tmp_path: Path, monkeypatch: pytest
             assert rows[NUMBERS[1]]["outcome"] == "logged_in"
             assert rows[NUMBERS[2]]["outcome"] == "needs_app_registration"
 
+            bad = ["accounts", "login", "--sim", "8999", "--sandbox", f"{server.host}:{server.port}", "--port", emu.paths[0]]
+            res = runner.invoke(app, bad, env=env)
+            assert res.exit_code == 2 and "no SIM with ICCID 8999 in the SimBox" in res.output
+
+            res = runner.invoke(app, ["accounts", "archive", "--json", "--no-media"], env=env)
+            assert res.exit_code == 0, res.output
+            archived = [json.loads(ln) for ln in res.stdout.splitlines()]
+            assert len(archived) == 2 and all(a["ok"] and a["dialogs"] == 0 for a in archived)  # nothing there yet
+
             res = runner.invoke(app, ["accounts", "list", "--json"], env=env)
             assert res.exit_code == 0
             listed = {r["phone"]: r for r in map(json.loads, res.stdout.splitlines())}
