@@ -26,6 +26,8 @@ BUILTIN_VARS = frozenset(
      "channel", "date", "backup"}
 )
 SPECIAL_GO = frozenset({"@start", "@back"})
+# libyaml's loader keeps node marks too and is ~20x faster (1,000 generated shops)
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ScenarioError(ValueError):
@@ -74,7 +76,7 @@ class LoadedScenario:
 # ---------------------------------------------------------------------- YAML with lines
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict[Path_, int], fname: str) -> Any:
+def _build(loader: Any, node: yaml.Node, path: Path_, lines: dict[Path_, int], fname: str) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -94,7 +96,7 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict[Pa
 
 def parse_yaml(text: str, fname: str) -> tuple[Any, dict[Path_, int]]:
     """Parse YAML text into plain data and a map of key paths to 1-based line numbers."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
