@@ -184,4 +184,5 @@ def register(app: typer.Typer) -> None:
         pass
     else:
         register_bot_commands(sandbox_app)
+    __import__("prokai.sandbox.shops.cli", fromlist=["cli"]).register_scenario_commands(sandbox_app)  # issue 7
     app.add_typer(sandbox_app, name="sandbox")
