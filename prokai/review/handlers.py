@@ -414,6 +414,7 @@ async def on_button(update: Update, context: Ctx) -> None:
         return
     number = int(arg)
     if action == PAGE:
+        _record(d, reviewer.actor, "review.pending", "queue", None, page=number + 1)
         text, markup = pending_view(d, lang, number)
         await query.answer()
         await _edit(query, text, markup, html_mode=False)

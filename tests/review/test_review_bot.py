@@ -208,6 +208,10 @@ def test_queries_stats_export_and_language(tmp_path: Path, sqlite_db: Database) 
             await server.user_says(PROSECUTOR, None, "/pending")
             page1 = await server.next_message(PROSECUTOR)
             assert (page1.text or "").startswith("Ожидают проверки: 2 (стр. 1 из 1)")
+            assert page1.button_data() == ["v:2", "v:3"]
+            view = await server.user_presses(PROSECUTOR, page1.message_id, "v:3")
+            await view.answered()
+            assert "KZ86125KZT5004100100" in ((await server.next_message(PROSECUTOR)).text or "")
 
             await server.user_says(PROSECUTOR, None, "/search 4400 4302 1234 5678")
             found = await server.next_message(PROSECUTOR)
@@ -275,3 +279,26 @@ def test_without_admin_group_every_copy_of_the_card_shows_the_decision(tmp_path:
             assert edited.button_data() == [f"e:{req_id}"]
 
     run(scenario)
+
+
+def test_pending_pages(tmp_path: Path, sqlite_db: Database) -> None:
+    settings = make_settings(tmp_path)  # two per page
+    ids = [seed_requisite(sqlite_db, value=f"44004302{i:08d}") for i in range(5)]
+
+    async def scenario() -> None:
+        async with bot_env(settings, sqlite_db) as (server, _app):
+            await server.user_says(PROSECUTOR, None, "/pending")
+            page = await server.next_message(PROSECUTOR)
+            assert (page.text or "").startswith("Ожидают проверки: 5 (стр. 1 из 3)")
+            assert page.button_data() == [f"v:{ids[0]}", f"v:{ids[1]}", "p:1"]
+            press = await server.user_presses(PROSECUTOR, page.message_id, "p:1")
+            await press.answered()
+            second = await server.next_edit(PROSECUTOR)
+            assert (second.text or "").startswith("Ожидают проверки: 5 (стр. 2 из 3)")
+            assert second.button_data() == [f"v:{ids[2]}", f"v:{ids[3]}", "p:0", "p:2"]
+            await server.user_says(PROSECUTOR, None, "/pending 3")
+            last = await server.next_message(PROSECUTOR)
+            assert last.button_data() == [f"v:{ids[4]}", "p:1"]
+
+    run(scenario)
+    assert [a.details["page"] for a in audits(sqlite_db, "review.pending")] == [1, 2, 3]
