@@ -45,6 +45,15 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 # ---------------------------------------------------------------------- server process
 
 
@@ -162,7 +171,7 @@ def worker_main(port: int, indices: list[int], duration: float, barrier: Any, ou
 
 
 def run_phase(ctx: Any, port: int, indices: list[int], procs: int, duration: float,
-              on_ready: Any = None) -> dict[str, Any]:
+              on_ready: Any = None, server_pid: int = 0) -> dict[str, Any]:
     """Run `indices` clients in `procs` workers; returns the merged results."""
     procs = max(1, min(procs, len(indices)))
     shares = [indices[k::procs] for k in range(procs)]
@@ -174,8 +183,10 @@ def run_phase(ctx: Any, port: int, indices: list[int], procs: int, duration: flo
     barrier.wait(timeout=600)
     if on_ready is not None:
         on_ready()
+    cpu0 = cpu_s(server_pid)
     barrier.wait(timeout=60)
     results = [out.get(timeout=600 + duration) for _ in workers]
+    server_cpu = cpu_s(server_pid) - cpu0
     for w in workers:
         w.join(30)
     lat = sorted(x for r in results for x in r["latencies"])
@@ -190,6 +201,9 @@ def run_phase(ctx: Any, port: int, indices: list[int], procs: int, duration: flo
         "messages_per_s": 2 * round_trips / elapsed,
         "latency_ms_p50": 1000 * statistics.median(lat) if lat else None,
         "latency_ms_p99": 1000 * lat[int(0.99 * (len(lat) - 1))] if lat else None,
+        "server_cpu_s": server_cpu,
+        # what one fully busy server core could carry, from the CPU the server actually used
+        "server_capacity_msgs_per_s": 2 * round_trips / server_cpu if server_cpu > 0 else None,
     }
 
 
@@ -215,9 +229,10 @@ def main() -> int:
     rss: dict[str, float] = {}
 
     # baseline: one client, sequential round trips (same server, same run)
-    base = run_phase(ctx, port, [args.clients], 1, min(args.duration, 5.0))
+    pid = server.pid or 0
+    base = run_phase(ctx, port, [args.clients], 1, min(args.duration, 5.0), server_pid=pid)
     load = run_phase(ctx, port, list(range(args.clients)), args.procs, args.duration,
-                     on_ready=lambda: rss.__setitem__("logged_in", rss_mb(server.pid or 0)))
+                     on_ready=lambda: rss.__setitem__("logged_in", rss_mb(pid)), server_pid=pid)
     rss_after = rss_mb(server.pid or 0)
     stop.set()
     counters = parent.recv()
@@ -242,6 +257,8 @@ def main() -> int:
           f"x{result['ratio_vs_baseline']:.1f} vs baseline")
     print(f"  messages/s through the server:     {load['messages_per_s']:8.1f}   goal {GOAL_MSGS_PER_S:.0f}: "
           f"{'met' if result['goal_met'] else 'NOT met'}")
+    print(f"  server CPU during the load: {load['server_cpu_s']:.1f} s for {args.duration:.0f} s "
+          f"-> one server core carries ~{load['server_capacity_msgs_per_s'] or 0:.0f} messages/s")
     print(f"  latency p50 / p99 ms:              {load['latency_ms_p50']:8.1f} / {load['latency_ms_p99']:.1f}")
     print(f"  server RSS MiB: idle {rss_idle:.0f}, {args.clients} logged in {rss.get('logged_in', float('nan')):.0f}, "
           f"after load {rss_after:.0f}")

@@ -8,7 +8,6 @@ pushed updates, acks and service messages, batched into one msg_container per fl
 from __future__ import annotations
 
 import asyncio
-import gzip
 import logging
 import os
 import struct
@@ -154,6 +153,7 @@ class Connection:
         if session_id != self.session_id:
             self.session_id = session_id
             self._seq = 0
+            self.server.stats.new_sessions += 1
             self._queue(bytes(types.NewSessionCreated(msg_id, _random_long(), rec.salt)), True)
             self._ensure_subscription()
         now = time.time()
@@ -162,6 +162,7 @@ class Connection:
             self._queue(bytes(types.BadMsgNotification(msg_id, seq_no, code)), False)
             return
         if salt != rec.salt:
+            self.server.stats.bad_salts += 1
             self._queue(bytes(types.BadServerSalt(msg_id, seq_no, 48, rec.salt)), False)
             return
         body = plain[32 : 32 + length]
@@ -170,6 +171,7 @@ class Connection:
     def _handle_message(self, msg_id: int, seq_no: int, body: bytes) -> None:
         (cid,) = struct.unpack_from("<I", body)
         if cid == MSG_CONTAINER:
+            self.server.stats.containers_in += 1
             reader = BinaryReader(body[4:])
             for _ in range(reader.read_int()):
                 inner_id = reader.read_long()
@@ -178,6 +180,7 @@ class Connection:
                 self._handle_message(inner_id, inner_seq, reader.read(inner_len))
             return
         if cid == GzipPacked.CONSTRUCTOR_ID:
+            self.server.stats.gzip_in += 1
             self._handle_message(msg_id, seq_no, GzipPacked.read(BinaryReader(body)))
             return
         if seq_no & 1:
@@ -227,6 +230,7 @@ class Connection:
             packed = bytes(GzipPacked(data))
             if len(packed) < len(data):
                 data = packed
+                self.server.stats.gzip_out += 1
         self._queue(struct.pack("<Iq", RPC_RESULT, msg_id) + data, True)
 
     def _rpc_error(self, msg_id: int, code: int, message: str) -> None:
@@ -249,6 +253,7 @@ class Connection:
         """Queue an Updates object for this client (called by the world)."""
         if self.closed or self.session_id is None:
             return
+        self.server.stats.pushed_updates += 1
         self._queue(bytes(updates), True)
 
     def _new_msg_id(self) -> int:
@@ -302,7 +307,3 @@ class Connection:
         except (ConnectionError, RuntimeError):
             self.close()
 
-
-def gunzip(data: bytes) -> bytes:
-    """Decompress gzip data (helper for tests)."""
-    return gzip.decompress(data)

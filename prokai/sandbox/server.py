@@ -26,6 +26,12 @@ class ServerStats:
     handshakes: int = 0
     requests: int = 0
     errors: int = 0
+    bad_salts: int = 0
+    new_sessions: int = 0
+    containers_in: int = 0
+    gzip_in: int = 0
+    gzip_out: int = 0
+    pushed_updates: int = 0
 
 
 class SandboxServer:

@@ -105,6 +105,14 @@ async def get_history(ctx: CallContext, req: Any) -> Any:
     return types.messages.MessagesSlice(count=len(msgs), messages=tl, topics=[], chats=refs.chats, users=refs.users)
 
 
+def _message_empty(mid: int) -> Any:
+    # Telethon patches MessageEmpty with its high-level Message __init__; set the TL fields directly
+    empty = types.MessageEmpty.__new__(types.MessageEmpty)
+    empty.id = mid
+    empty.peer_id = None
+    return empty
+
+
 def _message_list(ctx: CallContext, me: UserRecord, box_msgs: dict[int, StoredMessage], ids: list[Any]) -> tuple[list[Any], Refs]:
     refs = Refs(ctx.world, me.id)
     out: list[Any] = []
@@ -112,7 +120,7 @@ def _message_list(ctx: CallContext, me: UserRecord, box_msgs: dict[int, StoredMe
         mid = getattr(item, "id", item)
         msg = box_msgs.get(mid) if isinstance(mid, int) else None
         if msg is None:
-            out.append(types.MessageEmpty(id=mid if isinstance(mid, int) else 0))
+            out.append(_message_empty(mid if isinstance(mid, int) else 0))
         else:
             refs.message(msg)
             out.append(tl_message(msg, ctx.world.dc_id))
