@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -157,17 +157,10 @@ async def archive_account(
         dialog_rows.append(peer)
         report.dialogs += 1
         conv_id, max_id = _conversation(pool, account_id, peer)
-        fresh = []
-        async for msg in client.iter_messages(entity, min_id=max_id):
-            fresh.append(msg)
-        fresh.sort(key=lambda m: m.id)
-        if not fresh:
-            continue
-        rows = []
-        for msg in fresh:
-            rows.append(await _message_row(pool, client, msg, media, report))
-        stored = _store(pool, conv_id, account_id, peer, rows, scorer, report)
-        report.new_messages += stored
+        page_size = pool.settings.accounts.archive_page_size
+        async for page in history_after(client, entity, max_id, page_size):
+            rows = [await _message_row(pool, client, msg, media, report) for msg in page]
+            report.new_messages += _store(pool, conv_id, account_id, peer, rows, scorer, report)
     with pool.db.session() as s:
         acc = s.get(Account, account_id)
         if acc is not None:
@@ -178,6 +171,36 @@ async def archive_account(
             acc.meta = meta
         audit(s, ACTOR, "account.archive", "account", account_id, phone=report.phone, dialogs=report.dialogs,
               new_messages=report.new_messages, new_requisites=report.new_requisites, shops=report.shops)
+
+
+async def history_after(client: Any, entity: Any, after_id: int, page: int) -> AsyncIterator[list[Any]]:
+    """Messages with id > `after_id`, oldest first, one page at a time (each page can be committed
+    before the next is fetched: a stopped run resumes from the last stored id).
+
+    Uses `messages.getHistory` with `offset_id = after_id + 1, add_offset = -page` (the usual way to
+    page forward) and no offset date, so messages sharing one timestamp are never skipped.
+    """
+    from telethon import utils
+    from telethon.tl import functions, types
+
+    peer = await client.get_input_entity(entity)
+    last = after_id
+    while True:
+        r = await client(functions.messages.GetHistoryRequest(
+            peer=peer, offset_id=last + 1, offset_date=None, add_offset=-page, limit=page,
+            max_id=0, min_id=last, hash=0,
+        ))
+        entities = {utils.get_peer_id(x): x for x in [*r.users, *r.chats]}
+        batch = sorted(
+            (m for m in r.messages if isinstance(m, types.Message | types.MessageService) and m.id > last),
+            key=lambda m: m.id,
+        )
+        if not batch:
+            return
+        for m in batch:
+            m._finish_init(client, entities, peer)
+        yield batch
+        last = batch[-1].id
 
 
 # --- peers and conversations ------------------------------------------------------------------
@@ -256,14 +279,14 @@ async def _message_row(pool: AccountPool, client: Any, msg: Any, media: bool, re
         "direction": "out" if msg.out else "in",
         "sender_id": msg.sender_id,
         "sender_username": getattr(sender, "username", None),
-        "text": msg.message or "",
+        "text": getattr(msg, "message", None) or "",
         "entities": _entities(msg),
         "buttons": _buttons(msg),
         "sent_at": msg.date,
         "media_hash": None,
         "media_path": None,
     }
-    if media and msg.media is not None and (msg.photo or msg.document):
+    if media and getattr(msg, "media", None) is not None and (msg.photo or msg.document):
         data = await client.download_media(msg, file=bytes)
         if isinstance(data, bytes):
             digest = hashlib.sha256(data).hexdigest()

@@ -104,3 +104,41 @@ def test_archive_finds_the_shops_and_their_requisites_incrementally(sqlite_db: D
                 assert verify_chain(s).ok
 
     run(body, 100)
+
+
+class Crash(Exception):
+    """The process dies in the middle of an archive run."""
+
+
+def test_a_long_dialog_is_archived_in_pages_and_a_crash_resumes_without_gaps(sqlite_db: Database, tmp_path: Path) -> None:
+    settings = make_settings(sqlite_db.url, tmp_path, archive_page_size=100)
+
+    def world_with_long_chat(world: World) -> None:
+        seized = world.add_account(SEIZED, "Seized")
+        courier = world.add_user("Курьер", username="courier_77")
+        for i in range(250):  # all within the same second: paging must not depend on dates
+            world.send_private(courier.id, seized.id, f"сообщение {i}")
+
+    async def body() -> None:
+        async with rig(sqlite_db, settings, [SEIZED], world_with_long_chat) as r:
+            await login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault)
+            pool = r.pool()
+            pages = [0]
+
+            def dies_on_the_second_page(texts: object) -> list[float]:
+                pages[0] += 1
+                if pages[0] == 2:
+                    raise Crash
+                return [0.0 for _ in texts]  # type: ignore[attr-defined]
+
+            with pytest.raises(Crash):
+                await archive_accounts(pool, scorer=dies_on_the_second_page)
+            assert counts(sqlite_db)["messages"] == 100  # the first page was committed, the second not
+            [done] = await archive_accounts(pool, scorer=lambda texts: [0.0 for _ in texts])
+            assert done.new_messages == 150
+            with sqlite_db.session() as s:
+                texts = list(s.scalars(select(Message.text).order_by(Message.telegram_message_id)))
+                assert texts == [f"сообщение {i}" for i in range(250)]
+                assert verify_chain(s).ok
+
+    run(body, 60)
