@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from prokai.sandbox.shops import requisites as req
-from prokai.sandbox.shops.loader import LoadedScenario, load_text, usernames_with_paths
+from prokai.sandbox.shops.loader import LoadedScenario, check_unique, load_text, usernames_with_paths
 
 NAMES = (
     "Кристалл", "Айсберг", "Снежинка", "Метеор", "Бриллиант", "Комета", "Атлас", "Север", "Граф", "Барон",
@@ -30,7 +30,7 @@ CITIES = ("Алматы", "Астана", "Шымкент", "Караганда"
           "Семей", "Атырау", "Костанай", "Кызылорда", "Уральск", "Петропавловск", "Актау", "Темиртау")
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_PRICE = re.compile(r"(?<![\d.])(\d{1,3}) (\d{3})(?!\d)")
+_PRICE = re.compile(r"(?<![\d.+])(?<!\d )(\d{1,3}) (\d{3})(?! ?\d)")
 
 
 def _walk_strings(node: Any, fn: Any) -> Any:
@@ -99,6 +99,8 @@ def instantiate(template: LoadedScenario, n: int, rng: random.Random) -> tuple[s
     data["id"] = new_id
     data["title"] = f"{name} ({data.get('title', template.spec.title)})"[:120]
     data["notes"] = f"generated from {template.path.name} (#{n})"
+    if isinstance(data.get("operator"), dict) and data["operator"].get("phone"):
+        data["operator"]["phone"] = req.display("phone", req.gen_phone(rng))
     for pool in (data.get("requisites") or {}).values():
         if pool.get("items"):
             pool["items"] = _fresh_items(pool["items"], rng)
@@ -108,8 +110,8 @@ def instantiate(template: LoadedScenario, n: int, rng: random.Random) -> tuple[s
     return new_id, text
 
 
-def generate_scenarios(templates: list[LoadedScenario], count: int, seed: int = 0) -> list[tuple[str, str]]:
-    """`count` scenarios cycling over the templates: [(id, YAML text)], validated on the way."""
+def generate_loaded(templates: list[LoadedScenario], count: int, seed: int = 0) -> list[tuple[str, LoadedScenario]]:
+    """`count` scenarios cycling over the templates: [(YAML text, validated scenario)]."""
     if count < 1:
         raise ValueError("count must be at least 1")
     if not templates:
@@ -119,9 +121,14 @@ def generate_scenarios(templates: list[LoadedScenario], count: int, seed: int = 
     for n in range(count):
         template = templates[n % len(templates)]
         sid, text = instantiate(template, n, rng)
-        load_text(text, f"{sid}.yaml")  # a generator bug must not produce a broken world
-        out.append((sid, text))
+        out.append((text, load_text(text, f"{sid}.yaml")))  # a generator bug must not make a broken world
+    check_unique([sc for _, sc in out])
     return out
+
+
+def generate_scenarios(templates: list[LoadedScenario], count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """`count` scenarios cycling over the templates: [(id, YAML text)], validated on the way."""
+    return [(sc.id, text) for text, sc in generate_loaded(templates, count, seed)]
 
 
 def write_scenarios(templates: list[LoadedScenario], count: int, out: Path, seed: int = 0) -> list[Path]:

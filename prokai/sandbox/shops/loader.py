@@ -293,6 +293,11 @@ class _Checker:
         op = self.spec.operator
         if op is None:
             return
+        if op.phone is not None:
+            try:
+                req.normalize("phone", op.phone)
+            except ValueError as exc:
+                self.fail(("operator", "phone"), str(exc))
         if op.delay[0] > op.delay[1]:
             self.fail(("operator", "delay"), "delay is [min, max] seconds")
         self.text(("operator", "fallback"), op.fallback)
@@ -425,6 +430,7 @@ def check_unique(loaded: list[LoadedScenario]) -> None:
     """Scenario ids and @usernames may appear in one file only."""
     ids: dict[str, LoadedScenario] = {}
     names: dict[str, tuple[LoadedScenario, Path_]] = {}
+    phones: dict[str, LoadedScenario] = {}
     for sc in loaded:
         if sc.id in ids:
             raise ScenarioError([f"{sc.path}:{sc.line(('id',))}: id: '{sc.id}' is also the id of {ids[sc.id].path}"])
@@ -437,3 +443,10 @@ def check_unique(loaded: list[LoadedScenario]) -> None:
                     [f"{sc.path}:{sc.line(loc)}: {_dotted(loc)}: @{name} is also used by {other.path}:{other.line(oloc)}"]
                 )
             names[key] = (sc, loc)
+        op = sc.spec.operator
+        if op is not None and op.phone:
+            phone = req.normalize("phone", op.phone)
+            if phone in phones and phones[phone] is not sc:
+                raise ScenarioError([f"{sc.path}:{sc.line(('operator', 'phone'))}: operator.phone: {phone} is also "
+                                     f"the operator's phone in {phones[phone].path}"])
+            phones[phone] = sc
