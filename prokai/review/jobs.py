@@ -17,15 +17,18 @@ was killed or stopped mid-run) so the service can resume them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import importlib
 import inspect
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from prokai.config import Settings
 from prokai.store.audit import audit
@@ -174,8 +177,47 @@ def unfinished_runs(db: Database) -> list[UnfinishedRun]:
     return list(started.values())
 
 
+@contextlib.contextmanager
+def job_lock(db: Database, name: str) -> Iterator[bool]:
+    """Hold a lock on job `name` across processes; yields False if another process holds it.
+
+    PostgreSQL: a session advisory lock on a dedicated connection. SQLite: an exclusive `flock`
+    on `<database file>.job-<name>.lock` (one host, like the database itself).
+    """
+    if db.dialect == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"prokai-job:{name}".encode()).digest()[:8], "big", signed=True)
+        with db.engine.connect() as conn:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+        return
+    database = db.engine.url.database
+    if db.dialect != "sqlite" or not database or database == ":memory:":
+        yield True
+        return
+    import fcntl
+
+    path = Path(f"{database}.job-{name}.lock")
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 class JobRunner:
-    """Runs registered jobs, one instance per name, audited; stops them gracefully."""
+    """Runs registered jobs, one instance per name (in this process and, through `job_lock`,
+    across processes sharing the database), audited; stops them gracefully."""
 
     def __init__(
         self,
@@ -206,6 +248,15 @@ class JobRunner:
             return "running"
         if self.stop_event.is_set():
             return "interrupted"
+        with job_lock(self.db, name) as mine:
+            if not mine:
+                log.warning("job %s is running in another process; not starting it here", name)
+                with self.db.session() as s:
+                    audit(s, actor, "job.skipped", "job", name, trigger=trigger, reason="running elsewhere")
+                return "running"
+            return await self._run_locked(name, trigger, actor, resume)
+
+    async def _run_locked(self, name: str, trigger: str, actor: str, resume: UnfinishedRun | None) -> str:
         try:
             fn = self.registry.resolve(name)
         except JobUnavailable as exc:

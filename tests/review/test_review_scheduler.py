@@ -170,3 +170,31 @@ def test_default_sweep_runs_the_crawlers_sweep(tmp_path: Path, monkeypatch: pyte
         done = s.scalars(select(AuditRecord).where(AuditRecord.action == "job.finished")).one()
     assert done.details["shops"] == 0 and done.details["key"] and done.details["complete"] is True
     db.dispose()
+
+
+def test_one_sweep_at_a_time_across_runners_sharing_the_database(db: Database, tmp_path: Path) -> None:
+    """Two runners (as two `prokai run` processes would have): the second sees the lock and skips."""
+    settings = make_settings(tmp_path)
+    gate = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def slow(ctx: JobContext) -> dict[str, bool]:
+        entered.set()
+        await gate.wait()
+        return {"complete": True}
+
+    async def scenario() -> None:
+        registry = JobRegistry()
+        registry.register("sweep", slow)
+        one, two = JobRunner(registry, settings, db), JobRunner(registry, settings, db)
+        first = asyncio.create_task(one.run("sweep"))
+        await entered.wait()
+        assert await two.run("sweep") == "running"
+        gate.set()
+        assert await first == "finished"
+        assert await two.run("sweep") == "finished"  # free again
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    with db.session() as s:
+        skipped = list(s.scalars(select(AuditRecord).where(AuditRecord.action == "job.skipped")))
+    assert len(skipped) == 1 and skipped[0].details["reason"] == "running elsewhere"
