@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from simbox.at.framer import Urc
 from simbox.at.port import AtPort
 from simbox.discovery import PortSpec, candidates, discover
 from simbox.errors import AtTimeout, PortClosed, PortError, SimboxError
@@ -32,6 +33,9 @@ from simbox.profiles import by_name
 from simbox.sms import Inbox, IncomingSms
 
 log = logging.getLogger("simbox.pool")
+
+SIM_GONE = {"+CPIN:NOTREADY", "+CPIN:NOTINSERTED", "^SIMST:255", "^SIMST:0", "+QUSIM:0", "+CPIN:SIMREMOVED"}
+SIM_BACK = {"+CPIN:READY", "^SIMST:1", "+QUSIM:1"}
 
 
 def normalize_msisdn(number: str | None) -> str:
@@ -78,6 +82,7 @@ class PoolOptions:
     sweep_interval: float | None = 60.0
     reassembly_timeout: float = 300.0
     indications: bool = True  # +CMTI driven; False: poll with the sweep only (odd firmware)
+    cmgl_timeout: float = 10.0  # a CMGL that takes longer is taken as hung: read by CMGR instead
     watchdog_interval: float | None = 30.0
     restart_timeout: float = 15.0  # per CFUN command
     rebind_interval: float = 1.0
@@ -123,6 +128,7 @@ class Channel:
         port = AtPort(path or self.path, opts.baudrate, timeout=opts.command_timeout)
         await port.open()
         port.add_lost_handler(self._lost)
+        port.add_urc_handler(self._sim_urc)
         self.port = port
         profile = by_name(self.spec.profile) if self.spec.profile else None
         self.modem = Modem(port, profile, pin_guard=self.pool.pin_guard, timeout=opts.command_timeout)
@@ -164,6 +170,7 @@ class Channel:
                     reassembly_timeout=opts.reassembly_timeout,
                     sweep_interval=opts.sweep_interval,
                     indications=opts.indications,
+                    cmgl_timeout=opts.cmgl_timeout,
                 )
                 await self.inbox.start()
         except AtTimeout as exc:
@@ -202,6 +209,37 @@ class Channel:
         await self.close()
 
     # --- health ----------------------------------------------------------------------------------
+
+    def _sim_urc(self, urc: Urc) -> None:
+        """SIM removed (`+CPIN: NOT READY`, `^SIMST: 255` …) or (re)inserted (`+CPIN: READY`)."""
+        line = urc.line.replace(" ", "").upper()
+        if line in SIM_GONE and self.status == "ok":
+            log.warning("%s: SIM %s removed", self.path, self.key)
+            self.status = "no_sim"
+            self._spawn(self._sim_gone())
+        elif line in SIM_BACK and self.status in ("ok", "no_sim"):
+            self._spawn(self._sim_back())
+
+    async def _sim_gone(self) -> None:
+        if self.inbox is not None:
+            await self.inbox.stop()
+            self.inbox = None
+
+    async def _sim_back(self) -> None:
+        """A SIM is ready: if it is another card (SIM bank, hot swap), take a new inventory."""
+        await asyncio.sleep(0.05)
+        if self.modem is None:
+            return
+        iccid = await self.modem.read_iccid()
+        if self.status == "ok" and self.sim is not None and iccid == self.sim.iccid:
+            return  # the same card (a modem reset): the inbox re-applies its settings itself
+        log.info("%s: SIM %s is in; taking its inventory", self.path, iccid)
+        await self.bring_up(listen=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
 
     def _lost(self, port: AtPort) -> None:
         if self.port is not port:

@@ -22,7 +22,7 @@ from typing import Any
 
 from simbox import parsers
 from simbox.at.framer import Urc
-from simbox.errors import AtError, PduError, PortClosed, SimboxError
+from simbox.errors import AtError, AtTimeout, PduError, PortClosed, SimboxError
 from simbox.modem import Modem
 from simbox.multipart import Assembled, Piece, Reassembler
 from simbox.otp import extract_code
@@ -106,6 +106,7 @@ class Inbox:
         sweep_interval: float | None = 60.0,
         direct: bool = False,
         indications: bool = True,
+        cmgl_timeout: float = 10.0,
     ) -> None:
         self.modem = modem
         self.deliver = deliver
@@ -116,6 +117,8 @@ class Inbox:
         self.direct = direct  # +CMT routing (acknowledged with +CNMA) instead of store + +CMTI
         self.indications = indications  # False: no +CMTI; only the periodic sweep reads (polling)
         self.storages: list[str] = ["SM"]
+        self.cmgl_hangs = False  # learnt: this firmware's CMGL never answers
+        self.cmgl_timeout = cmgl_timeout
         self._held: dict[Location, str] = {}  # stored parts handed out or waiting for siblings
         self._mem_lock = asyncio.Lock()
         self._mem1: str | None = None
@@ -151,7 +154,8 @@ class Inbox:
         await self.modem.at("AT+CMGF=0")
         r = await self.modem.try_at("AT+CPMS=?")
         supported = parsers.parse_cpms_supported(r.first("+CPMS:") or "") if r else []
-        self.storages = [m for m in ("SM", "ME") if m in supported] or ["SM"]
+        # MT is SM and ME together: swept only where the modem offers neither on its own
+        self.storages = [m for m in ("SM", "ME") if m in supported] or (["MT"] if "MT" in supported else ["SM"])
         async with self._mem_lock:
             self._mem1 = None
             await self._select("SM", all_three=True)
@@ -193,10 +197,16 @@ class Inbox:
             used, total = (uses[0].used, uses[0].total) if uses else (None, None)
             if used == 0:
                 return 0
-            if not self.modem.profile.cmgl_hangs:
-                r = await self.modem.at("AT+CMGL=4", 30)
-                items = [(it.index, it.pdu) for it in parsers.parse_cmgl(r.lines) if it.index is not None]
-            else:  # firmware whose CMGL hangs: read index by index until `used` are found
+            listed = False
+            if not (self.modem.profile.cmgl_hangs or self.cmgl_hangs):
+                try:
+                    r = await self.modem.at("AT+CMGL=4", self.cmgl_timeout)
+                    items = [(it.index, it.pdu) for it in parsers.parse_cmgl(r.lines) if it.index is not None]
+                    listed = True
+                except AtTimeout:
+                    log.warning("%s: CMGL does not answer; reading index by index from now on", self.modem.name)
+                    self.cmgl_hangs = True
+            if not listed:  # firmware whose CMGL hangs: read index by index until `used` are found
                 for idx in range(1, (total or 30) + 1):
                     if used is not None and len(items) >= used:
                         break

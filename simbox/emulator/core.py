@@ -374,9 +374,13 @@ class Emulator:
         return sim
 
     def insert_sim(self, index: int, sim: VirtualSim) -> None:
+        """A SIM goes into the slot (hot swap): the modem reads it and says `+CPIN: READY`
+        (or `+CPIN: SIM PIN` for a card with a PIN)."""
         port = self.ports[index]
         port.modem.sim = sim
-        port.modem.reset()
+        if sim.pin is not None:
+            sim.unlocked = False
+        port.urc(f"+CPIN: {sim.pin_state}")
 
     def require_pin(self, index: int, pin: str = "1234") -> VirtualSim:
         """The SIM in port `index` gets a PIN and is locked (as after power-on)."""

@@ -407,3 +407,51 @@ def test_a_late_answer_after_a_timeout_is_not_taken_for_the_next_command() -> No
             assert resp.lines == (emu.ports[0].modem.imei,)
 
     arun(body())
+
+
+def test_sim_swapped_in_a_running_pool_is_inventoried_again() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1) as emu:
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            await pool.start()
+            try:
+                ch = pool.channels[0]
+                old = emu.remove_sim(0)
+                await until(lambda: ch.status == "no_sim", what="removal noticed")
+                assert ch.inbox is None
+                new = VirtualSim(msisdn="+77470005566")
+                emu.insert_sim(0, new)
+                await until(lambda: ch.status == "ok" and ch.sim is not None and ch.sim.iccid == new.iccid,
+                            what="the new SIM inventoried")
+                assert old is not None and old.iccid != new.iccid and ch.msisdn == "+77470005566"
+                t0 = time.time()
+                emu.deliver_sms("+77470005566", "Telegram code: 88888")
+                msg = await pool.wait_code("+77470005566", timeout=5, since=t0)
+                assert msg.sim == new.iccid
+            finally:
+                await pool.stop()
+
+    arun(body())
+
+
+def test_a_cmgl_that_never_answers_falls_back_to_cmgr() -> None:
+    async def body() -> None:
+        from simbox.discovery import PortSpec
+
+        async with Emulator(ports=1, profiles="huawei") as emu:  # its CMGL hangs
+            sim = emu.ports[0].modem.sim
+            assert sim is not None
+            emu.deliver_sms(sim.msisdn, "Telegram code: 45454")  # stored before the pool starts
+            opts = PoolOptions(**{**FAST, "cmgl_timeout": 0.3})  # type: ignore[arg-type]
+            pool = Pool([PortSpec(emu.paths[0], profile="generic")], opts)  # a profile that trusts CMGL
+            await pool.start()
+            try:
+                assert pool.channels[0].status == "ok"
+                msg = await pool.wait_code(sim.msisdn, timeout=5)
+                assert msg.login_code == "45454" and msg.from_sweep
+                inbox = pool.channels[0].inbox
+                assert inbox is not None and inbox.cmgl_hangs
+            finally:
+                await pool.stop()
+
+    arun(body())
