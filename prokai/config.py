@@ -113,6 +113,7 @@ class AccountsSettings(Section):
     watchdog_interval_s: float = Field(default=10.0, gt=0)
     watchdog_max_backoff_s: float = Field(default=300.0, gt=0)
     archive_media: bool = True
+    archive_ocr: bool = True
     archive_page_size: int = Field(default=100, ge=1)
 
 

@@ -17,6 +17,7 @@ crawled later. Contacts and the dialog list are kept in `Account.meta["archive"]
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -298,7 +299,20 @@ async def _message_row(pool: AccountPool, client: Any, msg: Any, media: bool, re
             row["media_hash"] = digest
             row["media_path"] = str(path)
             report.media += 1
+            if pool.settings.accounts.archive_ocr and msg.photo and not msg.out:
+                row["_ocr"] = await asyncio.to_thread(_image_requisites, data)
     return row
+
+
+def _image_requisites(data: bytes) -> list[Any]:
+    """Requisites in an image (QR and OCR); an unreadable image gives none."""
+    from prokai.extract import extract_image
+
+    try:
+        return list(extract_image(data).found)
+    except Exception as exc:  # noqa: BLE001 - a broken image must not stop the archive
+        log.warning("image not readable: %s", exc)
+        return []
 
 
 def _store(
@@ -311,12 +325,15 @@ def _store(
         assert conv is not None
         state = dict(conv.state or {})
         done = int(state.get("max_id", 0))
-        stored = []
+        stored: list[Message] = []
+        from_images: list[tuple[int, Any]] = []
         for row in rows:
+            ocr = row.pop("_ocr", [])
             if row["telegram_message_id"] <= done:
                 continue  # another run got here first
             m = Message(conversation_id=conv_id, account_id=account_id, peer_id=peer["peer_id"], **row)
             s.add(m)
+            from_images += [(len(stored), f) for f in ocr]
             stored.append(m)
         if stored:
             state["max_id"] = max(m.telegram_message_id or 0 for m in stored)
@@ -324,7 +341,7 @@ def _store(
             conv.state = state
         s.flush()
         if stored:
-            _analyse(s, pool, conv, peer, stored, scorer, report)
+            _analyse(s, pool, conv, peer, stored, scorer, report, from_images)
         return len(stored)
 
 
@@ -351,11 +368,13 @@ def _find_requisites(texts: list[str]) -> list[tuple[int, Any]]:
 
 def _analyse(
     s: Session, pool: AccountPool, conv: Conversation, peer: dict[str, Any], stored: list[Message],
-    scorer: ShopScorer, report: ArchiveReport,
+    scorer: ShopScorer, report: ArchiveReport, from_images: list[tuple[int, Any]],
 ) -> None:
     conv_id = conv.id
     texts = [m.text for m in stored]
     found = _find_requisites(texts)
+    seen = {(f.kind, f.value, i) for i, f in found}
+    found += [(i, f) for i, f in from_images if (f.kind, f.value, i) not in seen]
     incoming = [m.text for m in stored if m.direction == "in" and m.text.strip()]
     score = max(scorer(incoming), default=0.0) if incoming else 0.0
     threshold = pool.settings.nlp.shop_threshold
