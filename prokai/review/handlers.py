@@ -286,10 +286,6 @@ async def cmd_shop(update: Update, context: Ctx) -> None:
 
     with d.db.session() as s:
         shops = find_shops(s, name)
-        _record(d, reviewer.actor, "review.shop", "shop", shops[0].id if shops else None, query=name)
-        if not shops:
-            await reply(update, t(lang, "shop_none", name=name))
-            return
         chunks = []
         for shop in shops:
             history = shop_history(s, shop)
@@ -306,6 +302,10 @@ async def cmd_shop(update: Update, context: Ctx) -> None:
             if not history:
                 lines.append(t(lang, "shop_empty"))
             chunks.append("\n".join(lines))
+    _record(d, reviewer.actor, "review.shop", "shop", shops[0].id if shops else None, query=name)
+    if not shops:
+        await reply(update, t(lang, "shop_none", name=name))
+        return
     await reply(update, "\n\n".join(chunks)[:4000])
 
 
