@@ -166,3 +166,29 @@ def test_a_long_dialog_is_archived_in_pages_and_a_crash_resumes_without_gaps(sql
                 assert verify_chain(s).ok
 
     run(body, 60)
+
+
+def test_a_showcase_channel_is_a_shop_and_the_bots_it_names_are_kept(sqlite_db: Database, tmp_path: Path) -> None:
+    settings = make_settings(sqlite_db.url, tmp_path)
+
+    def world_with_channel(world: World) -> None:
+        seized = world.add_account(SEIZED, "Seized")
+        channel = world.add_channel("Витрина Алматы", username="almaty_vitrina")
+        world.join_channel(seized.id, channel.id)
+        world.post(channel.id, "Прайс: меф 1г 15к, шишки 2г 20к. Клады по всему городу. Заказ: @vitrina_shop_bot, "
+                               "резерв t.me/vitrina_reserve_bot")
+        world.post(channel.id, "Сегодня скидки на закладки в Алмалинском районе")
+
+    async def body() -> None:
+        async with rig(sqlite_db, settings, [SEIZED], world_with_channel) as r:
+            await login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault)
+            [rep] = await archive_accounts(r.pool())
+            assert rep.ok and rep.shops == ["@almaty_vitrina"] and rep.new_messages == 2
+            assert sorted(rep.links) == ["vitrina_reserve_bot", "vitrina_shop_bot"]
+            with sqlite_db.session() as s:
+                shops = {sh.username: sh for sh in s.scalars(select(Shop))}
+                assert shops["almaty_vitrina"].kind == "channel" and shops["almaty_vitrina"].status == "alive"
+                assert shops["vitrina_shop_bot"].kind == "bot" and shops["vitrina_shop_bot"].telegram_id is None
+                assert shops["vitrina_reserve_bot"].meta == {"source": "link", "named_by": "almaty_vitrina"}
+
+    run(body, 60)
