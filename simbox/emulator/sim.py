@@ -53,7 +53,8 @@ class VirtualSim:
     on_phonebook: bool = True
     roaming: bool = False
     capacity: int = 30
-    ussd: dict[str, str] = field(default_factory=dict)
+    ussd: dict[str, str] = field(default_factory=dict)  # code → reply; "" = the network never answers
+    ussd_menus: set[str] = field(default_factory=set)  # codes whose reply opens a session (status 1)
     seed: int | None = None
     storage: list[StoredSms | None] = field(default_factory=list)
     network_queue: deque[str] = field(default_factory=deque)  # PDUs held while storage is full

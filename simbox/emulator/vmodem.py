@@ -78,6 +78,7 @@ class VirtualModem:
         self.cnma_expected = 0
         self.unacked_cmt = 0
         self.sent: list[tuple[str, str]] = []
+        self.ussd_cancels = 0
         self.pending_sim: VirtualSim | None = None  # a SIM bank switch, seen at the next restart
         self.has_pending_sim = False
         self.reset()
@@ -497,7 +498,10 @@ class VirtualModem:
 
     def _cusd(self, cmd: str, up: str) -> Reply:
         args = _args(cmd)
-        if not args or args[0] == "2":
+        if args and args[0] == "2":
+            self.ussd_cancels += 1
+            return Reply()
+        if not args:
             return Reply()
         if args[0] in ("0", "1") and len(args) < 2:
             return Reply()
@@ -512,6 +516,9 @@ class VirtualModem:
             except ValueError:
                 return Reply(final="ERROR")
         answer = self.sim.ussd.get(request)
+        status = 1 if request in self.sim.ussd_menus else 0
+        if answer == "":
+            return Reply()  # accepted, and the network never answers
         if answer is None:
             urc = "+CUSD: 4"
         else:
@@ -519,11 +526,11 @@ class VirtualModem:
             if enc == "packed" and not gsm7.can_encode(answer):
                 enc = "ucs2"  # the network switches to UCS2 for Cyrillic
             if enc == "ucs2":
-                urc = f'+CUSD: 0,"{answer.encode("utf-16-be").hex().upper()}",72'
+                urc = f'+CUSD: {status},"{answer.encode("utf-16-be").hex().upper()}",72'
             elif enc == "packed":
-                urc = f'+CUSD: 0,"{gsm7.encode_packed(answer).hex().upper()}",15'
+                urc = f'+CUSD: {status},"{gsm7.encode_packed(answer).hex().upper()}",15'
             else:
-                urc = f'+CUSD: 0,"{answer}",15'
+                urc = f'+CUSD: {status},"{answer}",15'
         if self.profile.cusd_before_ok:
             return Reply([urc])
         return Reply(after=[urc])

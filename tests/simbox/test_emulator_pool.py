@@ -7,12 +7,14 @@ import os
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from simbox_testutil import arun, until
 
 from simbox.at.port import AtPort
 from simbox.emulator import PROFILES, Emulator, VirtualSim
 from simbox.emulator.control import adeliver_sms, arequest
-from simbox.errors import AtTimeout
+from simbox.errors import AtTimeout, SimboxError
 from simbox.modem import Modem
 from simbox.pdu.codec import encode_deliver_parts
 from simbox.pool import Pool, PoolOptions, scan
@@ -96,11 +98,16 @@ def test_port_vanishes_and_returns_renamed_is_rebound_by_usb_path() -> None:
                 old_tty = os.path.realpath(ch.path)
                 emu.vanish(1)
                 await until(lambda: ch.status == "lost", what="loss detected")
+                num = emu.ports[1].modem.sim.msisdn  # type: ignore[union-attr]
+                t_gone = time.time()
+                emu.deliver_sms(num, "Telegram code: 11111")  # arrives while the port is away
                 new_tty = await emu.reappear(1)
                 assert new_tty != old_tty
                 await asyncio.wait_for(ch.rebound.wait(), 10)
                 assert ch.status == "ok" and os.path.realpath(ch.path) == new_tty and ch.rebinds == 1
-                num = emu.ports[1].modem.sim.msisdn  # type: ignore[union-attr]
+                away = await pool.wait_code(num, timeout=5, since=t_gone)  # found by the sweep after re-binding
+                assert away.login_code == "11111"
+                await away.ack()
                 t0 = time.time()
                 emu.deliver_sms(num, "Telegram code: 31337")  # settings were re-applied after the reboot
                 msg = await pool.wait_code(num, timeout=5, since=t0)
@@ -455,3 +462,42 @@ def test_a_cmgl_that_never_answers_falls_back_to_cmgr() -> None:
                 await pool.stop()
 
     arun(body())
+
+
+def test_ussd_session_is_cancelled_and_silence_times_out() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1, profiles="m35") as emu:
+            sim = emu.ports[0].modem.sim
+            assert sim is not None
+            sim.ussd["*111#"] = "1. Balans 2. Internet"
+            sim.ussd_menus.add("*111#")
+            sim.ussd["*555#"] = ""  # the network never answers
+            async with AtPort(emu.paths[0], timeout=2) as port:
+                modem = Modem(port)
+                await modem.init()
+                menu = await modem.ussd("*111#", timeout=2)
+                assert menu.status == 1 and menu.text == "1. Balans 2. Internet"
+                assert emu.ports[0].modem.ussd_cancels == 1  # the session was closed
+                with pytest.raises(AtTimeout):
+                    await modem.ussd("*555#", timeout=0.3)
+                assert emu.ports[0].modem.ussd_cancels == 2
+                with pytest.raises(SimboxError, match="not supported"):
+                    await modem.ussd("*999#", timeout=2)
+                assert (await modem.ussd("*100#", timeout=2)).text.startswith("Balans")  # type: ignore[union-attr]
+
+    arun(body())
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(min_size=1, max_size=300))
+def test_random_bytes_on_a_real_tty_never_break_the_port(noise: bytes) -> None:
+    async def body() -> None:
+        async with Emulator(ports=1) as emu, AtPort(emu.paths[0], timeout=1) as port:
+            seen: list[object] = []
+            port.add_urc_handler(seen.append)
+            emu.ports[0].write(noise + b"\r\n")  # line noise straight from the "modem"
+            await asyncio.sleep(0.02)
+            resp = await port.command("AT+CGSN")
+            assert resp.lines[-1] == emu.ports[0].modem.imei
+
+    arun(body(), 10)
