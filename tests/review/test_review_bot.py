@@ -59,11 +59,14 @@ def test_stranger_is_refused_once_and_audited(tmp_path: Path, sqlite_db: Databas
             assert refusal.text == t("ru", "refused")
             await server.user_says(STRANGER, None, "/stats")
             await server.user_says(STRANGER, ADMIN_CHAT, "/export")
+            server.add_group(-1005550000001, "Some other group", members=[PROSECUTOR], creator=PROSECUTOR)
+            await server.user_says(PROSECUTOR, -1005550000001, "/pending")
             # A reviewer's command after the stranger's proves the stranger's updates were processed.
             await server.user_says(PROSECUTOR, None, "/help")
             assert (await server.next_message(PROSECUTOR)).text == t("ru", "help")
             assert [m.text for m in server.messages_for(STRANGER)] == [t("ru", "refused")]
             assert server.messages_for(ADMIN_CHAT) == []
+            assert server.messages_for(-1005550000001) == []
 
         # After a restart the stranger still gets no second answer; plain text from a reviewer gets help.
         async with bot_env(settings, sqlite_db) as (server, _app):
@@ -74,13 +77,16 @@ def test_stranger_is_refused_once_and_audited(tmp_path: Path, sqlite_db: Databas
 
     run(scenario)
     refused = audits(sqlite_db, "review.refused")
-    assert [(r.actor, r.details["text"], r.details["answered"]) for r in refused] == [
+    strangers = [r for r in refused if r.actor.startswith("telegram:")]
+    assert [(r.actor, r.details["text"], r.details["answered"]) for r in strangers] == [
         (f"telegram:{STRANGER}", "/pending", True),
         (f"telegram:{STRANGER}", "/stats", False),
         (f"telegram:{STRANGER}", "/export", False),
         (f"telegram:{STRANGER}", "hello?", False),
     ]
-    assert refused[2].details["chat_id"] == ADMIN_CHAT
+    assert strangers[2].details["chat_id"] == ADMIN_CHAT
+    elsewhere = [r for r in refused if r.actor == f"reviewer:{PROSECUTOR}"]
+    assert len(elsewhere) == 1 and elsewhere[0].details["reason"] == "chat not allowed"
 
 
 def test_notification_confirm_evidence_and_chain(tmp_path: Path, db: Database) -> None:
