@@ -100,3 +100,52 @@ def test_sigterm_mid_sweep_then_run_again_resumes(tmp_path: Path) -> None:
     assert len(resumed) == 1 and resumed[0].details["resumed_from"] == interrupted[0].details["run_id"]
     assert len(records(db, "service.started")) == 2 and len(records(db, "service.stopped")) == 2
     db.dispose()
+
+
+def test_prokai_run_with_the_bot_against_the_sandbox(tmp_path: Path) -> None:
+    """The whole process with the admin bot: a prosecutor gets the notification and an answer."""
+    import asyncio
+
+    from reviewkit import seed_requisite
+
+    from prokai.sandbox.botapi import BotApiServer, make_token
+
+    url = f"sqlite:///{tmp_path}/prokai.db"
+    upgrade(url)
+    db = Database(url)
+    req_id = seed_requisite(db)
+
+    async def scenario() -> None:
+        token = make_token()
+        async with BotApiServer("127.0.0.1", 0, token) as server:
+            server.add_user(1001, "Aigerim", started=True)
+            server.add_group(-1001234, "Prosecutors", members=[1001])
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "prokai", "run", "--bot-api-url", server.url,
+                cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                env={
+                    **os.environ,
+                    "PROKAI_DATABASE__URL": url,
+                    "PROKAI_BOT_TOKEN": token,
+                    "PROKAI_REVIEW__REVIEWERS": "[{telegram_id: 1001, name: Aigerim Sadykova, role: prosecutor}]",
+                    "PROKAI_REVIEW__ADMIN_CHAT_ID": "-1001234",
+                    "PROKAI_REVIEW__METRICS_PORT": "null",
+                    "PROKAI_REVIEW__NOTIFY_INTERVAL_S": "0.2",
+                    "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO)]),
+                },
+            )
+            try:
+                card = await server.next_message(-1001234, timeout=40)
+                assert f"#{req_id}" in (card.text or "")
+                await server.user_says(1001, None, "/pending")
+                assert "Ожидают проверки: 1" in ((await server.next_message(1001, timeout=20)).text or "")
+                proc.send_signal(signal.SIGTERM)
+                assert await asyncio.wait_for(proc.wait(), 30) == 0
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+
+    asyncio.run(asyncio.wait_for(scenario(), 80))
+    assert [r.action for r in records(db, "service.stopped")] == ["service.stopped"]
+    db.dispose()
