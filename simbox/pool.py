@@ -141,6 +141,7 @@ class Channel:
                 await self.open()
             assert self.modem is not None
             self.identity = await self.modem.init(probe_timeout=opts.probe_timeout)
+            self.error = None
             if self.imei and self.identity.imei and self.identity.imei != self.imei:
                 raise PortError(f"{self.path}: IMEI {self.identity.imei}, expected {self.imei}")
             self.imei = self.identity.imei or self.imei

@@ -135,7 +135,7 @@ class Inbox:
         await self.configure()
         await self.sweep()
         self._started = True
-        if self.sweep_interval and self._periodic is None:
+        if self._periodic is None:
             self._periodic = asyncio.get_running_loop().create_task(self._sweeper())
 
     async def stop(self) -> None:
@@ -327,9 +327,16 @@ class Inbox:
             log.error("%s: SMS task failed: %r", self.modem.name, exc)
 
     async def _sweeper(self) -> None:
-        assert self.sweep_interval
+        """Sweep every `sweep_interval`; in between, release multipart sets that timed out."""
+        tick = min(self.sweep_interval or 3600.0, max(0.05, self.reassembler.timeout / 4), 30.0)
+        next_sweep = time.monotonic() + (self.sweep_interval or float("inf"))
         while True:
-            await asyncio.sleep(self.sweep_interval)
+            await asyncio.sleep(tick)
+            for whole in self.reassembler.expire():
+                self._emit(whole)
+            if time.monotonic() < next_sweep:
+                continue
+            next_sweep = time.monotonic() + (self.sweep_interval or float("inf"))
             try:
                 await self.sweep()
             except (SimboxError, PortClosed) as exc:

@@ -501,3 +501,24 @@ def test_random_bytes_on_a_real_tty_never_break_the_port(noise: bytes) -> None:
             assert resp.lines[-1] == emu.ports[0].modem.imei
 
     arun(body(), 10)
+
+
+def test_an_incomplete_multipart_set_is_delivered_after_the_timeout() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1) as emu:
+            sim = emu.ports[0].modem.sim
+            assert sim is not None
+            pool = Pool(emu.paths, PoolOptions(**{**FAST, "reassembly_timeout": 0.3}))  # type: ignore[arg-type]
+            await pool.start()
+            try:
+                pdus = encode_deliver_parts("Telegram", "Telegram code: 64646. " + "y" * 200, ref=77)
+                t0 = time.time()
+                emu.deliver_pdus(sim.msisdn, pdus[:1])  # the second part never comes
+                msg = await pool.wait_sms(sim.msisdn, timeout=5, since=t0)
+                assert not msg.complete and msg.login_code == "64646" and len(msg.locations) == 1
+                await msg.ack()
+                assert sim.used == 0
+            finally:
+                await pool.stop()
+
+    arun(body())
