@@ -56,6 +56,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(json.dumps(rep.to_json(), ensure_ascii=False))
     ok = sum(r.status == "ok" for r in reports)
     print(f"{ok}/{len(reports)} ports ready in {time.perf_counter() - t0:.2f}s", file=sys.stderr)
+    if not any(r.status in ("ok", "no_sim", "locked") for r in reports):
+        return _fail(f"no modem answered on any of the {len(reports)} ports ({reports[0].error if reports else 'none'})")
     return 0
 
 

@@ -81,6 +81,8 @@ def scan_cmd(
             typer.echo(f"{rep.path}\t{rep.status}\t{rep.error or '-'}")
     ok = sum(1 for r in reports if r.status == "ok")
     typer.echo(f"{ok}/{len(reports)} ports with a ready SIM; stored", err=True)
+    if not any(r.status in ("ok", "no_sim", "locked") for r in reports):
+        fail(f"no modem answered on any of the {len(reports)} ports ({reports[0].error if reports else 'none'})")
 
 
 @simbox_app.command("inbox")

@@ -102,6 +102,8 @@ def test_prokai_simbox_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         assert msg["login_code"] == "31415" and msg["stored"] == "new"
     res = runner.invoke(app, ["simbox", "scan", "--by-path", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "not a directory" in res.output
+    res = runner.invoke(app, ["simbox", "scan", "--port", str(tmp_path / "ttyUSB99")])
+    assert res.exit_code == 1 and "no modem answered" in res.output
     with Database(url).session() as s:
         assert s.scalar(select(func.count()).select_from(SmsMessage)) == 1
     assert runner.invoke(app, ["simbox", "--help"]).exit_code == 0

@@ -169,6 +169,7 @@ def test_default_sweep_runs_the_crawlers_sweep(tmp_path: Path, monkeypatch: pyte
     with db.session() as s:
         done = s.scalars(select(AuditRecord).where(AuditRecord.action == "job.finished")).one()
     assert done.details["shops"] == 0 and done.details["key"] and done.details["complete"] is True
+    assert asyncio.run(asyncio.wait_for(runner.run("archive"), 30)) == "finished"  # no seized accounts yet
     db.dispose()
 
 

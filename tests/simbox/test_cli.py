@@ -82,6 +82,8 @@ def test_usage_errors() -> None:
     assert out.returncode == 2 and out.stderr.startswith("error:")
     out = sh("scan", "--by-path", "/nonexistent")
     assert out.returncode == 2 and "no ports" in out.stderr
+    out = sh("scan", "--port", "/dev/nonexistent-tty")
+    assert out.returncode == 1 and out.stderr.splitlines()[-1].startswith("error: no modem answered")
     assert sh("--help").returncode == 0
     t0 = time.monotonic()
     assert sh("emulate", "--ports", "1", "--profile", "nokia").returncode == 1
