@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from mtsandbox import run
 from telethon import errors
 from telethon.tl import functions, types
+from test_shops_support import all_walks, check_received, shop_env
 
 from prokai.sandbox.shops.rotation import sandbox_date
 from prokai.sandbox.shops.walk import Walker, button_rows
-
-from mtsandbox import run
-from test_shops_support import all_walks, check_received, shop_env
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,6 +30,13 @@ def test_every_walk_reaches_payment_with_the_ground_truth_requisite() -> None:
                     today = sandbox_date(env.world.clock.now())
                     await check_received(client, sc, walk, res, today, env.start)
                     assert res.handout is not None
+                    # the shop's intent log names the buyer-side ids of what the walk received
+                    me = (await client.get_me()).id
+                    log = [m for m in env.shops.sent if m.user_id == me]
+                    latest = {m.message_id: m.intent for m in log}  # an edit re-tags its message
+                    assert {latest.get(m.id) for m in res.messages} == {"payment_details"}
+                    if sc.spec.bot is not None and sc.spec.bot.captcha is not None and walk.via == "bot":
+                        assert "captcha" in {m.intent for m in log}
                     return res.handout.requisite.value
                 finally:
                     await client.disconnect()

@@ -32,6 +32,7 @@ class Session:
     challenge: cap.Challenge | None = None
     passed: bool = False
     attempts: int = 0
+    user_id: int | None = None
 
 
 class ShopBot:
@@ -49,7 +50,7 @@ class ShopBot:
 
     def session(self, user_id: int) -> Session:
         """The buyer's session (created on first contact)."""
-        return self.sessions.setdefault(user_id, Session())
+        return self.sessions.setdefault(user_id, Session(user_id=user_id))
 
     # -------------------------------------------------------------- Bot interface
 
@@ -60,7 +61,7 @@ class ShopBot:
             return
         buyer = rt.buyer(chat.user_id)
         if buyer.banned:
-            await rt.say(chat, render(rt.spec.antibot.ban_text if rt.spec.antibot else "⛔", rt.base_vars()))
+            await rt.say(chat, render(rt.spec.antibot.ban_text if rt.spec.antibot else "⛔", rt.base_vars()), "refusal_ban")
             return
         lo, hi = self.spec.delay
         if hi > 0:
@@ -77,7 +78,7 @@ class ShopBot:
             await self._answer_captcha(chat, sess, text)
             return
         if self.spec.captcha is not None and not sess.passed:
-            await rt.say(chat, NEED_CAPTCHA[self.lang])
+            await rt.say(chat, NEED_CAPTCHA[self.lang], "captcha")
             return
         command = text.split()[0] if text.startswith("/") else None
         if command is not None and command in self.spec.commands:
@@ -89,7 +90,7 @@ class ShopBot:
                 sess.variables[screen.input.var] = int(text) if text.isdigit() else text
                 await self._show(chat, sess, screen.input.next)
             else:
-                await rt.say(chat, render(screen.input.error, self._vars(sess)))
+                await rt.say(chat, render(screen.input.error, self._vars(sess)), screen.intent)
             return
         if screen is not None and screen.keyboard == "reply":
             for target, sets in self._reply_targets(sess.screen or "", screen):
@@ -105,7 +106,8 @@ class ShopBot:
         life = rt.life()
         if not life.alive:
             if life.death == "closed":
-                await rt.say(chat, render(rt.spec.lifecycle.closed_text if rt.spec.lifecycle else "", rt.base_vars()))
+                await rt.say(chat, render(rt.spec.lifecycle.closed_text if rt.spec.lifecycle else "", rt.base_vars()),
+                             "refusal_ban")
             return None
         if rt.buyer(chat.user_id).banned:
             return CallbackAnswer(text=render(rt.spec.antibot.ban_text if rt.spec.antibot else "⛔", rt.base_vars()), alert=True)
@@ -159,18 +161,18 @@ class ShopBot:
         if life.alive:
             return True
         if life.death == "closed" and rt.spec.lifecycle is not None:
-            await rt.say(chat, render(rt.spec.lifecycle.closed_text, rt.base_vars()))
+            await rt.say(chat, render(rt.spec.lifecycle.closed_text, rt.base_vars()), "refusal_ban")
         return False
 
     def _vars(self, sess: Session) -> dict[str, Any]:
-        out = self.runtime.base_vars()
+        out = self.runtime.base_vars(sess.user_id)
         out.update(sess.variables)
         return out
 
     async def _start(self, chat: BotChat, sess: Session) -> None:
         rt = self.runtime
         keep_passed = sess.passed
-        self.sessions[chat.user_id] = sess = Session(passed=keep_passed)
+        self.sessions[chat.user_id] = sess = Session(passed=keep_passed, user_id=chat.user_id)
         if self.spec.welcome:
             await rt.say(chat, render(self.spec.welcome, self._vars(sess)))
         if self.spec.captcha is not None and not sess.passed:
@@ -194,7 +196,7 @@ class ShopBot:
                     row = []
             if row:
                 buttons.append(row)
-        await self.runtime.say(chat, ch.prompt, buttons=buttons, image=ch.image)
+        await self.runtime.say(chat, ch.prompt, "captcha", buttons=buttons, image=ch.image)
 
     async def _answer_captcha(self, chat: BotChat, sess: Session, reply: str, message_id: int | None = None) -> None:
         assert sess.challenge is not None and self.spec.captcha is not None
@@ -208,9 +210,10 @@ class ShopBot:
         if sess.attempts >= self.spec.captcha.max_attempts:
             rt.buyer(chat.user_id).banned = True
             ban = rt.spec.antibot.ban_text if rt.spec.antibot else "⛔"
-            await rt.say(chat, render(self.spec.captcha.fail_text or ban, self._vars(sess)))
+            await rt.say(chat, render(self.spec.captcha.fail_text or ban, self._vars(sess)), "refusal_ban")
             return
-        await rt.say(chat, "❌ " + ("Неверно, попробуйте ещё раз." if self.lang == "ru" else "Қате, қайталап көріңіз."))
+        await rt.say(chat, "❌ " + ("Неверно, попробуйте ещё раз." if self.lang == "ru" else "Қате, қайталап көріңіз."),
+                     "captcha")
         await self._new_captcha(chat, sess)
 
     async def _go(self, chat: BotChat, sess: Session, target: str, edit_id: int | None) -> None:
@@ -284,8 +287,7 @@ class ShopBot:
         text = render(screen.text, v)
         edit = screen.edit if screen.edit is not None else self.spec.edit_menus
         if edit and edit_id is not None and screen.keyboard == "inline" and screen.image is None:
-            await chat.edit(edit_id, text=text, buttons=buttons or [])
-            rt.touch(chat.user_id)
+            await rt.edit(chat, edit_id, text, screen.intent, buttons or [])
             return
         image = text_image(render(screen.image, v), seed=len(screen_id)) if screen.image else None
-        await rt.say(chat, text, buttons=buttons, image=image)
+        await rt.say(chat, text, screen.intent, buttons=buttons, image=image)

@@ -22,8 +22,7 @@ from prokai.sandbox.shops.spec import PaymentSpec, Scenario, StepSpec
 
 Path_ = tuple[str | int, ...]
 BUILTIN_VARS = frozenset(
-    {"requisite", "bank", "holder", "asset", "minutes", "order", "buyer", "question", "shop", "bot", "operator",
-     "channel", "date", "backup"}
+    {"requisite", "bank", "holder", "asset", "order", "buyer", "shop", "bot", "operator", "channel", "date", "backup"}
 )
 SPECIAL_GO = frozenset({"@start", "@back"})
 # libyaml's loader keeps node marks too and is ~20x faster (1,000 generated shops)

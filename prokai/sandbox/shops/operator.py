@@ -66,7 +66,7 @@ class OperatorPersona:
         if not life.alive:
             if life.death == "closed" and rt.spec.lifecycle is not None:
                 await chat.sleep(self.rng.uniform(*self.spec.delay))
-                await rt.say(chat, render(rt.spec.lifecycle.closed_text, rt.base_vars()))
+                await rt.say(chat, render(rt.spec.lifecycle.closed_text, rt.base_vars()), "refusal_ban")
             return
         buyer = rt.buyer(chat.user_id)
         if buyer.banned:
@@ -79,11 +79,11 @@ class OperatorPersona:
         kinds = classify(message.text)
         reply = next((r for r in self.spec.replies if matches(r, message.text, kinds)), None)
         mem = self.memory.setdefault(chat.user_id, {})
-        variables = rt.base_vars()
+        variables = rt.base_vars(chat.user_id)
         variables.update(mem)
         if reply is None:
             text = self.spec.fallback or ("Не понял, напишите подробнее." if self.lang == "ru" else "Түсінбедім, нақтырақ жазыңыз.")
-            await rt.say(chat, render(text, variables))
+            await rt.say(chat, render(text, variables), "question")
             return
         mem.update(reply.set)
         variables.update(reply.set)
@@ -95,7 +95,7 @@ class OperatorPersona:
         if reply.payment is not None:
             await rt.pay(chat, reply.payment, text, variables, via=self.spec.username)
             return
-        await rt.say(chat, render(text, variables))
+        await rt.say(chat, render(text, variables), reply.intent)
 
     async def on_callback(self, chat: BotChat, query: CallbackQuery) -> CallbackAnswer | None:
         """People have no buttons."""

@@ -38,6 +38,23 @@ class Handout:
     order_no: int
 
 
+@dataclass(frozen=True)
+class SentMessage:
+    """One message a shop sent (or edited) and the intent the scenario tags it with.
+
+    `message_id` is the id in the BUYER's box, i.e. what the buyer's client sees.
+    """
+
+    scenario: str
+    via: str
+    user_id: int
+    message_id: int
+    intent: str
+    text: str
+    time: float
+    edited: bool = False
+
+
 @dataclass
 class Buyer:
     """A buyer as the shop sees them."""
@@ -72,12 +89,14 @@ def render(text: str, variables: dict[str, Any]) -> str:
 class ShopRuntime:
     """Shared state of one shop scenario inside a running world."""
 
-    def __init__(self, scenario: LoadedScenario, world: World, start: date, handouts: list[Handout]) -> None:
+    def __init__(self, scenario: LoadedScenario, world: World, start: date, handouts: list[Handout],
+                 sent: list[SentMessage] | None = None) -> None:
         self.scenario = scenario
         self.spec = scenario.spec
         self.world = world
         self.start = start
         self.handouts = handouts
+        self.sent: list[SentMessage] = sent if sent is not None else []
         self.buyers: dict[int, Buyer] = {}
         self.order_counters: dict[tuple[str, date], int] = {}
         self.rng = random.Random(scenario.id)
@@ -104,10 +123,12 @@ class ShopRuntime:
         """The shop's record of a buyer."""
         return self.buyers.setdefault(user_id, Buyer())
 
-    def base_vars(self) -> dict[str, Any]:
-        """Variables every text may use: the scenario's `vars` and the shop's current names."""
+    def base_vars(self, user_id: int | None = None) -> dict[str, Any]:
+        """Variables every text may use: the scenario's `vars`, the shop's current names, {buyer}."""
         life = self.life()
         out: dict[str, Any] = dict(self.spec.vars)
+        user = self.world.users.get(user_id) if user_id is not None else None
+        out["buyer"] = user.first_name if user is not None else ""
         out["shop"] = self.spec.title
         out["bot"] = f"@{life.bot}" if life.bot else ""
         out["operator"] = f"@{self.spec.operator.username}" if self.spec.operator else ""
@@ -151,19 +172,29 @@ class ShopRuntime:
         assert rules is not None
         if rules.action == "ban":
             self.buyer(chat.user_id).banned = True
-            await self.say(chat, render(rules.ban_text, self.base_vars()))
+            await self.say(chat, render(rules.ban_text, self.base_vars()), "refusal_ban")
         else:
-            await self.say(chat, render(rules.refuse_text, self.base_vars()))
+            await self.say(chat, render(rules.refuse_text, self.base_vars()), "refusal_ban")
 
-    async def say(self, chat: BotChat, text: str, **kw: Any) -> int:
-        """Send and remember when the shop last spoke to this buyer."""
+    async def say(self, chat: BotChat, text: str, intent: str = "other", **kw: Any) -> int:
+        """Send, log the message with its intent, remember when the shop last spoke to this buyer."""
         mid = await chat.send(text, **kw)
         self.buyer(chat.user_id).last_action = self.now()
+        self._log(chat, mid, intent, text, edited=False)
         return mid
 
-    def touch(self, user_id: int) -> None:
-        """The shop just answered this buyer (an edit counts as an answer)."""
-        self.buyer(user_id).last_action = self.now()
+    async def edit(self, chat: BotChat, message_id: int, text: str, intent: str, buttons: Any) -> None:
+        """Edit a menu in place (an edit counts as an answer for the speed rule)."""
+        await chat.edit(message_id, text=text, buttons=buttons)
+        self.buyer(chat.user_id).last_action = self.now()
+        self._log(chat, message_id, intent, text, edited=True)
+
+    def _log(self, chat: BotChat, own_id: int, intent: str, text: str, edited: bool) -> None:
+        sender = self.world.users.get(chat.bot_id)
+        stored = sender.box.messages.get(own_id) if sender is not None else None
+        buyer_id = stored.twin[1] if stored is not None and stored.twin is not None else own_id
+        via = sender.username or "" if sender is not None else ""
+        self.sent.append(SentMessage(self.spec.id, via, chat.user_id, buyer_id, intent, text, self.now(), edited))
 
     # -------------------------------------------------------------- payment
 
@@ -194,18 +225,18 @@ class ShopRuntime:
         if pay.delivery == "text" and "{requisite}" not in text:
             body += "\n" + shown
         if pay.delivery == "text":
-            await self.say(chat, body, buttons=buttons)
+            await self.say(chat, body, "payment_details", buttons=buttons)
             return True
-        await self.say(chat, body)
+        await self.say(chat, body, "payment_details")
         caption = render(pay.caption, v) if pay.caption else ""
         if pay.delivery == "split":
             if caption:
-                await self.say(chat, caption)
+                await self.say(chat, caption, "payment_details")
             parts = req.split_parts(item.kind, item.value, pay.parts)
             for i, part in enumerate(parts):
                 last = i == len(parts) - 1
-                await self.say(chat, part, buttons=buttons if last else None)
+                await self.say(chat, part, "payment_details", buttons=buttons if last else None)
         else:
             picture = text_image(f"{caption}\n{shown}" if caption else shown, seed=order_no)
-            await self.say(chat, "", image=picture, buttons=buttons)
+            await self.say(chat, "", "payment_details", image=picture, buttons=buttons)
         return True

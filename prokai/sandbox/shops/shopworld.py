@@ -20,7 +20,7 @@ from prokai.sandbox.shops.loader import LoadedScenario, check_unique, load_folde
 from prokai.sandbox.shops.operator import OperatorPersona
 from prokai.sandbox.shops.render import text_image
 from prokai.sandbox.shops.rotation import day_start, sandbox_date
-from prokai.sandbox.shops.runtime import Handout, ShopRuntime, render
+from prokai.sandbox.shops.runtime import Handout, SentMessage, ShopRuntime, render
 from prokai.sandbox.shops.spec import PostSpec
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ class ShopWorld:
         self.scenarios = scenarios
         self.start_date = start or sandbox_date(world.clock.now())
         self.handouts: list[Handout] = []
+        self.sent: list[SentMessage] = []  # every shop message with its intent tag (for measuring)
         self.shops: dict[str, InstalledShop] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -62,7 +63,7 @@ class ShopWorld:
     def install(self) -> ShopWorld:
         """Create every bot, backup bot, operator account and channel, and post day-0 posts."""
         for sc in self.scenarios:
-            rt = ShopRuntime(sc, self.world, self.start_date, self.handouts)
+            rt = ShopRuntime(sc, self.world, self.start_date, self.handouts, self.sent)
             shop = InstalledShop(runtime=rt)
             spec = sc.spec
             if spec.bot is not None:
