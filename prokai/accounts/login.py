@@ -174,7 +174,9 @@ class LoginRunner:
             if iccids and sim.iccid not in iccids:
                 continue
             seen.add(sim.iccid)
-            out.append(LoginTarget(sim.iccid, normalize_phone(sim.msisdn) if sim.msisdn else None, ch.key))
+            ident = getattr(ch, "identity", None)
+            modem = ch.imei or getattr(ident, "imei", None) or ch.spec.path  # the modem, not the SIM
+            out.append(LoginTarget(sim.iccid, normalize_phone(sim.msisdn) if sim.msisdn else None, str(modem)))
         if iccids:
             missing = [i for i in iccids if i not in seen]
             if missing:

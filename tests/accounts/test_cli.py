@@ -13,10 +13,15 @@ import pytest
 from harness import KEY_A, KEY_B
 from typer.testing import CliRunner
 
+from prokai.accounts.state import open_session
+from prokai.accounts.vault import Vault
 from prokai.cli import app
+from prokai.config import load_settings
 from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.sms import SimBoxGateway
 from prokai.sandbox.world import World
+from prokai.store.db import Database
+from prokai.store.models import Account
 from simbox.emulator import EmulatorThread, VirtualSim
 
 pytestmark = pytest.mark.timeout(120)
@@ -70,7 +75,7 @@ def test_login_list_check_rekey_from_the_cli(tmp_path: Path, monkeypatch: pytest
         with sandbox_thread(world) as server:
             pw = tmp_path / "passwords.txt"
             pw.write_text(f"{NUMBERS[1]}: pw-two\n", encoding="utf-8")
-            args = ["accounts", "login", "--all", "--json", "--passwords", str(pw),
+            args = ["-v", "accounts", "login", "--all", "--json", "--passwords", str(pw),
                     "--sandbox", f"{server.host}:{server.port}"]
             for path in emu.paths:
                 args += ["--port", path]
@@ -80,6 +85,15 @@ def test_login_list_check_rekey_from_the_cli(tmp_path: Path, monkeypatch: pytest
             assert rows[NUMBERS[0]]["outcome"] == "logged_in"
             assert rows[NUMBERS[1]]["outcome"] == "logged_in"
             assert rows[NUMBERS[2]]["outcome"] == "needs_app_registration"
+            assert "pw-two" not in res.output  # debug logs on: no password ...
+            cfg = load_settings(environ=env)
+            db = Database(cfg.database_url)
+            with db.session() as s:
+                sessions = [open_session(a, Vault.from_settings(cfg)) for a in s.query(Account)]
+            db.dispose()
+            assert len([t for t in sessions if t]) == 2
+            assert all(text and text not in res.output and text[:24] not in res.output
+                       for text in sessions if text)  # ... and no session string
 
             bad = ["accounts", "login", "--sim", "8999", "--sandbox", f"{server.host}:{server.port}", "--port", emu.paths[0]]
             res = runner.invoke(app, bad, env=env)
