@@ -13,6 +13,7 @@ from prokai.cliutil import EXIT_USAGE, database, fail, settings
 if TYPE_CHECKING:
     from simbox.discovery import PortSpec
     from simbox.pool import PoolOptions
+    from simbox.sms import IncomingSms
 
 simbox_app = typer.Typer(
     name="simbox",
@@ -99,6 +100,11 @@ def inbox_cmd(
 
     from prokai.inventory.service import collect_inbox
 
+    def show(msg: IncomingSms, created: bool) -> None:
+        row = msg.to_json()
+        row["stored"] = "new" if created else "known"
+        typer.echo(json.dumps(row, ensure_ascii=False))
+
     specs = _ports(ctx, port, by_path)
     reports, got = asyncio.run(
         collect_inbox(
@@ -108,12 +114,9 @@ def inbox_cmd(
             keep=keep,
             simbox_name=settings(ctx).simbox.name,
             options=_options(ctx, probe_timeout),
+            on_message=show,
         )
     )
-    for msg, created in got:
-        row = msg.to_json()
-        row["stored"] = "new" if created else "known"
-        typer.echo(json.dumps(row, ensure_ascii=False))
     typer.echo(f"{len(got)} messages from {sum(r.status == 'ok' for r in reports)} SIMs", err=True)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,10 +167,12 @@ async def collect_inbox(
     keep: bool = False,
     simbox_name: str = "simbox-1",
     options: PoolOptions | None = None,
+    on_message: Callable[[IncomingSms, bool], None] | None = None,
 ) -> tuple[list[PortReport], list[tuple[IncomingSms, bool]]]:
     """Bring the pool up (which sweeps every storage), store every SMS found and those arriving
     within `wait` seconds, and delete each from its SIM after it is committed (unless `keep`).
-    Returns the port reports and (message, newly stored) pairs."""
+    `on_message(msg, created)` is called as each is stored. Returns the port reports and
+    (message, newly stored) pairs."""
     opts = options or PoolOptions(probe_timeout=2.0, watchdog_interval=None, sweep_interval=None)
     pool = Pool(paths, opts)
     got: list[tuple[IncomingSms, bool]] = []
@@ -191,12 +193,16 @@ async def collect_inbox(
                 continue
             _id, created = await asyncio.to_thread(store_sms, db, msg)
             got.append((msg, created))
+            if on_message is not None:
+                on_message(msg, created)
             if not keep:
                 await msg.ack()
         for msg in pool.pending():  # incomplete multipart sets released at the end
             if all(m is not msg for m, _ in got):
                 _id, created = await asyncio.to_thread(store_sms, db, msg)
                 got.append((msg, created))
+                if on_message is not None:
+                    on_message(msg, created)
     finally:
         await pool.stop()
     return reports, got
