@@ -181,11 +181,16 @@ def list_cmd(
     from prokai.accounts.health import listing
     from prokai.accounts.state import utcnow
 
-    rows = listing(database(ctx), utcnow())
+    rows = listing(database(ctx), utcnow(), settings(ctx))
     for row in rows:
         row["cooldowns"] = ", ".join(f"{k} until {v}" for k, v in row["cooldowns"].items()) if not as_json else row["cooldowns"]
     _print_rows(rows, as_json, ["id", "phone", "username", "state", "reason", "session", "cooldowns", "leased_by",
-                                "last_used_at", "proxy"], "Accounts")
+                                "last_used_at", "proxy", "proxy_changed"], "Accounts")
+    changed = [r["phone"] for r in rows if r["proxy_changed"]]
+    if changed:
+        typer.echo(f"warning: accounts.proxies names another proxy for {', '.join(changed)}; their sessions keep the "
+                   "proxy they logged in through (a new IP looks like a stolen session): log them in again to move",
+                   err=True)
 
 
 @accounts_app.command("check")

@@ -82,9 +82,10 @@ def _state(db: Database, phone: str) -> str:
         return acc.state
 
 
-def listing(db: Database, now: Any) -> list[dict[str, Any]]:
-    """Every account: state, reason, cooldowns per kind, lease, last use, proxy (redacted)."""
-    from prokai.accounts.clients import ProxyError, parse_proxy
+def listing(db: Database, now: Any, settings: Any | None = None) -> list[dict[str, Any]]:
+    """Every account: state, reason, cooldowns per kind, lease, last use, proxy (redacted); with
+    `settings`, `proxy_changed` says the config now names another proxy than the session uses."""
+    from prokai.accounts.clients import ProxyError, parse_proxy, proxy_for
 
     rows: list[dict[str, Any]] = []
     with db.session() as s:
@@ -103,6 +104,7 @@ def listing(db: Database, now: Any) -> list[dict[str, Any]]:
                 "leased_by": acc.lease_owner if lease_until and lease_until > now else None,
                 "last_used_at": _iso(acc.last_used_at),
                 "proxy": proxy, "seized": acc.seized,
+                "proxy_changed": settings is not None and acc.proxy != proxy_for(settings, acc.phone),
             })
     return rows
 

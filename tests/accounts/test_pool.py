@@ -232,8 +232,14 @@ def test_each_account_goes_through_its_own_fixed_proxy(sqlite_db: Database, tmp_
                 async with r.pool().lease(account=B) as lease:  # B has no proxy: direct
                     await lease.client.get_me()
                 assert len(proxy.connects) == seen
-                rows = {row["phone"]: row for row in listing(r.db, utcnow())}
-                assert rows[A]["proxy"] == f"socks5://***@127.0.0.1:{proxy.port}"
+                rows = {row["phone"]: row for row in listing(r.db, utcnow(), settings)}
+                assert rows[A]["proxy"] == f"socks5://***@127.0.0.1:{proxy.port}" and not rows[A]["proxy_changed"]
+                # the config changes: the session keeps its proxy, and the listing says so
+                settings.accounts.proxies = {A: "socks5://127.0.0.1:1"}
+                rows = {row["phone"]: row for row in listing(r.db, utcnow(), settings)}
+                assert rows[A]["proxy_changed"] and not rows[B]["proxy_changed"]
+                async with r.pool().lease(account=A) as lease:
+                    assert (await lease.client.get_me()).phone == A.lstrip("+")
         finally:
             await proxy.close()
 
