@@ -89,6 +89,7 @@ def test_service_notifies_alerts_and_serves_metrics(tmp_path: Path, sqlite_db: D
     assert actions.count("health.check") == 2
 
 
+@pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")  # PTB reads retry_after itself
 def test_without_an_admin_group_each_reviewer_is_notified_privately(tmp_path: Path, sqlite_db: Database) -> None:
     settings = make_settings(tmp_path, admin_chat=None)
     req_id = seed_requisite(sqlite_db)
