@@ -300,6 +300,26 @@ class Modem:
         info.msisdn, info.msisdn_source = await self.own_number(info.mcc_mnc, use_ussd)
         return info
 
+    # --- sending ---------------------------------------------------------------------------------
+
+    async def send_sms(self, number: str, text: str, timeout: float = 60.0) -> list[int]:
+        """Send an SMS (PDU mode; concatenated parts when long). Returns the TP-MR of each part."""
+        from random import randrange
+
+        from simbox.pdu.codec import Concat, encode_submit, split_text
+
+        await self.at("AT+CMGF=0")
+        enc, parts = split_text(text)
+        ref = randrange(256)
+        refs: list[int] = []
+        for i, part in enumerate(parts):
+            concat = Concat(ref, len(parts), i + 1) if len(parts) > 1 else None
+            pdu, length = encode_submit(number, part, encoding=enc, concat=concat)
+            r = await self.at(f"AT+CMGS={length}", timeout, data=pdu, prefixes=("+CMGS:",))
+            value = (r.first("+CMGS:") or "+CMGS: 0").split(":", 1)[1].strip()
+            refs.append(int(value) if value.isdigit() else 0)
+        return refs
+
     # --- USSD ------------------------------------------------------------------------------------
 
     def _on_urc(self, urc: Urc) -> None:

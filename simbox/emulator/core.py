@@ -28,7 +28,7 @@ from simbox.emulator.port import PtyEndpoint, VirtualPort
 from simbox.emulator.profiles import get_profile
 from simbox.emulator.sim import VirtualSim
 from simbox.emulator.vmodem import VirtualModem, ready_imei
-from simbox.pdu.codec import encode_deliver_parts
+from simbox.pdu.codec import Sms, encode_deliver, encode_deliver_parts
 
 log = logging.getLogger("simbox.emulator")
 
@@ -287,10 +287,12 @@ class Emulator:
             sim.network_queue.append(pdu)
         return idx
 
-    def _network(self, destination: str, text: str) -> None:
-        """An SMS sent by one of our modems to one of our SIMs arrives there (loopback)."""
+    def _network(self, sender: str, destination: str, sms: Sms) -> None:
+        """An SMS (one part) sent by one of our modems to one of our SIMs arrives there as an
+        SMS-DELIVER with the same alphabet and concatenation header (loopback)."""
+        pdu = encode_deliver(sender, sms.text, smsc=self.smsc, encoding=sms.encoding, concat=sms.concat)
         with contextlib.suppress(KeyError):
-            self.deliver_sms(destination, text, sender=destination)
+            self.deliver_pdus(destination, [pdu])
 
     def set_ussd(self, msisdn: str | None, code: str, reply: str) -> None:
         """Answer USSD `code` with `reply` on one SIM (or every SIM with msisdn None)."""

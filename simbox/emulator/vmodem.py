@@ -15,7 +15,7 @@ from simbox.emulator.profiles import EmuProfile
 from simbox.emulator.sim import OPERATORS, StoredSms, VirtualSim
 from simbox.errors import CME_ERRORS
 from simbox.pdu import gsm7
-from simbox.pdu.codec import decode_pdu
+from simbox.pdu.codec import Sms, decode_pdu
 
 STAT_NAMES = {0: "REC UNREAD", 1: "REC READ", 2: "STO UNSENT", 3: "STO SENT"}
 
@@ -63,7 +63,7 @@ class VirtualModem:
         sim: VirtualSim | None,
         emit: Callable[[str], None],
         *,
-        network: Callable[[str, str], None] | None = None,
+        network: Callable[[str, str, Sms], None] | None = None,
         reg_delay: float = 0.0,
         signal: int = 21,
     ) -> None:
@@ -71,7 +71,7 @@ class VirtualModem:
         self.imei = imei
         self.sim = sim
         self.emit = emit
-        self.network = network  # (destination, pdu) for SMS the modem sends
+        self.network = network  # (sender number, destination, decoded SUBMIT) for SMS the modem sends
         self.reg_delay = reg_delay
         self.signal = signal
         self.me_storage: list[StoredSms | None] = [None] * 50
@@ -493,7 +493,7 @@ class VirtualModem:
             return self._cms(304)
         self.sent.append((sms.number or "", sms.text))
         if self.network is not None and sms.number:
-            self.network(sms.number, sms.text)
+            self.network(self.sim.msisdn if self.sim else "", sms.number, sms)
         return Reply([f"+CMGS: {len(self.sent) % 256}"])
 
     def _cusd(self, cmd: str, up: str) -> Reply:

@@ -522,3 +522,24 @@ def test_an_incomplete_multipart_set_is_delivered_after_the_timeout() -> None:
                 await pool.stop()
 
     arun(body())
+
+
+def test_send_sms_through_the_prompt_reaches_another_sim() -> None:
+    async def body() -> None:
+        async with Emulator(ports=2) as emu:
+            pool = Pool(emu.paths, PoolOptions(**FAST))  # type: ignore[arg-type]
+            await pool.start()
+            try:
+                sender = pool.channels[0].modem
+                to = emu.ports[1].modem.sim.msisdn  # type: ignore[union-attr]
+                assert sender is not None
+                t0 = time.time()
+                text = "Проверка связи: код 73737. " * 4  # two UCS2 parts through the > prompt
+                refs = await sender.send_sms(to, text, timeout=3)
+                assert len(refs) == 2
+                msg = await pool.wait_sms(to, timeout=5, since=t0)
+                assert msg.text == text
+            finally:
+                await pool.stop()
+
+    arun(body())
