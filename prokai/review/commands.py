@@ -38,10 +38,14 @@ def run(
         service.install_signal_handlers()
         return await service.run()
 
+    from telegram.error import TelegramError
+
     try:
         code = asyncio.run(main())
     except OSError as exc:  # e.g. the metrics port is taken
         fail(f"cannot start: {exc}", EXIT_USAGE)
+    except TelegramError as exc:  # a wrong token, an unreachable Bot API server
+        fail(f"cannot start the admin bot: {exc.message}", EXIT_USAGE)
     raise typer.Exit(code)
 
 

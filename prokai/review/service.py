@@ -181,17 +181,19 @@ class Service:
             scheduler = build_scheduler(settings, db, clock=self.clock)
             start_scheduler(scheduler, settings, runner)
             stack.callback(stop_scheduler, scheduler)
-            with db.session() as s:
-                audit(s, "service", "service.started", "service", None, bot=self.bot, workers=sorted(self.workers))
-            resumed = runner.resume_unfinished()
-            if self.sweep_now and not any(r.name == "sweep" for r in resumed):
-                runner.start("sweep", trigger="manual", actor="service")
+            # On any exit (also a failed start), running jobs stop at a unit boundary first.
+            stack.push_async_callback(runner.stop, settings.scheduler.shutdown_timeout_s)
             if self.bot:
                 from prokai.review.bot import running_bot
 
                 self.app = await stack.enter_async_context(
                     running_bot(settings, db, self.bot_token, self.bot_base_url, runner=runner, metrics=self.metrics)
                 )
+            with db.session() as s:
+                audit(s, "service", "service.started", "service", None, bot=self.bot, workers=sorted(self.workers))
+            resumed = runner.resume_unfinished()
+            if self.sweep_now and not any(r.name == "sweep" for r in resumed):
+                runner.start("sweep", trigger="manual", actor="service")
             workers: dict[str, Worker] = {"notifier": self._notifier} if self.bot else {}
             workers.update(self.workers)
             for name, fn in workers.items():
