@@ -55,12 +55,16 @@ def _vid_pid(tty: str) -> str | None:
     return None
 
 
-def discover(by_path: str = "/dev/serial/by-path") -> list[PortSpec]:
+DEFAULT_BY_PATH = "/dev/serial/by-path"
+
+
+def discover(by_path: str = DEFAULT_BY_PATH) -> list[PortSpec]:
     """One PortSpec per USB modem found under `by_path`: the single tty of a 2G slot, or the AT
-    interface of a multi-interface module. Paths are the by-path links (stable across renames)."""
+    interface of a multi-interface module. Paths are the by-path links (stable across renames).
+    Without /dev/serial/by-path (containers, minimal systems) sysfs is read instead."""
     root = Path(by_path)
     if not root.is_dir():
-        return []
+        return discover_sysfs() if by_path == DEFAULT_BY_PATH else []
     devices: dict[str, list[tuple[int, str]]] = {}
     for link in sorted(root.iterdir()):
         m = _BY_PATH.match(link.name)
@@ -77,6 +81,43 @@ def discover(by_path: str = "/dev/serial/by-path") -> list[PortSpec]:
             want = 2 if len(ifaces) >= 4 else ifaces[0][0]
         chosen = next((x for x in ifaces if x[0] == want), ifaces[0])
         out.append(PortSpec(path=chosen[1], usb_path=dev, interface=chosen[0], vid_pid=vp))
+    return out
+
+
+_IFACE_DIR = re.compile(r"^(?P<dev>\d+-[\d.]+):\d+\.(?P<iface>\d+)$")
+
+
+def discover_sysfs(sys_root: str = "/sys", dev_root: str = "/dev") -> list[PortSpec]:
+    """Like `discover`, from sysfs (where /dev/serial/by-path is missing, e.g. in containers):
+    /sys/class/tty/ttyUSB*|ttyACM* → USB interface directory → USB path and interface number.
+    Paths are /dev/ttyUSBn (not stable: re-binding confirms by IMEI)."""
+    root = Path(sys_root) / "class" / "tty"
+    if not root.is_dir():
+        return []
+    devices: dict[str, list[tuple[int, str, str | None]]] = {}
+    for entry in sorted(root.iterdir()):
+        if not entry.name.startswith(("ttyUSB", "ttyACM")):
+            continue
+        dev = (entry / "device").resolve()
+        iface_dir = next((p for p in [dev, *dev.parents] if _IFACE_DIR.match(p.name)), None)
+        if iface_dir is None:
+            continue
+        m = _IFACE_DIR.match(iface_dir.name)
+        assert m is not None
+        vp = None
+        vid, pid = iface_dir.parent / "idVendor", iface_dir.parent / "idProduct"
+        if vid.exists() and pid.exists():
+            vp = f"{vid.read_text().strip()}:{pid.read_text().strip()}"
+        devices.setdefault(m.group("dev"), []).append((int(m.group("iface")), f"{dev_root}/{entry.name}", vp))
+    out: list[PortSpec] = []
+    for usb, ifaces in sorted(devices.items()):
+        ifaces.sort()
+        vp = ifaces[0][2]
+        want = AT_INTERFACE.get(vp or "")
+        if want is None:
+            want = 2 if len(ifaces) >= 4 else ifaces[0][0]
+        chosen = next((x for x in ifaces if x[0] == want), ifaces[0])
+        out.append(PortSpec(path=chosen[1], usb_path=f"usb-{usb}", interface=chosen[0], vid_pid=vp))
     return out
 
 
