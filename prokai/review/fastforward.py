@@ -61,7 +61,7 @@ async def run_nights(
     tz = ZoneInfo(st.scheduler.timezone)
     clock = ManualClock(start or datetime.now(tz).replace(hour=1, minute=0, second=0, microsecond=0))
     results: list[tuple[str, str]] = []
-    runner = JobRunner(registry, st, db, on_result=lambda name, result: results.append((name, result)))
+    runner = JobRunner(registry, st, db, on_result=lambda name, result: results.append((name, result)), clock=clock)
     scheduler = build_scheduler(st, db, clock=clock)
     start_scheduler(scheduler, st, runner)
     out: list[NightRun] = []

@@ -25,6 +25,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,6 +64,11 @@ class JobContext:
     resumed_from: str | None = None
     checkpoint_state: dict[str, Any] = field(default_factory=dict)
     alert: Callable[[str], Awaitable[None]] | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        """The scheduler's time (fast-forwarded in tests and the demo), aware."""
+        return self.clock()
 
     @property
     def stopping(self) -> bool:
@@ -226,12 +232,14 @@ class JobRunner:
         db: Database,
         alert: Callable[[str], Awaitable[None]] | None = None,
         on_result: Callable[[str, str], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.registry = registry
         self.settings = settings
         self.db = db
         self.alert = alert
         self.on_result = on_result
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.stop_event = asyncio.Event()
         self.tasks: dict[str, asyncio.Task[str]] = {}
 
@@ -270,6 +278,7 @@ class JobRunner:
             resumed_from=resume.run_id if resume else None,
             checkpoint_state=dict(resume.checkpoint) if resume else {},
             alert=self.alert,
+            clock=self.clock,
         )
         with self.db.session() as s:
             audit(s, actor, "job.started", "job", name, run_id=run_id, trigger=trigger)

@@ -170,7 +170,9 @@ class Service:
         settings, db = self.settings, self.db
         self.metrics = self.metrics or Metrics(db)
         registry = self.registry or default_registry(settings)
-        self.runner = runner = JobRunner(registry, settings, db, alert=self.alert, on_result=self._on_job_result)
+        self.runner = runner = JobRunner(
+            registry, settings, db, alert=self.alert, on_result=self._on_job_result, clock=self.clock
+        )
         worker_stop = asyncio.Event()
         tasks: dict[str, asyncio.Task[None]] = {}
         async with AsyncExitStack() as stack:

@@ -2,7 +2,8 @@
 
 `nightly_sweep` is the default `scheduler.sweep_callable`: it builds the crawler's campaign
 runner from settings (as `prokai sweep` does) and calls `prokai.crawl.sweep.run_sweep` with
-today's date in `scheduler.timezone` as the sweep key. The crawler's sweeps are idempotent per
+today's date in `scheduler.timezone` (by the scheduler's clock, so fast-forwarded nights get
+their own keys) as the sweep key. The crawler's sweeps are idempotent per
 key, so a run interrupted by SIGTERM is resumed by the next start with the same key (kept in the
 job's checkpoint even if the restart is after midnight). On the stop signal every sweep campaign
 of the key is asked to stop (`stop_campaign`): conversations in progress finish, no new ones start.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,7 +71,8 @@ async def nightly_sweep(ctx: JobContext) -> dict[str, Any]:
         from prokai.crawl.sweep import run_sweep
     except ModuleNotFoundError as exc:
         raise JobUnavailable(f"the crawler's sweep is not installed: {exc.name}") from None
-    key = str(ctx.checkpoint_state.get("key") or datetime.now(ZoneInfo(ctx.settings.scheduler.timezone)).date().isoformat())
+    today = ctx.now().astimezone(ZoneInfo(ctx.settings.scheduler.timezone)).date().isoformat()
+    key = str(ctx.checkpoint_state.get("key") or today)
     ctx.checkpoint(key=key)
     runner = campaign_runner(ctx.settings, ctx.db)
     task = asyncio.create_task(run_sweep(ctx.db, runner, key=key, actor="scheduler"))

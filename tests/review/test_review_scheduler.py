@@ -44,7 +44,7 @@ class FakeClock:
 async def sweep_unit(ctx: JobContext) -> dict[str, str]:
     """The test sweep: one audited unit per run, stamped with the clock's time."""
     with ctx.db.session() as s:
-        audit(s, "test-sweep", "test.sweep_unit", "job", ctx.run_id, trigger=ctx.trigger)
+        audit(s, "test-sweep", "test.sweep_unit", "job", ctx.run_id, trigger=ctx.trigger, at=ctx.now().isoformat())
     return {"ok": "yes"}
 
 
@@ -66,8 +66,8 @@ async def started(db: Database, clock: FakeClock, tmp_path: Path) -> tuple[Proka
     return scheduler, runner
 
 
-def at(day: int, hh: int, mm: int = 0) -> datetime:
-    return datetime(2026, 3, day, hh, mm, tzinfo=ALMATY)
+def at(day: int, hh: int, mm: int = 0, ss: int = 0) -> datetime:
+    return datetime(2026, 3, day, hh, mm, ss, tzinfo=ALMATY)
 
 
 def test_nightly_sweep_fires_once_and_catches_up(db: Database, tmp_path: Path) -> None:
@@ -150,7 +150,9 @@ def test_run_nights_fast_forwards_two_sweeps(db: Database, tmp_path: Path) -> No
         asyncio.wait_for(run_nights(make_settings(tmp_path), db, registry, nights=2, start=at(10, 1, 0)), 30)
     )
     assert [(n.scheduled_at, n.results) for n in nights] == [(at(10, 3, 0), ("finished",)), (at(11, 3, 0), ("finished",))]
-    assert units(db) == 2
+    with db.session() as s:
+        stamps = [r.details["at"] for r in s.scalars(select(AuditRecord).where(AuditRecord.action == "test.sweep_unit"))]
+    assert [datetime.fromisoformat(x) for x in stamps] == [at(10, 3, 0, 1), at(11, 3, 0, 1)]  # the jobs saw the fast-forwarded time
 
 
 def test_default_sweep_runs_the_crawlers_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
