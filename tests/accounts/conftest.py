@@ -13,7 +13,7 @@ from prokai.store.migrate import upgrade
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import KEY_A  # noqa: E402
+from accounts_harness import KEY_A  # noqa: E402
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from harness import make_settings, rig, run
+from accounts_harness import make_settings, rig, run
 from sqlalchemy import func, select
 
 from prokai.accounts.archive import archive_accounts

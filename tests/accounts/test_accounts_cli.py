@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from harness import KEY_A, KEY_B
+from accounts_harness import KEY_A, KEY_B
 from typer.testing import CliRunner
 
 from prokai.accounts.state import open_session

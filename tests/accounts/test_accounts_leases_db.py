@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import Clock, make_settings
+from accounts_harness import Clock, make_settings
 from sqlalchemy import select
 
 from prokai.accounts.errors import KIND_MESSAGE, Verdict

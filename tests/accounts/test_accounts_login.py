@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness import make_settings, rig, run
+from accounts_harness import make_settings, rig, run
 from sqlalchemy import select
 
 from prokai.accounts.login import login_all

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from harness import Rig, make_settings, rig, run
+from accounts_harness import Rig, make_settings, rig, run
 from sqlalchemy import select
 from telethon import TelegramClient, errors
 from telethon.sessions import StringSession
@@ -210,7 +210,7 @@ def test_watchdog_reconnects_after_the_server_was_down(sqlite_db: Database, tmp_
 
 
 def test_each_account_goes_through_its_own_fixed_proxy(sqlite_db: Database, tmp_path: Path) -> None:
-    from socks5 import Socks5Proxy
+    from accounts_socks5 import Socks5Proxy
 
     from prokai.accounts.health import listing
     from prokai.accounts.state import utcnow

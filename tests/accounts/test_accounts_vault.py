@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from harness import KEY_A, KEY_B, make_settings, rig, run
+from accounts_harness import KEY_A, KEY_B, make_settings, rig, run
 from sqlalchemy import select
 from telethon.crypto import AuthKey
 from telethon.sessions import StringSession

@@ -30,9 +30,9 @@ def test_scan_and_store_upserts(db_url: str) -> None:
     db = _db(db_url)
     with EmulatorThread(ports=3, sims=SIMS, profiles=["sim800", "ec25", "huawei"]) as emu:
         emu.call("set_silent", 1)
-        reports = scan_and_store(db, emu.paths, options=PoolOptions(probe_timeout=0.5))
+        reports = scan_and_store(db, emu.paths, options=PoolOptions(probe_timeout=1.5))
         assert [r.status for r in reports] == ["ok", "silent", "ok"]
-        scan_and_store(db, emu.paths, options=PoolOptions(probe_timeout=0.5))  # again: no duplicates
+        scan_and_store(db, emu.paths, options=PoolOptions(probe_timeout=1.5))  # again: no duplicates
         manifest = emu.manifest()
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(SimBox)) == 1
@@ -57,7 +57,7 @@ def test_inbox_stores_then_deletes_and_is_idempotent(db_url: str) -> None:
     with EmulatorThread(ports=3, sims=SIMS) as emu:
         emu.deliver_sms("+77019998877", "Код подтверждения Telegram: 70707. " * 4)  # multipart UCS2
         emu.deliver_sms("+77051112233", "Balans 100 tg", sender="Beeline")
-        opts = PoolOptions(probe_timeout=0.5, watchdog_interval=None, sweep_interval=None)
+        opts = PoolOptions(probe_timeout=1.5, watchdog_interval=None, sweep_interval=None)
         _, got = asyncio.run(collect_inbox(db, emu.paths, keep=True, options=opts))
         assert sorted(created for _, created in got) == [True, True]
         _, again = asyncio.run(collect_inbox(db, emu.paths, keep=False, options=opts))
@@ -121,7 +121,7 @@ def test_login_flow_pool_archives_before_deleting(db_url: str) -> None:
 
     async def body() -> None:
         async with Emulator(ports=2, sims=[SIMS[0], SIMS[2]]) as emu:
-            pool = await start_pool(db, SimboxSettings(name="box-a"), emu.paths, probe_timeout=0.5, watchdog_interval=None)
+            pool = await start_pool(db, SimboxSettings(name="box-a"), emu.paths, probe_timeout=1.5, watchdog_interval=None)
             try:
                 t0 = time.time()
                 emu.deliver_sms("+77019998877", "Telegram code: 27182")

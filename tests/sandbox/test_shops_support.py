@@ -1,44 +1,36 @@
 """Helpers for the shop-scenario tests (no tests here): a world of scenarios on an anchored clock.
 
-The clock is anchored at 01:00 Kazakhstan time of a future day, so the few hours the tests move
-it forward never cross a midnight by accident: a day changes only when a test says so.
+The clock is anchored at 01:00 Kazakhstan time of a future day (`harness.anchored_clock`), so the
+few hours the tests move it forward never cross a midnight by accident: a day changes only when a
+test says so.
 """
 
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mtsandbox import login
 from PIL import Image as PilImage
 from telethon import TelegramClient
 
-from prokai.sandbox.clock import Clock
 from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.shops import ShopWorld, ground_truth, load_folder
 from prokai.sandbox.shops import requisites as req
+from prokai.sandbox.shops.harness import shop_sandbox
 from prokai.sandbox.shops.loader import LoadedScenario
-from prokai.sandbox.shops.rotation import day_start, today_kz
 from prokai.sandbox.shops.runtime import Handout
 from prokai.sandbox.shops.spec import WalkSpec
 from prokai.sandbox.shops.truth import buyer_position, payments_of
 from prokai.sandbox.shops.walk import WalkResult
 from prokai.sandbox.world import World
 
-from mtsandbox import login, serving
-
 SCENARIOS = Path(__file__).resolve().parents[2] / "prokai" / "sandbox" / "scenarios"
-
-
-def anchored_clock() -> tuple[Clock, date]:
-    """A clock at 01:00 (UTC+5) of a future day, and that day."""
-    day = today_kz() + timedelta(days=2)
-    return Clock(offset=day_start(day) + 3600 - time.time()), day
 
 
 @dataclass
@@ -63,17 +55,10 @@ class Env:
 
 @asynccontextmanager
 async def shop_env(scenarios: list[LoadedScenario] | None = None) -> AsyncIterator[Env]:
-    """World + scenarios + server + lifecycle task on an anchored clock."""
-    clock, day = anchored_clock()
-    world = World(clock=clock)
+    """World + scenarios + server + lifecycle task on an anchored clock (the package's harness)."""
     loaded = scenarios if scenarios is not None else load_folder(SCENARIOS)
-    shops = ShopWorld(world, loaded).install()
-    shops.start()
-    try:
-        async with serving(world) as server:
-            yield Env(world, shops, server, loaded, day)
-    finally:
-        await shops.stop()
+    async with shop_sandbox(scenarios=loaded) as sb:
+        yield Env(sb.world, sb.shops, sb.server, loaded, sb.shops.start_date)
 
 
 def all_walks(scenarios: list[LoadedScenario]) -> list[tuple[LoadedScenario, WalkSpec]]:

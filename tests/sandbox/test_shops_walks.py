@@ -10,6 +10,8 @@ from telethon import errors
 from telethon.tl import functions, types
 from test_shops_support import all_walks, check_received, shop_env
 
+from prokai.sandbox.shops import ground_truth
+from prokai.sandbox.shops.harness import recall
 from prokai.sandbox.shops.rotation import sandbox_date
 from prokai.sandbox.shops.walk import Walker, button_rows
 
@@ -43,6 +45,8 @@ def test_every_walk_reaches_payment_with_the_ground_truth_requisite() -> None:
 
             values = await asyncio.gather(*(one(i) for i in range(len(walks))))
             assert len(values) == len(walks)
+            score = recall(ground_truth(env.scenarios, sandbox_date(env.world.clock.now()), env.start), values)
+            assert score["unexpected"] == [] and score["hits"] == len(set(values)) and 0.4 < score["recall"] < 1
             # the shops' own record: one handout per walk, all of them shops (never a negative)
             assert len(env.shops.handouts) == len(walks)
             negatives = {sc.id for sc in env.scenarios if not sc.is_shop}

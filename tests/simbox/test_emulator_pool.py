@@ -20,7 +20,7 @@ from simbox.pdu.codec import encode_deliver_parts
 from simbox.pool import Pool, PoolOptions, scan
 from simbox.sms import IncomingSms
 
-FAST = dict(probe_timeout=0.5, command_timeout=3.0, sweep_interval=None, watchdog_interval=None)
+FAST = dict(probe_timeout=1.5, command_timeout=3.0, sweep_interval=None, watchdog_interval=None)
 
 
 def test_sixteen_ports_one_silent_all_sms_arrive() -> None:
@@ -240,7 +240,7 @@ def test_every_vendor_profile_scans_right() -> None:
         names = list(PROFILES)
         sims = [VirtualSim(seed=i, cnum_empty=(i % 2 == 1)) for i in range(len(names))]
         async with Emulator(ports=len(names), profiles=names, sims=sims) as emu:
-            reports = await scan(emu.paths, probe_timeout=1.0)
+            reports = await scan(emu.paths, probe_timeout=2.0)
             for name, rep, port in zip(names, reports, emu.ports, strict=True):
                 sim = port.modem.sim
                 assert rep.status == "ok", (name, rep.error)
@@ -261,7 +261,7 @@ def test_number_from_ussd_when_cnum_and_phonebook_are_empty() -> None:
     async def body() -> None:
         sim = VirtualSim(mcc_mnc="40101", cnum_empty=True, on_phonebook=False, seed=3)
         async with Emulator(ports=1, sims=[sim]) as emu:
-            (rep,) = await scan(emu.paths, probe_timeout=1.0)
+            (rep,) = await scan(emu.paths, probe_timeout=2.0)
             assert rep.sim is not None and rep.sim.msisdn == sim.msisdn and rep.sim.msisdn_source == "ussd"
 
     arun(body())
@@ -368,7 +368,7 @@ def test_missing_and_locked_sims_are_reported_not_fatal() -> None:
     async def body() -> None:
         sims = [VirtualSim(seed=1), None, VirtualSim(seed=2, pin="1234")]
         async with Emulator(ports=3, sims=sims) as emu:
-            reports = await scan(emu.paths, probe_timeout=1.0)
+            reports = await scan(emu.paths, probe_timeout=2.0)
             assert [r.status for r in reports] == ["ok", "no_sim", "locked"]
             assert reports[2].sim is not None and reports[2].sim.iccid == sims[2].iccid  # type: ignore[union-attr]
 
@@ -378,7 +378,7 @@ def test_missing_and_locked_sims_are_reported_not_fatal() -> None:
 def test_watchdog_revives_a_hung_modem_and_a_silent_one_that_wakes_up() -> None:
     async def body() -> None:
         async with Emulator(ports=2) as emu:
-            opts = {**FAST, "probe_timeout": 0.3, "command_timeout": 0.5, "restart_timeout": 0.3}
+            opts = {**FAST, "probe_timeout": 0.8, "command_timeout": 1.0, "restart_timeout": 0.5}
             pool = Pool(emu.paths, PoolOptions(**opts))  # type: ignore[arg-type]
             emu.set_silent(1)
             await pool.start()

@@ -15,7 +15,7 @@ from simbox.modem import Modem
 from simbox.pin import PinGuard, next_action
 from simbox.pool import Pool, PoolOptions
 
-FAST = dict(probe_timeout=0.5, command_timeout=3.0, sweep_interval=None, watchdog_interval=None)
+FAST = dict(probe_timeout=1.5, command_timeout=3.0, sweep_interval=None, watchdog_interval=None)
 
 
 @pytest.mark.parametrize(
