@@ -9,10 +9,8 @@ through the `EvidenceSink` (stored before the engine acts on it).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,6 +19,7 @@ from prokai.crawl.buttons import Button
 from prokai.crawl.captcha import solve
 from prokai.crawl.explorer import Memory, choose, payment_kind, screen_key
 from prokai.crawl.guardrails import Action, ActionKind, Guardrails
+from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer
 from prokai.crawl.policy import OperatorPolicy, all_phrases, language_of
 
@@ -81,7 +80,8 @@ class DialogEngine:
     """Runs one conversation; stateless between conversations."""
 
     def __init__(self, model: IntentModel, sink: EvidenceSink, city: str, budget: Budget,
-                 shop_threshold: float = 0.5) -> None:
+                 shop_threshold: float = 0.5, pacer: Pacer | None = None) -> None:
+        self.pacer = pacer or RealPacer()
         self.model = model
         self.sink = sink
         self.city = city
@@ -93,7 +93,7 @@ class DialogEngine:
 
     async def _pace(self) -> None:
         if self.budget.max_delay > 0:
-            await asyncio.sleep(random.uniform(self.budget.min_delay, self.budget.max_delay))
+            await self.pacer.sleep(random.uniform(self.budget.min_delay, self.budget.max_delay))
 
     def _intent(self, text: str) -> str:
         if not text.strip():
@@ -152,7 +152,7 @@ class DialogEngine:
         """
         result = Result(Outcome.NO_ANSWER)
         memory = Memory()
-        started = time.monotonic()
+        started = self.pacer.now()
         if not resume:
             await peer.prime()
             if not self._allowed(Action(ActionKind.START)):
@@ -161,7 +161,7 @@ class DialogEngine:
         screen: Observed | None = None
         greeting: list[str] = [about] if about else []
         restarts = 0
-        while result.steps < self.budget.max_steps and time.monotonic() - started < self.budget.max_seconds:
+        while result.steps < self.budget.max_steps and self.pacer.now() - started < self.budget.max_seconds:
             observed = await peer.wait_updates(self.budget.reply_timeout)
             if not observed:
                 if screen is None:
@@ -174,10 +174,19 @@ class DialogEngine:
             with_buttons = [o for o in observed if o.buttons]
             screen = with_buttons[-1] if with_buttons else observed[-1]
             text = "\n".join(o.text for o in observed if o.text)
-            if result.shop_score is None:
-                greeting.append(text)
-                result.shop_score = self.model.shop_scores(["\n".join(greeting)])[0]
             intent = self._intent(screen.text or text)
+            captcha = intent == "captcha" or _looks_like_captcha(screen)
+            if result.shop_score is None:
+                # Judge the bot on its first real screen (past any captcha): description,
+                # everything it said so far and its menu's labels.
+                greeting.append(text)
+                greeting.extend(b.text for o in observed for b in o.buttons)
+                if not captcha and not found:
+                    result.shop_score = self.model.shop_scores(["\n".join(greeting)])[0]
+                    if result.shop_score < self.shop_threshold:
+                        result.outcome = Outcome.NOT_SHOP
+                        result.reason = f"shop score {result.shop_score:.2f}"
+                        break
             if found:
                 memory.payments_done.update(k for f in found if (k := _kind_group(f)))
                 result.outcome = Outcome.REQUISITES
@@ -192,17 +201,8 @@ class DialogEngine:
                 result.outcome = Outcome.REQUISITES if result.requisites else Outcome.BANNED
                 result.reason = screen.text[:200]
                 break
-            if (
-                result.shop_score is not None
-                and result.shop_score < self.shop_threshold
-                and result.steps == 0
-                and intent not in ("captcha",)
-            ):
-                result.outcome = Outcome.NOT_SHOP
-                result.reason = f"shop score {result.shop_score:.2f}"
-                break
             result.steps += 1
-            if intent == "captcha" or _looks_like_captcha(screen):
+            if captcha:
                 solution = solve(screen.text or text, screen.buttons, screen.image)
                 if solution is None:
                     result.outcome = Outcome.CAPTCHA_FAILED
@@ -241,36 +241,34 @@ class DialogEngine:
         """Talk to a human operator with the policy's phrases until they name where to pay."""
         result = Result(Outcome.NO_ANSWER)
         policy = OperatorPolicy(self.city)
-        started = time.monotonic()
+        started = self.pacer.now()
         if not resume:
             await peer.prime()
             if not await self._say(peer, policy.opening(lang)):
                 return Result(Outcome.ERROR, reason="opening refused")
-        payments_asked = 0
-        while result.steps < self.budget.max_steps and time.monotonic() - started < self.budget.max_seconds:
+        asked_other = False
+        while result.steps < self.budget.max_steps and self.pacer.now() - started < self.budget.max_seconds:
             observed = await peer.wait_updates(self.budget.operator_timeout, quiet=1.5)
             if not observed:
-                result.outcome = Outcome.REQUISITES if result.requisites else Outcome.NO_ANSWER
                 break
-            found = self._take_in(observed, result)
+            self._take_in(observed, result)
             text = "\n".join(o.text for o in observed if o.text)
             if result.shop_score is None:
                 result.shop_score = self.model.shop_scores([text])[0]
-            intent = "payment_details" if found else self._intent(observed[-1].text or text)
             result.steps += 1
-            if found:
-                result.outcome = Outcome.REQUISITES
+            if asked_other:
+                break  # the answer to "another way to pay?" is in; nothing more to ask
+            intent = self._intent(observed[-1].text or text)
             if intent == "refusal_ban" and not result.requisites:
                 result.outcome = Outcome.BANNED
-                break
-            want_more = bool(found) and payments_asked < 1
-            line = policy.reply(intent, text, want_other_payment=want_more)
+                result.reason = text[:200]
+                return result
+            line = policy.reply(intent, text, got_requisites=bool(result.requisites),
+                                want_other_payment=not asked_other)
             if line is None:
                 break
-            if found:
-                payments_asked += 1
-            derived = line == self.city
-            if not await self._say(peer, line, derived=derived):
+            asked_other = bool(result.requisites)
+            if not await self._say(peer, line, derived=line == self.city):
                 break
         if result.requisites:
             result.outcome = Outcome.REQUISITES

@@ -7,16 +7,15 @@ with `is_edit=True`, stored as a new evidence row pointing at the first version.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import struct
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from prokai.crawl.buttons import Button, ButtonKind, buttons_of
+from prokai.crawl.pacing import Pacer, RealPacer
 
 
 @dataclass
@@ -57,6 +56,7 @@ class TelethonPeer:
 
     client: Any
     entity: Any
+    pacer: Pacer = field(default_factory=RealPacer)
     poll_interval: float = 0.2
     seen: dict[int, str] = field(default_factory=dict)  # message id -> version last seen
 
@@ -92,11 +92,12 @@ class TelethonPeer:
     async def wait_updates(self, timeout: float, quiet: float = 0.6) -> list[Observed]:
         """New or changed incoming messages: waits up to `timeout` for the first, then until the
         chat has been quiet for `quiet` seconds (shops send several messages in a row)."""
-        deadline = time.monotonic() + timeout
+        deadline = self.pacer.now() + timeout
         found: list[Observed] = []
         last_change = 0.0
+        interval = self.poll_interval
         while True:
-            now = time.monotonic()
+            now = self.pacer.now()
             if found and now - last_change >= quiet:
                 return found
             if not found and now >= deadline:
@@ -113,8 +114,11 @@ class TelethonPeer:
                 obs.is_edit = previous is not None
                 self.seen[msg.id] = obs.version
                 found.append(obs)
-                last_change = time.monotonic()
-            await asyncio.sleep(self.poll_interval)
+                last_change = self.pacer.now()
+                interval = self.poll_interval
+            await self.pacer.sleep(interval)
+            # Back off while the chat is silent (operators answer in minutes), up to 5 s.
+            interval = min(interval * 1.5, 5.0) if not found else self.poll_interval
 
     async def send_text(self, text: str) -> Observed:
         """Send a text message; returns it as sent."""

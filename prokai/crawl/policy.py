@@ -14,32 +14,24 @@ KAZAKH_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 
 PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
     "ru": {
-        "open": ("Здравствуйте, есть что в наличии?", "Привет, как заказать?"),
-        "choose_district": ("Любой район подойдёт", "Центр"),
-        "choose_product": ("Что подешевле", "Самое дешёвое"),
-        "choose_amount": ("Минимальный вес", "Самый маленький"),
-        "choose_payment": ("Картой", "На карту можно?"),
-        "other_payment": ("А на крипту можно?", "А другим способом можно оплатить?"),
-        "question": ("Нашёл вас в канале", "Первый раз беру"),
-        "other": ("Как заказать?", "Что есть в наличии?"),
-        "thanks": ("Понял, спасибо",),
+        "open": ("Здравствуйте, есть что в наличии?",),
+        "choose_district": ("Любой район. Что есть и почём?",),
+        "product": ("Что есть и почём?",),
+        "order": ("Возьму самое маленькое. Куда оплатить?", "Хорошо, беру. Куда оплатить?"),
+        "other_payment": ("А на крипту можно?",),
+        "question": ("Нашёл вас в канале, первый раз беру",),
+        "confirm": ("Да, скиньте, куда оплатить?",),
     },
     "kk": {
-        "open": ("Сәлеметсіз бе, не бар?", "Сәлем, қалай тапсырыс беремін?"),
-        "choose_district": ("Кез келген аудан", "Орталық"),
-        "choose_product": ("Ең арзанын", "Арзанырақ бар ма?"),
-        "choose_amount": ("Ең азын", "Ең кішісін"),
-        "choose_payment": ("Картамен", "Картаға болады ма?"),
-        "other_payment": ("Криптомен болады ма?", "Басқа жолмен төлеуге бола ма?"),
-        "question": ("Каналдан таптым", "Бірінші рет аламын"),
-        "other": ("Қалай тапсырыс беремін?", "Не бар?"),
-        "thanks": ("Түсіндім, рақмет",),
+        "open": ("Сәлеметсіз бе, не бар?",),
+        "choose_district": ("Кез келген аудан. Не бар, бағасы қанша?",),
+        "product": ("Не бар, бағасы қанша?",),
+        "order": ("Ең азын аламын. Қайда төлеймін?", "Жарайды, аламын. Қайда төлеймін?"),
+        "other_payment": ("Криптомен болады ма?",),
+        "question": ("Каналдан таптым, бірінші рет аламын",),
+        "confirm": ("Иә, жіберіңіз, қайда төлеймін?",),
     },
 }
-
-# Intents after which the conversation is over for this payment method.
-TERMINAL = {"payment_details", "wait_confirm", "refusal_ban"}
-
 
 def language_of(text: str) -> str:
     """'kk' when the text has Kazakh-specific letters, else 'ru'."""
@@ -57,24 +49,46 @@ def all_phrases(city: str) -> set[str]:
 
 @dataclass
 class OperatorPolicy:
-    """Chooses the buyer's next line to a human operator from the operator's last intent."""
+    """Chooses the buyer's next line to a human operator from the operator's last intent.
+
+    It answers what was asked (city, district, a question about the buyer) and otherwise moves
+    one rung up a short ladder toward the payment step: what is there and for how much, then
+    "I'll take the smallest, where do I pay?". It gives up after `max_turns` lines.
+    """
 
     city: str
+    max_turns: int = 8
     turn: int = 0
+    city_said: int = 0
+    rung: int = 0
 
     def opening(self, lang: str = "ru") -> str:
         return PHRASES[lang]["open"][0]
 
-    def reply(self, intent: str, operator_text: str, want_other_payment: bool = False) -> str | None:
-        """The next line, or None when the policy says stop (requisites given, refusal, wait)."""
-        lang = language_of(operator_text)
+    def reply(self, intent: str, operator_text: str, got_requisites: bool = False,
+              want_other_payment: bool = False) -> str | None:
+        """The next line, or None when the policy says stop (requisites given, refusal)."""
+        bank = PHRASES[language_of(operator_text)]
         self.turn += 1
-        if intent in TERMINAL:
-            if intent == "payment_details" and want_other_payment:
-                return PHRASES[lang]["other_payment"][0]
+        if self.turn > self.max_turns or intent == "refusal_ban":
             return None
-        if intent == "choose_city":
+        if got_requisites:
+            return bank["other_payment"][0] if want_other_payment else None
+        if intent in ("payment_details", "wait_confirm"):
+            # They speak of paying but named nothing yet: ask where to pay.
+            return bank["confirm"][0]
+        if intent == "choose_city" and self.city_said < 2:
+            self.city_said += 1
             return self.city
-        bank = PHRASES[lang]
-        phrases = bank.get(intent) or bank["other"]
-        return phrases[self.turn % len(phrases)]
+        if intent == "choose_district":
+            self.rung = max(self.rung, 1)
+            return bank["choose_district"][0]
+        if intent == "question" and self.turn <= 3:
+            return bank["question"][0]
+        if intent in ("choose_product", "choose_amount", "choose_payment"):
+            self.rung = 2
+        ladder = ("product", "order")
+        step = ladder[min(self.rung, len(ladder) - 1)] if self.rung < 2 else "order"
+        self.rung += 1
+        phrases = bank[step]
+        return phrases[(self.turn // 2) % len(phrases)]

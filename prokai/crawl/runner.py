@@ -19,8 +19,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from prokai.crawl.buttons import buttons_of
 from prokai.crawl.campaigns import add_targets
 from prokai.crawl.engine import Budget, DialogEngine, IntentModel, Outcome, Result
+from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer
 from prokai.crawl.sink import StoreSink
 from prokai.crawl.targets import TargetSpec, find_target_mentions
@@ -84,7 +86,9 @@ class CampaignRunner:
 
     def __init__(self, db: Database, provider: ClientProvider, model: IntentModel, *, city: str,
                  budget: Budget, max_depth: int = 2, concurrency: int = 4, shop_threshold: float = 0.5,
-                 actor: str = "crawler", on_new_requisite: Callable[[int], None] | None = None) -> None:
+                 actor: str = "crawler", on_new_requisite: Callable[[int], None] | None = None,
+                 pacer: Pacer | None = None) -> None:
+        self.pacer = pacer or RealPacer()
         self.db = db
         self.provider = provider
         self.model = model
@@ -290,12 +294,12 @@ class CampaignRunner:
             return Result("duplicate", reason="another target of this campaign is the same shop")
         conv_id, resumed = self._conversation(job, shop_id, leased.account_id, entity.id, job.kind)
         sink = StoreSink(self.db, conv_id, leased.account_id, shop_id, entity.id, actor=self.actor)
-        engine = DialogEngine(self.model, sink, self.city, self.budget, self.shop_threshold)
+        engine = DialogEngine(self.model, sink, self.city, self.budget, self.shop_threshold, self.pacer)
         texts: list[str] = [about]
         if kind == ShopKind.CHANNEL:
             result = await self._read_channel(client, entity, sink, texts)
         else:
-            peer = TelethonPeer(client, entity)
+            peer = TelethonPeer(client, entity, self.pacer)
             result = (
                 await engine.run_bot(peer, about=about, start_param=start_param, resume=resumed)
                 if kind == ShopKind.BOT
@@ -318,9 +322,11 @@ class CampaignRunner:
         texts.append(about)
         result = Result(Outcome.READ)
         for msg in reversed(await client.get_messages(entity, limit=50)):
-            obs = Observed(msg.id, msg.message or "", [], None, False, msg.date, msg.edit_date, [])
+            obs = Observed(msg.id, msg.message or "", buttons_of(msg.reply_markup), None, False, msg.date,
+                           msg.edit_date, [])
             result.requisites.extend(sink.incoming(obs))
             texts.append(obs.text)
+            texts.extend(b.url for b in obs.buttons if b.url)
             for ent in getattr(msg, "entities", None) or []:
                 if getattr(ent, "url", None):
                     texts.append(ent.url)

@@ -53,7 +53,7 @@ class StoreSink:
         self.shop_id = shop_id
         self.peer_id = peer_id
         self.actor = actor
-        self.window: deque[str] = deque(maxlen=3)
+        self.window: deque[str] = deque(maxlen=6)  # shops split a card over up to ~5 messages
         self.new_requisite_ids: list[int] = []
         self.seen_texts: list[str] = []  # incoming texts and URL buttons, for discovery
 
