@@ -4,11 +4,14 @@ Public API:
 - `load_folder(dir)` / `load_file(path)`: validated scenarios (`ScenarioError` names file:line).
 - `load_world_from_scenarios(dir, world)`: bots, operators and channels in a sandbox `World`.
 - `ground_truth(scenarios, date, start)`: which requisites each shop can hand out that day.
-- `generate_scenarios(templates, count, seed)`: many shops from the templates (benchmarks).
+- `shop_sandbox(...)`: an in-process running sandbox of shops (tests, benchmarks, demos);
+  `recall(truth, found)` scores a crawl against the ground truth.
+- `generate.generate_scenarios(templates, count, seed)`: many shops from the templates.
 """
 
 from __future__ import annotations
 
+from prokai.sandbox.shops.harness import ShopSandbox, anchored_clock, recall, shop_sandbox
 from prokai.sandbox.shops.loader import (
     LoadedScenario,
     Requisite,
@@ -24,11 +27,15 @@ __all__ = [
     "LoadedScenario",
     "Requisite",
     "ScenarioError",
+    "ShopSandbox",
     "ShopWorld",
+    "anchored_clock",
     "ground_truth",
     "ground_truth_range",
     "load_file",
     "load_folder",
     "load_text",
     "load_world_from_scenarios",
+    "recall",
+    "shop_sandbox",
 ]
