@@ -64,6 +64,8 @@ def verdict(exc: BaseException, kind: str | None = None, peer_flood_cooldown_s: 
     if isinstance(exc, errors.FloodWaitError | errors.FloodPremiumWaitError):
         seconds = float(getattr(exc, "seconds", 0) or 0)
         return Verdict(AccountState.COOLING, f"FLOOD_WAIT_{int(seconds)}", seconds, request_kind(exc, kind or KIND_ANY))
+    if isinstance(exc, errors.PhoneNumberFloodError):
+        return Verdict(AccountState.COOLING, "PHONE_NUMBER_FLOOD: too many login codes asked for", 86400.0, KIND_LOGIN)
     if isinstance(exc, errors.FrozenMethodInvalidError) or "FROZEN_METHOD_INVALID" in str(exc):
         return Verdict(AccountState.FROZEN, "FROZEN_METHOD_INVALID: the account is frozen")
     if isinstance(exc, errors.PeerFloodError):

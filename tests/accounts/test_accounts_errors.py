@@ -1,0 +1,41 @@
+"""Every Telegram error DESIGN.md names maps to the account state it implies."""
+
+from __future__ import annotations
+
+import pytest
+from telethon import errors
+from telethon.tl import functions, types
+
+from prokai.accounts.errors import verdict
+from prokai.store.models import AccountState
+
+RESOLVE = functions.contacts.ResolveUsernameRequest("shop_bot")
+SEND = functions.messages.SendMessageRequest(types.InputPeerSelf(), "hi")
+
+
+@pytest.mark.parametrize(
+    ("exc", "state", "kind", "seconds"),
+    [
+        (errors.FloodWaitError(RESOLVE, capture=420), AccountState.COOLING, "resolve", 420),
+        (errors.FloodWaitError(SEND, capture=30), AccountState.COOLING, "message", 30),
+        (errors.FloodWaitError(None, capture=5), AccountState.COOLING, "read", 5),  # unknown request: the lease's kind
+        (errors.FrozenMethodInvalidError(SEND), AccountState.FROZEN, None, None),
+        (errors.PeerFloodError(SEND), AccountState.LIMITED, "message", 86400),
+        (errors.UserDeactivatedBanError(SEND), AccountState.BANNED, None, None),
+        (errors.PhoneNumberBannedError(None), AccountState.BANNED, None, None),
+        (errors.AuthKeyDuplicatedError(SEND), AccountState.NEEDS_RELOGIN, None, None),
+        (errors.SessionRevokedError(SEND), AccountState.NEEDS_RELOGIN, None, None),
+        (errors.AuthKeyUnregisteredError(SEND), AccountState.NEEDS_RELOGIN, None, None),
+        (errors.PhoneNumberFloodError(None), AccountState.COOLING, "login", 86400),
+    ],
+)
+def test_error_to_state(exc: Exception, state: AccountState, kind: str | None, seconds: int | None) -> None:
+    v = verdict(exc, "read")
+    assert v is not None and v.state == state and v.kind == kind
+    assert (v.cooldown_s is None) == (seconds is None) and (seconds is None or v.cooldown_s == seconds)
+
+
+def test_errors_about_the_peer_do_not_touch_the_account() -> None:
+    assert verdict(errors.UsernameNotOccupiedError(RESOLVE)) is None
+    assert verdict(errors.PeerIdInvalidError(SEND)) is None
+    assert verdict(ConnectionError("reset")) is None
