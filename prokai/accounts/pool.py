@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -98,8 +98,18 @@ class AccountPool:
 
     # ------------------------------------------------------------------ leases (database)
 
-    def acquire(self, kind: str = KIND_READ, account: str | int | None = None) -> tuple[Account, str]:
-        """Take a lease row-wise; returns the account snapshot and the lease owner token."""
+    def acquire(
+        self,
+        kind: str = KIND_READ,
+        account: str | int | None = None,
+        *,
+        also: Iterable[str] = (),
+        avoid: Iterable[int] = (),
+    ) -> tuple[Account, str]:
+        """Take a lease row-wise; returns the account snapshot and the lease owner token.
+
+        `also`: further request kinds that must not be cooling down (e.g. "resolve" for a crawler
+        that looks up usernames); `avoid`: account ids not to hand out (when picking any)."""
         from prokai.accounts.state import find_account
 
         now = self.clock()
@@ -113,13 +123,15 @@ class AccountPool:
                     raise LeaseRefused(f"no account {account}")
                 candidates = [acc]
             else:
-                candidates = list(
-                    s.scalars(
+                skip = set(avoid)
+                candidates = [
+                    a for a in s.scalars(
                         select(Account)
                         .where(Account.session_enc.is_not(None), Account.state.in_(allowed))
                         .order_by(Account.last_used_at.is_not(None), Account.last_used_at, Account.id)
                     )
-                )
+                    if a.id not in skip
+                ]
             reasons: list[str] = []
             for acc in candidates:
                 refresh(s, acc, now, ACTOR)
@@ -130,9 +142,10 @@ class AccountPool:
                 if acc.state not in allowed:
                     reasons.append(f"{acc.phone}: state {acc.state} does not allow {kind}")
                     continue
-                ends = cooldown_for(s, acc, kind, now)
-                if ends is not None:
-                    reasons.append(f"{acc.phone}: cooling down for {kind} until {ends:%Y-%m-%d %H:%M:%S} UTC")
+                blocked = [(k, e) for k in (kind, *also) if (e := cooldown_for(s, acc, k, now)) is not None]
+                if blocked:
+                    k, ends = blocked[0]
+                    reasons.append(f"{acc.phone}: cooling down for {k} until {ends:%Y-%m-%d %H:%M:%S} UTC")
                     continue
                 if take_lease(s, acc.id, owner, until, now, need_session=True):
                     s.refresh(acc)
@@ -171,13 +184,20 @@ class AccountPool:
 
     @asynccontextmanager
     async def lease(
-        self, kind: str = KIND_READ, account: str | int | None = None, *, receive_updates: bool = True
+        self,
+        kind: str = KIND_READ,
+        account: str | int | None = None,
+        *,
+        also: Iterable[str] = (),
+        avoid: Iterable[int] = (),
+        receive_updates: bool = True,
     ) -> AsyncIterator[Lease]:
-        """A connected client on a leased session; errors that escape are reported, then raised."""
+        """A connected client on a leased session (see `acquire` for the arguments); Telegram
+        errors that escape the block are reported (state, cooldown, audit), then raised."""
         from telethon import errors
         from telethon.tl import functions
 
-        acc, owner = self.acquire(kind, account)
+        acc, owner = self.acquire(kind, account, also=also, avoid=avoid)
         client: TelegramClient | None = None
         lease: Lease | None = None
         try:

@@ -72,6 +72,16 @@ def test_cooldowns_and_states_are_persisted_and_audited(db: Database, tmp_path: 
         assert "cooling down for resolve" in str(exc)
     acc_, owner = pool.acquire(kind=KIND_MESSAGE)  # another kind is free
     pool.release(acc_.id, owner)
+    try:
+        pool.acquire(kind=KIND_MESSAGE, also=("resolve",))  # ... unless the work also needs look-ups
+        raise AssertionError("leased although resolve is cooling")
+    except LeaseRefused as exc:
+        assert "cooling down for resolve" in str(exc)
+    try:
+        pool.acquire(kind=KIND_MESSAGE, avoid=[acc_.id])
+        raise AssertionError("handed out an avoided account")
+    except LeaseRefused as exc:
+        assert "no session free" in str(exc)
     clock.advance(301)
     acc_, owner = pool.acquire(kind="resolve")
     pool.release(acc_.id, owner)
