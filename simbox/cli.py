@@ -110,6 +110,38 @@ def cmd_ussd(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_bank(args: argparse.Namespace) -> int:
+    from simbox.at.port import AtPort
+    from simbox.bank import SimBank, switch_sim
+    from simbox.modem import Modem
+
+    async def run() -> int:
+        async with AtPort(args.bank, timeout=args.timeout) as bank_port:
+            bank = SimBank(bank_port, interval=args.interval)
+            if args.action == "status":
+                print(json.dumps({"ready": await bank.ready()}))
+                return 0
+            if args.action == "disconnect":
+                await bank.disconnect_all()
+                print(json.dumps({"ok": True}))
+                return 0
+            if args.action == "next":
+                await bank.next(args.column)
+                print(json.dumps({"ok": True}))
+                return 0
+            if args.column is None or args.row is None or not args.modem:
+                return _fail("switch needs --column, --row and --modem TTY", 2)
+            async with AtPort(args.modem, timeout=args.timeout) as port:
+                modem = Modem(port, timeout=args.timeout)
+                await modem.init(args.probe_timeout)
+                iccid = await switch_sim(bank, modem, args.column, args.row, retries=args.retries,
+                                         reg_timeout=args.reg_timeout)
+            print(json.dumps({"column": args.column, "row": args.row, "iccid": iccid}))
+            return 0
+
+    return asyncio.run(run())
+
+
 def cmd_pdu_decode(args: argparse.Namespace) -> int:
     from simbox.pdu import decode_pdu
 
@@ -230,6 +262,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("code", help='e.g. "*100#"')
     sp.add_argument("--ussd-timeout", type=float, default=20.0)
     sp.set_defaults(fn=cmd_ussd)
+
+    sp = sub.add_parser("bank", help="SIM bank: switch a column to a row (confirmed by ICCID), next, disconnect, status")
+    sp.add_argument("action", choices=["switch", "next", "disconnect", "status"])
+    sp.add_argument("--bank", required=True, help="the bank's control port")
+    sp.add_argument("--modem", help="the modem tty fed by that column (switch)")
+    sp.add_argument("--column", type=int)
+    sp.add_argument("--row", type=int)
+    sp.add_argument("--interval", type=float, default=1.0, help="seconds between switches")
+    sp.add_argument("--retries", type=int, default=3)
+    sp.add_argument("--reg-timeout", type=float, default=60.0)
+    sp.add_argument("--timeout", type=float, default=5.0)
+    sp.add_argument("--probe-timeout", type=float, default=2.0)
+    sp.set_defaults(fn=cmd_bank)
 
     sp = sub.add_parser("pdu", help="PDU tools")
     psub = sp.add_subparsers(dest="pdu_command", required=True)

@@ -88,3 +88,24 @@ def test_usage_errors() -> None:
     t0 = time.monotonic()
     assert sh("emulate", "--ports", "1", "--profile", "nokia").returncode == 1
     assert time.monotonic() - t0 < 20
+
+
+def test_bank_switch_from_the_command_line(tmp_path: os.PathLike[str]) -> None:
+    work = os.path.join(str(tmp_path), "pool")
+    proc = subprocess.Popen([*PY, "emulate", "--ports", "2", "--bank-rows", "3", "--workdir", work],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        manifest = json.loads(proc.stdout.readline())
+        bank = manifest["bank"]
+        out = sh("bank", "status", "--bank", bank)
+        assert out.returncode == 0 and json.loads(out.stdout) == {"ready": True}
+        before = manifest["ports"][1]["sim"]["iccid"]
+        out = sh("bank", "switch", "--bank", bank, "--modem", manifest["ports"][1]["path"], "--column", "2",
+                 "--row", "3", "--interval", "0", "--reg-timeout", "5")
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["iccid"] != before
+        assert sh("bank", "switch", "--bank", bank).returncode == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
