@@ -43,3 +43,26 @@ class SandboxPacer:
         if seconds > 0:
             self.clock.advance(seconds)
         await asyncio.sleep(self.real_pause)
+
+
+class RemoteSandboxPacer:
+    """Sandbox time of a sandbox in another process, moved through its control socket
+    (`prokai sandbox up` prints the socket's path)."""
+
+    def __init__(self, control_path: str, real_pause: float = 0.01) -> None:
+        self.control_path = control_path
+        self.real_pause = real_pause
+        self.offset = self._advance(0.0)
+
+    def _advance(self, seconds: float) -> float:
+        from prokai.sandbox.control import request
+
+        return float(request(self.control_path, {"op": "advance", "seconds": seconds})["offset_s"])
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.offset = await asyncio.to_thread(self._advance, seconds)
+        await asyncio.sleep(self.real_pause)

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from prokai.crawl.engine import Budget
 from prokai.crawl.pacing import SandboxPacer
 from prokai.crawl.runner import Leased, StaticClients
 from prokai.store.db import Database
@@ -24,6 +25,10 @@ from prokai.store.models import Account, AccountState
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "sandbox" / "scenarios"
 API_HASH = "b18441a1ff607e10a989891a5462e627"
+
+# Sandbox seconds: shops' anti-bot rules want > 1 s between clicks; operators take minutes.
+REHEARSAL_BUDGET = Budget(max_steps=40, max_seconds=3600, reply_timeout=20.0, operator_timeout=400.0,
+                          min_delay=1.5, max_delay=3.0)
 
 
 def entry_targets(scenarios: list[Any]) -> list[str]:
@@ -120,3 +125,56 @@ async def rehearsal(db: Database, accounts: int = 4, scenarios_dir: Path | None 
             await client.disconnect()
         await server.close()
         await shops.stop()
+
+
+def sandbox_client(host: str, port: int, session: str) -> Any:
+    """A stock Telethon client on an existing sandbox session string."""
+    from telethon import TelegramClient
+    from telethon.sessions import StringSession
+
+    from prokai.sandbox.connect import configure
+
+    client = TelegramClient(StringSession(session), 2040, API_HASH, flood_sleep_threshold=0, request_retries=2)
+    configure(client, host, port)
+    return client
+
+
+async def run_remote(db_url: str, host: str, port: int, control: str, sessions: dict[int, str],
+                     campaign_id: int, model_kind: str = "transformer", concurrency: int = 4) -> None:
+    """Run a campaign against a sandbox in another process with the given (account id → session)."""
+    from prokai.config import Settings
+    from prokai.crawl.models import load_model
+    from prokai.crawl.pacing import RemoteSandboxPacer
+    from prokai.crawl.runner import CampaignRunner
+
+    db = Database(db_url)
+    clients = []
+    for account_id, text in sessions.items():
+        client = sandbox_client(host, port, text)
+        await client.connect()
+        clients.append(Leased(account_id, client))
+    runner = CampaignRunner(db, StaticClients(clients), load_model(Settings(), model_kind), city="Алматы",
+                            budget=REHEARSAL_BUDGET, max_depth=1, concurrency=concurrency,
+                            pacer=RemoteSandboxPacer(control))
+    try:
+        await runner.run(campaign_id)
+    finally:
+        for leased in clients:
+            await leased.client.disconnect()
+        db.dispose()
+
+
+def _main() -> None:
+    """`python -m prokai.crawl.rehearsal DB_URL HOST PORT CONTROL SESSIONS_JSON CAMPAIGN [MODEL]`."""
+    import asyncio
+    import json
+    import sys
+
+    db_url, host, port, control, sessions_file, campaign = sys.argv[1:7]
+    model_kind = sys.argv[7] if len(sys.argv) > 7 else "transformer"
+    sessions = {int(k): v for k, v in json.loads(Path(sessions_file).read_text()).items()}
+    asyncio.run(run_remote(db_url, host, int(port), control, sessions, int(campaign), model_kind))
+
+
+if __name__ == "__main__":
+    _main()
