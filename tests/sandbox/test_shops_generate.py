@@ -61,3 +61,13 @@ def test_generated_files_round_trip(tmp_path: Path) -> None:
     assert [p.read_text() for p in paths] == [p.read_text() for p in again]  # deterministic for a seed
     loaded = load_folder(tmp_path / "gen")
     assert {sc.id for sc in loaded} == {p.stem for p in paths}
+
+
+def test_bench_runs_small() -> None:
+    from prokai.sandbox.shops.bench import run_bench
+
+    async def body() -> None:
+        out = await run_bench(shops=30, walkers=3, walks_each=2, seed=2)
+        assert out["walks"] == 6 and out["walks_per_s"] > 0
+
+    run(body, timeout=80)
