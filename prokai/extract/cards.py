@@ -89,37 +89,54 @@ def _regular(sizes: list[int]) -> bool:
     return all(s == 4 for s in sizes[:-1]) and 1 <= sizes[-1] <= 4
 
 
-def card_candidates(groups: list[Group]) -> list[tuple[int, int, str, str]]:
+def card_candidates(groups: list[Group], text: str = "") -> list[tuple[int, int, str, str]]:
     """Pick card numbers out of a cluster's groups: (first group, last group, number, brand).
 
-    The whole cluster is tried first; otherwise only runs printed the way cards are (one block or
-    blocks of four) are accepted, so a phone number or an amount next to a card does not bleed in.
+    Every run of consecutive groups with 13–19 digits that passes the issuer table and Luhn is a
+    candidate if it is printed the way cards are: blocks of four (4-4-4-4, 4-6-5 …), one block,
+    or the same separator between all of its groups (digits as words, emoji between blocks).
+    The best candidates win (regular and uniform, then 16 digits, then longer), so an amount or
+    a phone number written next to a card does not bleed into it.
     """
     digits = [g.digits for g in groups]
-    total = "".join(digits)
-    if all(digits) and 13 <= len(total) <= 19:
-        brand = card_ok(total)
-        if brand:
-            return [(0, len(groups) - 1, total, brand)]
-    out: list[tuple[int, int, str, str]] = []
-    i = 0
+    seps = [text[groups[k].end : groups[k + 1].start] for k in range(len(groups) - 1)] if text else []
+    whole = "".join(digits)
+    if 13 <= len(whole) <= 19 and all(digits):  # the common case: the cluster is the card
+        brand = card_ok(whole)
+        if brand and (len(set(seps)) <= 1 or _regular([len(d) for d in digits])):
+            return [(0, len(groups) - 1, whole, brand)]
+    cands: list[tuple[tuple[int, int, int, int], int, int, str, str]] = []
     n = len(groups)
-    while i < n:
-        best = None
+    for i in range(n):
         run = ""
         for j in range(i, n):
-            if not digits[j] or len(run) + len(digits[j]) > 19:
+            if not digits[j]:
                 break
             run += digits[j]
-            if len(run) >= 13 and _regular([len(d) for d in digits[i : j + 1]]):
-                brand = card_ok(run)
-                if brand:
-                    best = (i, j, run, brand)
-        if best:
-            out.append(best)
-            i = best[1] + 1
-        else:
-            i += 1
+            if len(run) > 19:
+                break
+            if len(run) < 13:
+                continue
+            regular = _regular([len(d) for d in digits[i : j + 1]])
+            inner = set(seps[i:j]) if seps else set()
+            uniform = len(inner) <= 1 and not (
+                inner and ((i > 0 and seps[i - 1] in inner) or (j < n - 1 and seps[j] in inner)))
+            if not (regular or uniform):
+                continue
+            brand = card_ok(run)
+            if not brand:
+                continue
+            rank = (int(regular and uniform), int(regular), int(len(run) == 16), len(run))
+            cands.append((rank, i, j, run, brand))
+    cands.sort(key=lambda c: (c[0], -c[1]), reverse=True)
+    out: list[tuple[int, int, str, str]] = []
+    taken: set[int] = set()
+    for _, i, j, run, brand in cands:
+        if taken.intersection(range(i, j + 1)):
+            continue
+        taken.update(range(i, j + 1))
+        out.append((i, j, run, brand))
+    out.sort()
     return out
 
 

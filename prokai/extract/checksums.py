@@ -10,23 +10,21 @@ the validators must match the vectors exactly.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from enum import Enum
+from typing import Any, cast
 
 # ---------------------------------------------------------------- Luhn / mod-97
 
 
+_LUHN_DOUBLE = str.maketrans("0123456789", "0246813579")  # 2d, minus 9 when above 9
+
+
 def luhn_ok(digits: str) -> bool:
     """True when the digit string passes the Luhn (mod-10) check."""
-    if not digits or not digits.isdigit():
+    if not digits or not digits.isdigit() or not digits.isascii():
         return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i & 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
+    total = sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLE)))
     return total % 10 == 0
 
 
@@ -228,19 +226,33 @@ _CHI2 = [(i % 5 + 2) % 5 + 5 * (i // 5) for i in range(25)]
 _MOD5 = [i % 5 for i in range(25)]
 
 
-def _keccak_f(a: list[int]) -> list[int]:
-    m = _M64
-    for rc in _RC:
-        c = [a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20] for x in range(5)]
-        d = [c[(x - 1) % 5] ^ (((c[(x + 1) % 5] << 1) | (c[(x + 1) % 5] >> 63)) & m) for x in range(5)]
-        a = [a[i] ^ d[_MOD5[i]] for i in range(25)]
-        b = [0] * 25
-        for src, dst, r in _PI:
-            v = a[src]
-            b[dst] = ((v << r) | (v >> (64 - r))) & m if r else v
-        a = [b[i] ^ (~b[_CHI1[i]] & b[_CHI2[i]]) for i in range(25)]
-        a[0] ^= rc
-    return a
+def _generate_keccak_f() -> Callable[[list[int]], list[int]]:
+    """Keccak-f[1600] with each round unrolled into straight-line code over 25 locals (about
+    twice as fast in CPython as loops over lists); generated once at import from the tables."""
+    lanes = ", ".join(f"a{i}" for i in range(25))
+    lines = ["def keccak_f(state):", f"    {lanes} = state", "    m = 0xFFFFFFFFFFFFFFFF",
+             "    for rc in RC:"]
+    for x in range(5):
+        lines.append(f"        c{x} = a{x} ^ a{x + 5} ^ a{x + 10} ^ a{x + 15} ^ a{x + 20}")
+    for x in range(5):
+        nxt = (x + 1) % 5
+        lines.append(f"        d{x} = c{(x - 1) % 5} ^ (((c{nxt} << 1) | (c{nxt} >> 63)) & m)")
+    for src, dst, r in _PI:
+        if r:
+            lines.append(f"        t = a{src} ^ d{src % 5}")
+            lines.append(f"        b{dst} = ((t << {r}) | (t >> {64 - r})) & m")
+        else:
+            lines.append(f"        b{dst} = a{src} ^ d{src % 5}")
+    for i in range(25):
+        lines.append(f"        a{i} = b{i} ^ ((~b{_CHI1[i]}) & b{_CHI2[i]})")
+    lines.append("        a0 ^= rc")
+    lines.append(f"    return [{lanes}]")
+    namespace: dict[str, Any] = {"RC": tuple(_RC)}
+    exec(compile("\n".join(lines), "<keccak_f>", "exec"), namespace)  # noqa: S102 - generated from constants
+    return cast(Callable[[list[int]], list[int]], namespace["keccak_f"])
+
+
+_keccak_f = _generate_keccak_f()
 
 
 def keccak256(data: bytes) -> bytes:

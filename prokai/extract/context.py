@@ -66,11 +66,10 @@ _CUR = {
 }
 _CUR_ALT = "|".join(re.escape(c) for c in sorted(_CUR, key=len, reverse=True))
 _NUM = r"\d{1,3}(?:[ \u00a0\u202f'’,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
-_AMOUNT_RE = re.compile(
-    r"(?:(?P<pre>\$|€|₸|₽)\s?(?P<n1>" + _NUM + r"))"
-    r"|(?:(?P<n2>" + _NUM + r")\s?(?P<k>к|k|тыс\.?|тысяч)?\s?(?P<cur>" + _CUR_ALT + r"))(?![a-zа-я])",
-    re.IGNORECASE,
-)
+# Anchored on the currency token (rare), then the number is read just before or after it.
+_CUR_RE = re.compile(r"(?:" + _CUR_ALT + r")(?![a-zа-я])")
+_NUM_BEFORE_RE = re.compile(r"(?P<n>" + _NUM + r")\s?(?P<k>к|k|тыс\.?|тысяч)?\s?$")
+_NUM_AFTER_RE = re.compile(r"\s?(?P<n>" + _NUM + r")")
 
 
 @dataclass(frozen=True)
@@ -93,20 +92,23 @@ def _to_float(num: str) -> float | None:
 
 
 def amounts(text: str) -> list[Amount]:
-    """Every amount with a currency stated in `text`."""
+    """Every amount with a currency stated in lower-cased `text` ("25 000 ₸", "$150", "0.002 btc")."""
     out = []
-    for m in _AMOUNT_RE.finditer(text):
-        if m.group("pre"):
-            val = _to_float(m.group("n1"))
-            cur = _CUR[m.group("pre")]
-        else:
-            val = _to_float(m.group("n2"))
-            cur = _CUR[m.group("cur").lower()]
-            if val is not None and m.group("k"):
+    for m in _CUR_RE.finditer(text):
+        cur = _CUR[m.group(0)]
+        before = _NUM_BEFORE_RE.search(text, max(0, m.start() - 40), m.start())
+        if before:
+            val = _to_float(before.group("n"))
+            if val is not None and before.group("k"):
                 val *= 1000
+            start, end = before.start(), m.end()
+        elif m.group(0) in "$€₸₽" and (after := _NUM_AFTER_RE.match(text, m.end())):
+            val, start, end = _to_float(after.group("n")), m.start(), after.end()
+        else:
+            continue
         if val is None or val <= 0:
             continue
-        out.append(Amount(val, cur, m.start(), m.end()))
+        out.append(Amount(val, cur, start, end))
     return out
 
 

@@ -50,8 +50,11 @@ def extract(text: str) -> list[Found]:
         return []
     doc = Doc(text)
     found: list[Found] = []
+    if not doc.digits and doc.latin < 14:
+        return []
     for rec in REGISTRY:
-        found.extend(rec.find(doc))
+        if rec.applies(doc):
+            found.extend(rec.find(doc))
     kept = _resolve(found)
     _add_context(doc, kept)
     return kept

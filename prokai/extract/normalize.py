@@ -63,6 +63,32 @@ def _build_table() -> dict[int, str | None]:
 
 TABLE = _build_table()
 _DELETED_RE = re.compile("[" + re.escape(DELETED) + "]")
+_LOOKALIKES = re.escape("".join(CYRILLIC_LOOKALIKES) + "".join(GREEK_LOOKALIKES))
+
+
+def _ranges(cps: list[int]) -> str:
+    """A regex character class body listing code points as ranges (fast to test in sre)."""
+    out = []
+    cps = sorted(cps)
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        out.append(re.escape(chr(cps[i])) + ("-" + re.escape(chr(cps[j])) if j > i else ""))
+        i = j + 1
+    return "".join(out)
+
+
+_OTHER = _ranges([cp for cp, v in TABLE.items() if cp > 127 and v is not None and v not in " -"
+                  and chr(cp) not in CYRILLIC_LOOKALIKES and chr(cp) not in GREEK_LOOKALIKES])
+# Folding is needed when a lookalike letter touches ASCII letters/digits (mixed-script tokens)
+# or when a fullwidth or other-script digit occurs (special spaces and dashes alone are left:
+# the recognizers treat them as separators); plain Russian prose has
+# neither, and then the text is used as it is (str.translate with a table costs ~15 µs).
+_FOLD_RES = (re.compile(f"[{_OTHER}]"), re.compile(f"[A-Za-z0-9][{_LOOKALIKES}]"),
+             re.compile(f"[{_LOOKALIKES}][A-Za-z0-9]"))
+
 
 # ---------------------------------------------------------------- number words
 
@@ -99,14 +125,49 @@ _HUNDREDS = {
 _MULT_HUNDRED = {"hundred", "жүз"}  # "four hundred", "төрт жүз"; alone: 100
 
 NUMBER_WORDS = {**_UNITS, **_TEENS, **_TENS, **_HUNDREDS, **dict.fromkeys(_MULT_HUNDRED, 100)}
-_WORD_ALT = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
-_W = r"(?:" + _WORD_ALT + r")"
-# A run of at least two number words separated by spaces/commas/dashes.
-_RUN_RE = re.compile(
-    r"(?<![\w])" + _W + r"(?:[\s,.\-–—]{1,3}" + _W + r")+(?![\w])", re.IGNORECASE
-)
-_WORD_RE = re.compile(r"(?<![\w])" + _W + r"(?![\w])", re.IGNORECASE)
-_HAS_WORD_RE = re.compile(_W, re.IGNORECASE)
+_WORD_TOKEN_RE = re.compile(r"[^\W\d_]+")
+_RUN_GAP_RE = re.compile(r"[\s,.\-–—]{1,3}")
+
+
+def lower_same_length(text: str) -> str:
+    """`text.lower()` with every character kept in place (so offsets stay valid; 'İ' → 'i')."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower()[0] for c in text)
+
+
+_PUNCT = ",.;:!?()[]{}\"'«»-—–/|*+=_"
+
+
+def _number_word_runs(text: str) -> list[list[tuple[str, int, int]]]:
+    """Runs of at least two number words separated only by spaces, commas or dashes."""
+    lower = lower_same_length(text)
+    hits = 0
+    for w in lower.split():  # cheap test before the word scan
+        if w.strip(_PUNCT) in NUMBER_WORDS:
+            hits += 1
+            if hits == 2:
+                break
+    else:
+        return []
+    runs: list[list[tuple[str, int, int]]] = []
+    cur: list[tuple[str, int, int]] = []
+    for m in _WORD_TOKEN_RE.finditer(lower):
+        w = m.group(0)
+        if w in NUMBER_WORDS:
+            if cur and not _RUN_GAP_RE.fullmatch(lower, cur[-1][2], m.start()):
+                if len(cur) >= 2:
+                    runs.append(cur)
+                cur = []
+            cur.append((w, m.start(), m.end()))
+        else:
+            if len(cur) >= 2:
+                runs.append(cur)
+            cur = []
+    if len(cur) >= 2:
+        runs.append(cur)
+    return runs
 
 
 def _compose(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -203,8 +264,10 @@ class Normalized:
 
 def normalize(text: str) -> Normalized:
     """Normalize `text` for matching; see the module docstring for what is undone."""
-    has_words = bool(_HAS_WORD_RE.search(text)) and bool(_RUN_RE.search(text))
-    if not has_words and not _DELETED_RE.search(text):
+    runs = _number_word_runs(text)
+    if not runs and not _DELETED_RE.search(text):
+        if not any(r.search(text) for r in _FOLD_RES):
+            return Normalized(text, text)
         out = text.translate(TABLE)
         return Normalized(text, out, changed=out != text)
     pieces: list[str] = []
@@ -223,25 +286,20 @@ def normalize(text: str) -> Normalized:
             ends.append(i + 1)
 
     pos = 0
-    used = False
-    if has_words:
-        for run in _RUN_RE.finditer(text):
-            add_chars(pos, run.start())
-            words = [(m.group(0), run.start() + m.start(), run.start() + m.end())
-                     for m in _WORD_RE.finditer(run.group(0))]
-            numbers = _compose(words)
-            last_end = run.start()
-            for k, (digits, s, e) in enumerate(numbers):
-                if k:
-                    pieces.append(" ")
-                    starts.append(last_end)
-                    ends.append(s)
-                for d in digits:
-                    pieces.append(d)
-                    starts.append(s)
-                    ends.append(e)
-                last_end = e
-            pos = run.end()
-            used = True
+    for words in runs:
+        add_chars(pos, words[0][1])
+        numbers = _compose(words)
+        last_end = words[0][1]
+        for k, (digits, s, e) in enumerate(numbers):
+            if k:
+                pieces.append(" ")
+                starts.append(last_end)
+                ends.append(s)
+            for d in digits:
+                pieces.append(d)
+                starts.append(s)
+                ends.append(e)
+            last_end = e
+        pos = words[-1][2]
     add_chars(pos, len(text))
-    return Normalized(text, "".join(pieces), starts, ends, words_used=used, changed=True)
+    return Normalized(text, "".join(pieces), starts, ends, words_used=bool(runs), changed=True)

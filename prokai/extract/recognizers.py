@@ -17,7 +17,7 @@ import phonenumbers
 from stdnum import iban as stdnum_iban
 
 from prokai.extract import bins, cards, context
-from prokai.extract.normalize import Normalized, normalize
+from prokai.extract.normalize import Normalized, lower_same_length, normalize
 from prokai.extract.types import Found
 from prokai.extract.wallets import (
     WalletCheck,
@@ -29,6 +29,10 @@ from prokai.extract.wallets import (
     check_xmr,
 )
 
+_DIGIT_BYTES = b"0123456789"
+_LATIN_BYTES = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_LONG_TOKEN_RE = re.compile(r"[A-Za-z0-9_\-+/:]{25}|bc1|BC1|ltc1|LTC1")
+
 
 @dataclass
 class Doc:
@@ -39,10 +43,18 @@ class Doc:
 
     def __post_init__(self) -> None:
         self.norm = normalize(self.original)
+        raw = self.norm.text.encode("utf-8", "surrogatepass")  # bytes.translate is ~15x faster
+        self.digits = len(raw) - len(raw.translate(None, _DIGIT_BYTES))
+        self.latin = len(raw) - len(raw.translate(None, _LATIN_BYTES))
+
+    @cached_property
+    def long_token(self) -> bool:
+        """Whether a run of 25+ address characters exists (gate for the wallet recognizers)."""
+        return self.latin >= 14 and _LONG_TOKEN_RE.search(self.norm.text) is not None
 
     @cached_property
     def lower(self) -> str:
-        return self.original.lower()
+        return lower_same_length(self.original)
 
     @cached_property
     def amounts(self) -> list[context.Amount]:
@@ -63,6 +75,10 @@ class Doc:
 class Recognizer(Protocol):
     kind: str
     name: str
+
+    def applies(self, doc: Doc) -> bool:
+        """Cheap gate: False when the text cannot hold this kind (skips `find`)."""
+        ...
 
     def find(self, doc: Doc) -> list[Found]: ...
 
@@ -89,6 +105,9 @@ class CardRecognizer:
     kind = "card"
     name = "card"
 
+    def applies(self, doc: Doc) -> bool:
+        return doc.digits >= 7
+
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
         out: list[Found] = []
@@ -96,7 +115,7 @@ class CardRecognizer:
             if m.end() - m.start() < 13:
                 continue
             groups = cards.split_groups(text, m.start(), m.end())
-            for gi, gj, number, brand in cards.card_candidates(groups):
+            for gi, gj, number, brand in cards.card_candidates(groups, text):
                 a, b = groups[gi].start, groups[gj].end
                 if cards.masked_near(text, a, b):
                     continue
@@ -132,7 +151,7 @@ KZ_BANK_CODES = {
     "914": "Bereke Bank", "826": "ATF Bank", "821": "Bank RBK", "849": "Nurbank", "432": "VTB",
     "947": "Alfa-Bank",
 }
-_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-.]?[A-Za-z0-9]){10,32}")
+_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-.\u00a0\u202f\u2010-\u2015]?[A-Za-z0-9]){10,32}")
 
 
 class IbanRecognizer:
@@ -140,6 +159,9 @@ class IbanRecognizer:
 
     kind = "iban"
     name = "iban"
+
+    def applies(self, doc: Doc) -> bool:
+        return doc.digits >= 4 and doc.latin >= 15
 
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
@@ -167,7 +189,8 @@ class IbanRecognizer:
 # ---------------------------------------------------------------- phones (payment context only)
 
 _PHONE_RE = re.compile(
-    r"(?<![\w+])(?:\+\s?7|8|7)[\s\-.(]{0,3}\d{3}[\s\-.)]{0,3}\d{3}[\s\-.]{0,2}\d{2}[\s\-.]{0,2}\d{2}(?![\d])"
+    r"(?<![\w+])(?:\+\s?7|8|7)[\s\-.(\u2010-\u2015]{0,3}\d{3}[\s\-.)\u2010-\u2015]{0,3}\d{3}"
+    r"[\s\-.\u2010-\u2015]{0,2}\d{2}[\s\-.\u2010-\u2015]{0,2}\d{2}(?![\d])"
 )
 PHONE_REGIONS = ("KZ", "RU")
 
@@ -177,6 +200,9 @@ class PhoneRecognizer:
 
     kind = "phone"
     name = "phone"
+
+    def applies(self, doc: Doc) -> bool:
+        return doc.digits >= 10
 
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
@@ -240,7 +266,7 @@ WALLET_PATTERNS = [
     WalletPattern("ton", re.compile(r"(?<![\w:\-])(?:-1|0):[0-9a-fA-F]{64}(?![0-9a-fA-F])"), check_ton),
 ]
 # Addresses written in chunks ("bc1q w508 d6qe …", "TJ8x-4Fq…"): up to 12 chunks of ≥ 3 chars.
-_CHUNKS_RE = re.compile(r"(?<![\w])[A-Za-z0-9]{3,}(?:(?:[ \n\-|·]|\s\|\s)[A-Za-z0-9]{2,}){1,12}(?![\w])")
+_CHUNKS_RE = re.compile(r"(?<![\w])[A-Za-z0-9]{3,}(?:(?:[ \n\-|·]|\s\|\s)[A-Za-z0-9]{2,}){1,40}(?![\w])")
 _CHUNK_LENGTHS = set(range(26, 36)) | set(range(42, 91)) | {95, 106}
 _CHUNK_START_RE = re.compile(r"(?:bc1|BC1|ltc1|LTC1|0x|[13LMT48]|[EUk0][Qf])")
 _PIECE_RE = re.compile(r"[A-Za-z0-9]+")
@@ -253,6 +279,9 @@ class WalletRecognizer:
         self.kind = kind
         self.name = kind
         self.patterns = [p for p in WALLET_PATTERNS if p.kind == kind]
+
+    def applies(self, doc: Doc) -> bool:
+        return doc.long_token
 
     def _found(self, doc: Doc, res: WalletCheck, a: int, b: int, method: str | None = None) -> Found:
         start, end = doc.norm.span(a, b)
@@ -280,41 +309,52 @@ class ChunkedWalletRecognizer:
     kind = "crypto"
     name = "crypto_chunks"
 
+    def applies(self, doc: Doc) -> bool:
+        return doc.latin >= 26
+
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
         out: list[Found] = []
         for m in _CHUNKS_RE.finditer(text):
             chunk = m.group(0)
             pieces = [(mm.group(0), mm.start()) for mm in _PIECE_RE.finditer(chunk)]
-            # try every start piece, every end piece: longest plausible first
-            done = False
-            for i in range(len(pieces)):
-                if done:
-                    break
-                if not _CHUNK_START_RE.match(pieces[i][0]):
+            i = 0
+            while i < len(pieces):
+                got = self._from(doc, m.start(), pieces, i) if _CHUNK_START_RE.match(pieces[i][0]) else None
+                if got is None:
+                    i += 1
                     continue
-                for j in range(len(pieces) - 1, i, -1):
-                    compact = "".join(p for p, _ in pieces[i : j + 1])
-                    if len(compact) not in _CHUNK_LENGTHS:
-                        continue
-                    for p in WALLET_PATTERNS:
-                        if not p.regex.fullmatch(compact):
-                            continue
-                        res = p.check(compact)
-                        if res is None:
-                            continue
-                        a = m.start() + pieces[i][1]
-                        b = m.start() + pieces[j][1] + len(pieces[j][0])
-                        rec = WalletRecognizer(p.kind)
-                        out.append(rec._found(doc, res, a, b, method="normalized"))
-                        done = True
-                        break
-                    if done:
-                        break
+                found, j = got
+                out.append(found)
+                i = j + 1
         return out
 
+    def _from(self, doc: Doc, base: int, pieces: list[tuple[str, int]], i: int) -> tuple[Found, int] | None:
+        """The longest address made of pieces i..j (j > i), if any."""
+        lengths = []
+        total = len(pieces[i][0])
+        for j in range(i + 1, len(pieces)):
+            total += len(pieces[j][0])
+            if total > 106:
+                break
+            if total in _CHUNK_LENGTHS:
+                lengths.append(j)
+        for j in reversed(lengths):
+            compact = "".join(p for p, _ in pieces[i : j + 1])
+            for p in WALLET_PATTERNS:
+                if not p.regex.fullmatch(compact):
+                    continue
+                res = p.check(compact)
+                if res is None:
+                    continue
+                a = base + pieces[i][1]
+                b = base + pieces[j][1] + len(pieces[j][0])
+                return _WALLET_BY_KIND[p.kind]._found(doc, res, a, b, method="normalized"), j
+        return None
 
-for _rec in (CardRecognizer(), IbanRecognizer(), PhoneRecognizer(), WalletRecognizer("btc"),
-             WalletRecognizer("eth"), WalletRecognizer("trx"), WalletRecognizer("ltc"),
-             WalletRecognizer("xmr"), WalletRecognizer("ton"), ChunkedWalletRecognizer()):
+
+_WALLET_BY_KIND = {k: WalletRecognizer(k) for k in ("btc", "eth", "trx", "ltc", "xmr", "ton")}
+_DEFAULT: list[Recognizer] = [CardRecognizer(), IbanRecognizer(), PhoneRecognizer(),
+                               *_WALLET_BY_KIND.values(), ChunkedWalletRecognizer()]
+for _rec in _DEFAULT:
     register(_rec)
