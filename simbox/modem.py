@@ -102,6 +102,7 @@ class Modem:
     async def init(self, probe_timeout: float | None = None) -> ModemIdentity:
         """Wake the port (AT), echo off, numeric errors, identity, vendor profile, vendor init."""
         first = probe_timeout if probe_timeout is not None else self.timeout
+        await self.port.raw_write(b"\x1b")  # leave a `> ` prompt a previous user may have left open
         await self.at("AT", first)
         await self.try_at("ATE0")
         await self.try_at("AT+CMEE=1")

@@ -67,10 +67,9 @@ ALWAYS_URC = (
     "UNDER-VOLTAGE POWER DOWN",
     "UNDER-VOLTAGE WARNNING",
     "OVER-VOLTAGE POWER DOWN",
-    "+CPMS: \"SM_P\"",
 )
 # URCs unless they answer the command in flight.
-CONTEXT_URC = ("+CREG:", "+CGREG:", "+CEREG:", "+CPIN:", "+CFUN:", "+CSQ:", "+CMGS:", "^SYSSTART", "+WIND:")
+CONTEXT_URC = ("+CREG:", "+CGREG:", "+CEREG:", "+CPIN:", "+CFUN:", "+CSQ:", "^SYSSTART", "+WIND:")
 # URCs that carry one more line (the PDU).
 TWO_LINE_URC = ("+CMT:", "+CDS:", "+CBM:")
 # Response headers whose next line is a body line taken verbatim.

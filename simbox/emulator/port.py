@@ -237,7 +237,8 @@ class VirtualPort(PtyEndpoint):
                 end = next((i for i, b in enumerate(buf) if b in (0x0D, 0x0A)), -1)
                 if end < 0:
                     break
-                line = bytes(buf[:end]).decode("ascii", "replace").strip()
+                raw = bytes(b for b in buf[:end] if 0x20 <= b < 0x7F)  # modems ignore stray ESC etc.
+                line = raw.decode("ascii").strip()
                 del buf[: end + 1]
                 if not line:
                     continue

@@ -543,3 +543,17 @@ def test_send_sms_through_the_prompt_reaches_another_sim() -> None:
                 await pool.stop()
 
     arun(body())
+
+
+def test_init_leaves_a_prompt_that_a_crashed_client_left_open() -> None:
+    async def body() -> None:
+        async with Emulator(ports=1) as emu:
+            async with AtPort(emu.paths[0], timeout=1) as crashed:
+                await crashed.raw_write(b"AT+CMGS=23\r")  # and then it died
+                await until(lambda: emu.ports[0].prompt_mode, what="the prompt")
+            async with AtPort(emu.paths[0], timeout=1) as port:
+                ident = await Modem(port).init(probe_timeout=1)
+                assert ident.imei == emu.ports[0].modem.imei
+                assert not emu.ports[0].prompt_mode
+
+    arun(body())
