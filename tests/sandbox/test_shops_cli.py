@@ -95,11 +95,11 @@ def test_telethon_sees_reply_keyboards_image_captchas_and_shared_bans() -> None:
             tsv.runtime.buyer(me).banned = True
             backup = await client.get_input_entity("tsvetnoy_reserve_bot")
             await client.send_message(backup, "/start")
-            for _ in range(100):
+            for _ in range(500):
                 last = (await client.get_messages(backup, limit=1))[0]
                 if not last.out:
                     break
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.02)
             assert not last.out and "⛔" in last.message
             await client.disconnect()
 

@@ -123,11 +123,11 @@ def test_captcha_wrong_answers_then_ban() -> None:
                 before = {m.id for m in await client.get_messages(bot, limit=20)}
                 env.world.clock.advance(5)
                 await client.send_message(bot, text)
-                for _ in range(200):
+                for _ in range(500):
                     msgs = [m for m in await client.get_messages(bot, limit=20) if m.id not in before and not m.out]
                     if msgs:
                         return [m.message for m in sorted(msgs, key=lambda m: m.id)]
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(0.02)
                 raise AssertionError("no answer")
 
             first = await say("/start")
@@ -154,10 +154,10 @@ def test_dead_bot_username_does_not_resolve_after_its_day() -> None:
             client = await env.buyer("+77016400001")
             assert (await client.get_entity("almaz_kz_bot")).bot
             env.world.clock.advance(2 * 86400)
-            for _ in range(100):  # the lifecycle task wakes at the sandbox midnight
+            for _ in range(500):  # the lifecycle task wakes at the sandbox midnight
                 if "almaz_kz_bot" not in env.world.usernames:
                     break
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.02)
             with pytest.raises((errors.UsernameNotOccupiedError, ValueError)):
                 await client.get_entity("almaz_kz_bot")
             await client.disconnect()
