@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from prokai.accounts.clients import (
     Endpoint,
@@ -160,6 +162,7 @@ class LoginRunner:
         acc = settings.accounts
         self._overall = asyncio.Semaphore(acc.login_concurrency)
         self._per_modem: dict[str, asyncio.Semaphore] = {}
+        self._run_id = uuid.uuid4().hex[:8]
 
     # ------------------------------------------------------------------ targets
 
@@ -185,6 +188,12 @@ class LoginRunner:
         return out
 
     def _store_sims(self, targets: list[LoginTarget]) -> None:
+        try:
+            self._store_sims_once(targets)
+        except IntegrityError:  # another run stored the same SIM at the same moment
+            self._store_sims_once(targets)
+
+    def _store_sims_once(self, targets: list[LoginTarget]) -> None:
         with self.db.session() as s:
             for t in targets:
                 row = s.scalars(select(Sim).where(Sim.iccid == t.iccid)).one_or_none()
@@ -221,6 +230,12 @@ class LoginRunner:
 
     def _account(self, target: LoginTarget) -> tuple[int, LoginResult | None]:
         """Find or create the account; a result when there is nothing to do now."""
+        try:
+            return self._account_once(target)
+        except IntegrityError:  # another run created the same account at the same moment
+            return self._account_once(target)
+
+    def _account_once(self, target: LoginTarget) -> tuple[int, LoginResult | None]:
         assert target.phone is not None
         now = self.clock()
         with self.db.session() as s:
@@ -256,11 +271,15 @@ class LoginRunner:
                         target.iccid, target.phone, COOLING, acc.state, f"login waits until {ends:%Y-%m-%d %H:%M:%S} UTC"
                     )
             if done is None:
-                owner = f"{node_name()}:login"
+                owner = self._owner(acc.id)
                 until = now + timedelta(seconds=self.settings.accounts.sms_code_timeout_s * 3 + 120)
                 if not take_lease(s, acc.id, owner, until, now, need_session=False):
                     done = LoginResult(target.iccid, target.phone, SKIPPED, acc.state, "account is leased by another process")
             return acc.id, done
+
+    def _owner(self, account_id: int) -> str:
+        """The lease owner of this run's login of one account (unique per run)."""
+        return f"{node_name()}:login:{self._run_id}:{account_id}"
 
     def _untried_passwords(self, acc: Account) -> list[str]:
         tried = set((acc.meta or {}).get("2fa_tried", []))
@@ -293,7 +312,7 @@ class LoginRunner:
 
     def _release(self, account_id: int) -> None:
         with self.db.session() as s:
-            drop_lease(s, account_id, f"{node_name()}:login")
+            drop_lease(s, account_id, self._owner(account_id))
 
     async def _flow(self, client: TelegramClient, target: LoginTarget, account_id: int) -> LoginResult:
         from telethon import errors, types

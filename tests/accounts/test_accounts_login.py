@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -162,5 +163,27 @@ def test_a_lost_sms_fails_that_sim_only_and_the_next_run_logs_it_in(sqlite_db: D
                 assert acc.state == "new" and acc.lease_owner is None and acc.session_enc is None
             again = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault)
             assert again.by_phone(PLAIN[1]).outcome == "logged_in" and again.ok
+
+    run(body, 60)
+
+
+def test_two_runs_at_once_log_each_sim_in_once(sqlite_db: Database, tmp_path: Path) -> None:
+    settings = make_settings(sqlite_db.url, tmp_path)
+    numbers = PLAIN[:4]
+
+    async def body() -> None:
+        async with rig(sqlite_db, settings, numbers, build) as r:
+            one, two = await asyncio.gather(
+                login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault),
+                login_all(sqlite_db, settings, r.modems, sandbox=r.server, vault=r.vault),
+            )
+            for phone in numbers:
+                outcomes = [one.by_phone(phone).outcome, two.by_phone(phone).outcome]
+                assert outcomes.count("logged_in") == 1, outcomes
+                assert {*outcomes} - {"logged_in"} <= {"already_logged_in", "skipped"}, outcomes
+            bound = [k for k in r.world.auth_keys.values() if k.user_id is not None]
+            assert len(bound) == len(numbers)
+            with sqlite_db.session() as s:
+                assert all(a.lease_owner is None and a.state == "active" for a in s.scalars(select(Account)))
 
     run(body, 60)
