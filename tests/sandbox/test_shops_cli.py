@@ -42,7 +42,7 @@ def test_check_and_up_refuse_a_broken_folder_with_file_and_line(tmp_path: Path) 
                  ["sandbox", "up", "--scenarios", str(tmp_path), "--port", "0", "--no-bot-api"]):
         res = runner.invoke(prokai_app, args)
         assert res.exit_code == 2, res.output
-        assert "kurier.yaml:19: bot.commands./pay: unknown screen 'payy'" in res.output
+        assert "kurier.yaml:20: bot.commands./pay: unknown screen 'payy'" in res.output
 
 
 def test_generate_command_writes_loadable_files(tmp_path: Path) -> None:
