@@ -18,6 +18,7 @@ crawled later. Contacts and the dialog list are kept in `Account.meta["archive"]
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import re
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from prokai.accounts.pool import AccountPool, Lease, LeaseRefused
 from prokai.accounts.state import READ_STATES, find_account, utcnow
@@ -161,7 +163,13 @@ async def archive_account(
         page_size = pool.settings.accounts.archive_page_size
         async for page in history_after(client, entity, max_id, page_size):
             rows = [await _message_row(pool, client, msg, media, report) for msg in page]
-            report.new_messages += _store(pool, conv_id, account_id, peer, rows, scorer, report)
+            before = dataclasses.replace(report, shops=list(report.shops), links=list(report.links))
+            try:
+                added = _store(pool, conv_id, account_id, peer, [dict(r) for r in rows], scorer, report)
+            except IntegrityError:  # a shop or requisite stored by another process at the same moment
+                report.__dict__.update(before.__dict__)
+                added = _store(pool, conv_id, account_id, peer, rows, scorer, report)
+            report.new_messages += added
     with pool.db.session() as s:
         acc = s.get(Account, account_id)
         if acc is not None:
