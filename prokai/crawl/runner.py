@@ -423,7 +423,7 @@ class PoolClients:
 
         for attempt in range(self.tries):
             try:
-                cm = self.pool.lease(self.kind)
+                cm = self.pool.lease(self.kind, also=("resolve",), avoid=avoid)
                 lease = await cm.__aenter__()
             except LeaseRefused as exc:
                 if attempt == self.tries - 1:
