@@ -79,12 +79,17 @@ def verdict(exc: BaseException, kind: str | None = None, peer_flood_cooldown_s: 
         return Verdict(AccountState.BANNED, name.removesuffix("Error"))
     if isinstance(exc, errors.AuthKeyDuplicatedError):
         return Verdict(AccountState.NEEDS_RELOGIN, "AUTH_KEY_DUPLICATED: the session was used from another IP")
-    if isinstance(exc, errors.SessionRevokedError | errors.AuthKeyUnregisteredError | errors.SessionExpiredError):
-        msg = getattr(exc, "message", None) or name
-        return Verdict(AccountState.NEEDS_RELOGIN, f"{msg}: the session is dead, log in again")
+    dead_classes = {
+        errors.SessionRevokedError: "SESSION_REVOKED",
+        errors.AuthKeyUnregisteredError: "AUTH_KEY_UNREGISTERED",
+        errors.SessionExpiredError: "SESSION_EXPIRED",
+    }
+    for cls, label in dead_classes.items():
+        if isinstance(exc, cls):
+            return Verdict(AccountState.NEEDS_RELOGIN, f"{label}: the session is dead, log in again")
     if isinstance(exc, errors.RPCError):
         message = str(getattr(exc, "message", "") or "")
-        for dead in DEAD_SESSION_MESSAGES:
-            if dead in message:
-                return Verdict(AccountState.NEEDS_RELOGIN, f"{dead}: the session is dead, log in again")
+        for label in DEAD_SESSION_MESSAGES:
+            if label in message:
+                return Verdict(AccountState.NEEDS_RELOGIN, f"{label}: the session is dead, log in again")
     return None

@@ -195,23 +195,24 @@ class AccountPool:
         """A connected client on a leased session (see `acquire` for the arguments); Telegram
         errors that escape the block are reported (state, cooldown, audit), then raised."""
         from telethon import errors
-        from telethon.tl import functions
 
-        acc, owner = self.acquire(kind, account, also=also, avoid=avoid)
-        client: TelegramClient | None = None
+        tried = set(avoid)
+        while True:
+            acc, owner = self.acquire(kind, account, also=also, avoid=tried)
+            try:
+                client = await self._open(acc, kind, receive_updates)
+            except LeaseRefused:
+                self.release(acc.id, owner)
+                if account is not None:
+                    raise
+                tried.add(acc.id)  # that session is dead: try another one
+                continue
+            except BaseException:
+                self.release(acc.id, owner)
+                raise
+            break
         lease: Lease | None = None
         try:
-            text = open_session(acc, self.vault)
-            client = build_client(
-                self.settings, acc.phone, text, device=acc.device or None, proxy=acc.proxy,
-                endpoint=self.endpoint, receive_updates=receive_updates,
-            )
-            try:
-                await client.connect()
-                await client(functions.users.GetUsersRequest([_self_user()]))
-            except errors.RPCError as exc:
-                self.report_error(acc, exc, kind)
-                raise LeaseRefused(f"{acc.phone}: {type(exc).__name__}") from exc
             lease = Lease(client, acc, kind, owner)
             lease.watchdog = self._watch(lease)
             yield lease
@@ -222,12 +223,35 @@ class AccountPool:
             if lease is not None and lease.watchdog is not None:
                 await lease.watchdog.stop()
             new_text = None
-            if client is not None:
-                with contextlib.suppress(Exception):
-                    new_text = session_string(client) if client.session.auth_key else None
-                with contextlib.suppress(Exception):
-                    await client.disconnect()
+            with contextlib.suppress(Exception):
+                new_text = session_string(client) if client.session.auth_key else None
+            with contextlib.suppress(Exception):
+                await client.disconnect()
             self.release(acc.id, owner, new_text)
+
+    async def _open(self, acc: Account, kind: str, receive_updates: bool) -> TelegramClient:
+        """A connected client on `acc`'s session whose key the server accepts; LeaseRefused (and
+        the account's new state recorded) when the session is dead."""
+        from telethon import errors
+        from telethon.tl import functions
+
+        client = build_client(
+            self.settings, acc.phone, open_session(acc, self.vault), device=acc.device or None, proxy=acc.proxy,
+            endpoint=self.endpoint, receive_updates=receive_updates,
+        )
+        try:
+            await client.connect()
+            await client(functions.users.GetUsersRequest([_self_user()]))
+        except errors.RPCError as exc:
+            self.report_error(acc, exc, kind)
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+            raise LeaseRefused(f"{acc.phone}: {type(exc).__name__}") from exc
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+            raise
+        return client
 
     def _watch(self, lease: Lease) -> Watchdog:
         acc = self.settings.accounts

@@ -32,6 +32,8 @@ SEND = functions.messages.SendMessageRequest(types.InputPeerSelf(), "hi")
 def test_error_to_state(exc: Exception, state: AccountState, kind: str | None, seconds: int | None) -> None:
     v = verdict(exc, "read")
     assert v is not None and v.state == state and v.kind == kind
+    if state == AccountState.NEEDS_RELOGIN:  # the reason names the error as Telegram spells it
+        assert v.reason.split(":")[0] in ("AUTH_KEY_DUPLICATED", "SESSION_REVOKED", "AUTH_KEY_UNREGISTERED")
     assert (v.cooldown_s is None) == (seconds is None) and (seconds is None or v.cooldown_s == seconds)
 
 

@@ -244,3 +244,21 @@ def test_each_account_goes_through_its_own_fixed_proxy(sqlite_db: Database, tmp_
             await proxy.close()
 
     run(body, 90)
+
+
+def test_any_lease_skips_a_session_the_server_killed(sqlite_db: Database, tmp_path: Path) -> None:
+    settings = make_settings(sqlite_db.url, tmp_path)
+
+    async def body() -> None:
+        async with rig(sqlite_db, settings, [A, B], build) as r:
+            await logged_in(r)
+            uid_a = account(r.db, A).telegram_user_id
+            assert uid_a is not None
+            r.world.kill_sessions(uid_a, "SESSION_REVOKED")  # e.g. the owner ended it from a handset
+            async with r.pool().lease() as lease:  # A comes first (same use, lower id) and is dead
+                assert lease.account.phone == B
+            acc = account(r.db, A)
+            assert acc.state == "needs_relogin" and "SESSION_REVOKED" in (acc.state_reason or "")
+            assert acc.lease_owner is None
+
+    run(body, 60)
