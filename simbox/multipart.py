@@ -33,6 +33,7 @@ class Assembled:
     complete: bool
     duplicates: list[Piece] = field(default_factory=list)
     first_seen: float = 0.0
+    duplicate_of: tuple[str, ...] | None = None  # a late copy of parts of this (already delivered) message
 
     @property
     def text(self) -> str:
@@ -70,15 +71,24 @@ class Reassembler:
         self.timeout = timeout
         self.clock = clock
         self._pending: dict[tuple[Hashable, ...], _Pending] = {}
+        # recently completed sets: key → (their PDUs, completion time); later copies are duplicates
+        self._recent: dict[tuple[Hashable, ...], tuple[tuple[str, ...], float]] = {}
 
     def add(self, sim: Hashable, piece: Piece) -> Assembled | None:
         """Add one part; returns the assembled message when complete (single parts at once)."""
         c = piece.sms.concat
         now = self.clock()
+        self._forget(now)
         if c is None or c.total <= 1:
             key: tuple[Hashable, ...] = (sim, piece.sms.number, piece.sms.pdu)
+        else:
+            key = (sim, piece.sms.number, c.ref, c.total)
+        recent = self._recent.get(key)
+        if recent is not None and piece.sms.pdu in recent[0]:
+            return Assembled(key, [piece], True, first_seen=now, duplicate_of=recent[0])
+        if c is None or c.total <= 1:
+            self._recent[key] = ((piece.sms.pdu,), now)
             return Assembled(key, [piece], True, first_seen=now)
-        key = (sim, piece.sms.number, c.ref, c.total)
         pend = self._pending.get(key)
         if pend is None:
             pend = self._pending[key] = _Pending({}, [], c.total, now)
@@ -89,8 +99,14 @@ class Reassembler:
         if len(pend.parts) == pend.total:
             del self._pending[key]
             ordered = [pend.parts[i] for i in sorted(pend.parts)]
+            self._recent[key] = (tuple(p.sms.pdu for p in ordered), now)
             return Assembled(key, ordered, True, pend.duplicates, pend.first_seen)
         return None
+
+    def _forget(self, now: float) -> None:
+        for key, (_pdus, at) in list(self._recent.items()):
+            if now - at > self.timeout:
+                del self._recent[key]
 
     def expire(self, force: bool = False) -> list[Assembled]:
         """Release sets that waited longer than `timeout` (all of them with `force`)."""

@@ -449,7 +449,7 @@ class Pool:
         another waiter (`claim` claims it). Raises TimeoutError. Whoever persists it calls
         `ack()` (idempotent) to delete it from the SIM; a subscriber may already have done so."""
         def match(m: IncomingSms) -> bool:
-            if m.claimed:
+            if m.claimed or m.duplicate_of is not None:
                 return False
             if since is not None and m.received_at < since:
                 return False

@@ -22,7 +22,8 @@ from typing import Any
 
 from simbox import parsers
 from simbox.at.framer import Urc
-from simbox.errors import AtError, AtTimeout, PduError, PortClosed, SimboxError
+from simbox.at.port import Response
+from simbox.errors import AtError, AtTimeout, CmsError, PduError, PortClosed, SimboxError
 from simbox.modem import Modem
 from simbox.multipart import Assembled, Piece, Reassembler
 from simbox.otp import extract_code
@@ -53,6 +54,7 @@ class IncomingSms:
     _ack: Callable[[IncomingSms], Any] | None = field(default=None, repr=False)
     acked: bool = False
     claimed: bool = False  # handed to a `Pool.wait_sms` caller
+    duplicate_of: list[str] | None = None  # a late copy of (parts of) a message already delivered
 
     @property
     def login_code(self) -> str | None:
@@ -61,9 +63,10 @@ class IncomingSms:
 
     @property
     def dedup_key(self) -> str:
-        """Stable across re-reads: SHA-256 of the sorted part PDUs (without SMSC field variance)."""
+        """Stable across re-reads: SHA-256 of the sorted part PDUs; a duplicate copy has the key of
+        the message it copies, so storing it again is a no-op (and `ack()` deletes the copy)."""
         h = hashlib.sha256()
-        for pdu in sorted(self.pdus):
+        for pdu in sorted(self.duplicate_of or self.pdus):
             h.update(pdu.encode())
         return h.hexdigest()
 
@@ -225,7 +228,14 @@ class Inbox:
         for _ in range(tries):
             async with self._mem_lock:
                 await self._select(mem)
-                r = await self.modem.try_at(f"AT+CMGR={idx}")
+                try:
+                    r: Response | None = await self.modem.at(f"AT+CMGR={idx}")
+                except CmsError as exc:
+                    if exc.code == 321:
+                        return False  # an empty slot (Quectel and others)
+                    r = None
+                except AtError:
+                    r = None
             item = parsers.parse_cmgr(r.lines) if r else None
             if item is None:
                 if r is not None and not any(line.startswith("+CMGR:") for line in r.lines):
@@ -271,6 +281,7 @@ class Inbox:
             from_sweep=sweep,
             concat_ref=first.concat.ref if first.concat else None,
             _ack=self._delete,
+            duplicate_of=list(whole.duplicate_of) if whole.duplicate_of else None,
         )
         self.delivered += 1
         try:

@@ -142,3 +142,23 @@ def test_login_flow_pool_archives_before_deleting(db_url: str) -> None:
         box = s.scalar(select(SimBox))
         assert box is not None and box.name == "box-a"
     db.dispose()
+
+
+def test_a_network_duplicate_is_stored_once_and_both_copies_deleted(tmp_path: Path) -> None:
+    import asyncio
+
+    from simbox.pdu.codec import encode_deliver_parts
+
+    url = f"sqlite:///{tmp_path}/dup.db"
+    db = _db(url)
+    with EmulatorThread(ports=1, sims=SIMS[:1]) as emu:
+        pdu = encode_deliver_parts("Telegram", "Telegram code: 90909")[0]
+        emu.call("deliver_pdus", "+77051112233", [pdu, pdu])  # the network delivered it twice
+        opts = PoolOptions(probe_timeout=1.5, watchdog_interval=None, sweep_interval=None)
+        _, got = asyncio.run(collect_inbox(db, emu.paths, options=opts))
+        assert sorted(created for _, created in got) == [False, True]
+        assert sum(m.duplicate_of is not None for m, _ in got) == 1
+        assert emu.manifest()["ports"][0]["sim"]["stored"] == 0
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SmsMessage)) == 1
+    db.dispose()

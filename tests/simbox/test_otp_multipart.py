@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simbox.multipart import Piece, Reassembler
 from simbox.otp import extract_code, is_from
@@ -73,3 +75,19 @@ def test_incomplete_sets_are_released_after_the_timeout() -> None:
     now[0] = 11
     (partial,) = r.expire()
     assert not partial.complete and partial.missing == [2, 3] and partial.text == parts[0].sms.text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_order_with_duplicates_gives_one_whole_message(data: st.DataObject) -> None:
+    text = data.draw(st.text(alphabet="abcя€ ", min_size=161, max_size=700))
+    parts = _parts(text, ref=data.draw(st.integers(0, 255)))
+    order = data.draw(st.permutations(parts))
+    extra = data.draw(st.lists(st.sampled_from(parts), max_size=4))
+    r = Reassembler()
+    done = [w for p in [*order, *extra] if (w := r.add("sim", p)) is not None]
+    whole = [w for w in done if w.duplicate_of is None]
+    assert len(whole) == 1 and whole[0].text == text and whole[0].complete
+    pdus = tuple(p.sms.pdu for p in whole[0].pieces)
+    assert all(w.duplicate_of == pdus for w in done if w.duplicate_of is not None)
+    assert len(r) == 0  # no set left half-open by the late copies
