@@ -437,9 +437,13 @@ class LoginRunner:
         return LoginResult(target.iccid, target.phone, outcome, state, v.reason, via)
 
     def _keep_sms(self, sms: Any) -> None:
-        from prokai.inventory.service import store_sms
+        """Keep the login SMS as SimBox evidence (a failure here must not cost the login)."""
+        try:
+            from prokai.inventory.service import store_sms
 
-        store_sms(self.db, sms)
+            store_sms(self.db, sms)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("login SMS on %s not stored: %s", sms.sim, exc)
 
     def _logged_in(self, account_id: int, text: str, me: Any, via: str, used_2fa: bool) -> str:
         with self.db.session() as s:
