@@ -128,6 +128,7 @@ BROKEN = [
     ("username: tiny_shop_bot", "username: 1bad", 8, "String should match pattern"),
     ('      choose: {var: city, options: [Алматы], next: pay}', '      choose: {var: city, options: [Алматы, next: pay}', 14, "YAML syntax"),
     ("  main:\n    items:", "  main:\n    rotate: hourly\n    items:", 5, "Input should be 'fixed'"),
+    ("{press: Алматы}", "{press: Алмата}", 20, "no screen has a button 'Алмата'"),
 ]
 
 

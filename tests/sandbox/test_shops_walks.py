@@ -163,3 +163,32 @@ def test_dead_bot_username_does_not_resolve_after_its_day() -> None:
             await client.disconnect()
 
     run(body)
+
+
+def test_operator_answers_by_kind_and_wants_a_city_before_the_card() -> None:
+    async def body() -> None:
+        async with shop_env() as env:
+            client = await env.buyer("+77016500001")
+            sc = env.scenario("aigerim-operator-kk")
+            walker = Walker(client, env.shops)
+            from prokai.sandbox.shops.spec import StepSpec, WalkSpec
+
+            def says(*texts: str) -> WalkSpec:
+                return WalkSpec(via="operator", pool="kaspi", steps=[StepSpec(say=t) for t in texts])
+
+            res = await walker.walk(sc, says("Сәлем"))
+            assert res.texts[-1] in ("Сәлем. Қай қала?", "Иә, тыңдап тұрмын. Қай қала?")
+            res = await walker.walk(sc, says("Қайда төлеймін?"))  # payment before naming a city: no card
+            assert res.texts == ["Түсінбедім. Қай қала, не керек?"] and res.handout is None
+            res = await walker.walk(sc, says("Алматы", "1 грамм алам, қайда төлеймін?"))
+            assert res.handout is not None and res.handout.via == "aigerim_almaty_op"
+            assert "картасына" in res.texts[-1]
+            # the operator took her time: every answer came 30-150 s (sandbox time) after the question
+            history = list(reversed(await client.get_messages("aigerim_almaty_op", limit=20)))
+            assert [m.out for m in history] == [True, False] * 4
+            for asked, answered in zip(history[::2], history[1::2], strict=True):
+                # (the walker moves the clock in 15 s steps while it waits, so up to 150 + 15)
+                assert 30 <= (answered.date - asked.date).total_seconds() <= 166
+            await client.disconnect()
+
+    run(body)

@@ -326,8 +326,22 @@ class _Checker:
                     given = [k for k, v in step.model_dump().items() if v not in (None, False)]
                     if len(given) != 1:
                         self.fail(loc + ("steps", si), "a step is exactly one of start, captcha, press, say")
+                    elif step.press is not None and walk.via != "operator" and step.press not in self.button_texts():
+                        self.fail(loc + ("steps", si, "press"), f"no screen has a button '{step.press}'")
                 elif step not in ("start", "captcha"):
                     self.fail(loc + ("steps", si), f"a bare step is 'start' or 'captcha', not '{step}'")
+
+    def button_texts(self) -> set[str]:
+        """Every button text the bot can show (options, buttons, Back)."""
+        bot = self.spec.bot
+        if bot is None:
+            return set()
+        out = {"⬅️ Назад", "⬅️ Артқа"}
+        for screen in bot.screens.values():
+            out |= {b.text for row in screen.buttons for b in row}
+            if screen.choose is not None:
+                out |= {o if isinstance(o, str) else o.text for o in screen.choose.options}
+        return out
 
     def check_names(self) -> None:
         seen: dict[str, Path_] = {}

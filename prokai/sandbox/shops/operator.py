@@ -39,8 +39,11 @@ def classify(text: str) -> set[str]:
     return kinds or {"other"}
 
 
-def matches(reply: ReplySpec, text: str, kinds: set[str]) -> bool:
-    """Does this scenario reply answer a message of these kinds (or containing its words)?"""
+def matches(reply: ReplySpec, text: str, kinds: set[str], seen: set[str] | None = None) -> bool:
+    """Does this reply answer a message of these kinds (or with its words), given what the buyer
+    has said before (`seen`: kinds of all their messages so far, this one included)?"""
+    if reply.needs and not set(reply.needs) <= (seen if seen is not None else kinds):
+        return False
     when = {reply.when} if isinstance(reply.when, str) else set(reply.when)
     low = text.lower()
     return bool(when & kinds) or any(w.lower() in low for w in reply.words)
@@ -58,6 +61,7 @@ class OperatorPersona:
         self.rng = random.Random(f"{runtime.spec.id}/operator")
         self.memory: dict[int, dict[str, object]] = {}
         self.counts: dict[tuple[int, int], int] = {}
+        self.seen: dict[int, set[str]] = {}  # kinds of everything each buyer has written
 
     async def on_message(self, chat: BotChat, message: IncomingMessage) -> None:
         """Read the message, wait like a person does, answer by kind."""
@@ -77,7 +81,9 @@ class OperatorPersona:
             await rt.punish(chat)
             return
         kinds = classify(message.text)
-        reply = next((r for r in self.spec.replies if matches(r, message.text, kinds)), None)
+        seen = self.seen.setdefault(chat.user_id, set())
+        seen |= kinds
+        reply = next((r for r in self.spec.replies if matches(r, message.text, kinds, seen)), None)
         mem = self.memory.setdefault(chat.user_id, {})
         variables = rt.base_vars(chat.user_id)
         variables.update(mem)

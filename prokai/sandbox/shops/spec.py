@@ -205,6 +205,7 @@ class ReplySpec(Strict):
 
     when: BuyerKind | list[BuyerKind]
     words: list[str] = []
+    needs: list[BuyerKind] = []
     say: str | list[str]
     intent: Intent = "other"
     payment: PaymentSpec | None = None
