@@ -137,12 +137,21 @@ def worker_main(port: int, indices: list[int], duration: float, barrier: Any, ou
 
     logging.basicConfig(level=logging.ERROR)
 
+    def progress(what: str) -> None:
+        print(f"  [worker {os.getpid()}] {len(indices)} clients: {what}", file=sys.stderr, flush=True)
+
     async def run() -> dict[str, Any]:
         clients = [await _client_session(port, i) for i in indices]
+        sem = asyncio.Semaphore(64)  # handshakes in flight at once (all stay connected afterwards)
+
+        async def connect(c: Any) -> None:
+            async with sem:
+                await c.connect()
+
         t0 = time.time()
-        await asyncio.gather(*(c.connect() for c in clients))
+        await asyncio.gather(*(connect(c) for c in clients))
         t1 = time.time()
-        sem = asyncio.Semaphore(64)
+        progress(f"connected in {t1 - t0:.1f} s")
 
         async def login(c: Any, i: int) -> None:
             async with sem:
@@ -150,6 +159,7 @@ def worker_main(port: int, indices: list[int], duration: float, barrier: Any, ou
 
         await asyncio.gather(*(login(c, i) for c, i in zip(clients, indices, strict=True)))
         bots = [await c.get_input_entity("echo_bot") for c in clients]
+        progress("logged in")
         await asyncio.to_thread(barrier.wait)  # every worker logged in: the server's RSS is read now
         await asyncio.to_thread(barrier.wait)  # go
         start = time.perf_counter()

@@ -177,7 +177,7 @@ def reset(ctx: typer.Context, control: Path | None = typer.Option(None, help=CON
 
 
 def register(app: typer.Typer) -> None:
-    """Add the `sandbox` command group (and the Bot API sandbox's commands when present)."""
+    """Add the `sandbox` command group (plus the Bot API and shop-scenario commands when present)."""
     try:
         from prokai.sandbox.botapi.cli import register_bot_commands
     except ModuleNotFoundError:  # pragma: no cover - the Bot API half not installed
