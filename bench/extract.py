@@ -233,14 +233,21 @@ CARD_T = [
     "карта {x} (получатель Айгерим К.)",
     "{x}",
     "Ваш заказ: 2г, район Алмалинский. Оплата на {x} — {amt}",
+    "№ карты: {x} ({bank}), получатель Ержан Б.",
+    "Оплата ({x}) принимается 30 мин, потом заказ отменяется",
+    "Скинь {amt} сюда 👉 {x} 👈 и жми «Я оплатил»",
+    "Картаға аударым: {x}. Сома {amt}",
 ]
-IBAN_T = ["Реквизиты: IBAN {x}, Kaspi", "Перевод на счёт {x}, сумма {amt}", "Шот: {x}", "IBAN: {x}"]
+IBAN_T = ["Реквизиты: IBAN {x}, Kaspi", "Перевод на счёт {x}, сумма {amt}", "Шот: {x}", "IBAN: {x}",
+          "Для юрлиц: ТОО «Ромашка», ИИК {x}, БИК CASPKZKA"]
 PHONE_T = [
     "Переведите по номеру {x} (Kaspi перевод), {amt}",
     "Kaspi перевод на {x}",
     "Төлем нөмірге: {x}",
     "Оплата через СБП по номеру {x}, {amt}",
     "Скинь {amt} на номер {x} каспи",
+    "Оплата Kaspi по номеру телефона {x} (Айгуль)",
+    "Transfer {amt} via Kaspi to {x}",
 ]
 WALLET_T = [
     "{cur}: {x}\nСумма {amt}",
@@ -274,6 +281,14 @@ NEG_T: list[Callable[[random.Random, Values], str]] = [
     lambda r, v: f"Итого {r.randrange(1, 99)} {r.randrange(100, 999)} {r.randrange(100, 999)} ₸",
     lambda r, v: "Выберите город: Алматы / Астана / Шымкент",
     lambda r, v: f"Код подтверждения {r.randrange(100000, 999999)}",
+    lambda r, v: "Промокод " + "".join(r.choice("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz") for _ in range(34)),
+    lambda r, v: f"Бот: https://t.me/shop_bot?start={r.randrange(10**9, 10**10)}",
+    lambda r, v: f"id {hashlib.md5(str(r.random()).encode()).hexdigest()[:8]}-{r.randrange(1000, 9999)}-4a1b-9c2d-{r.randrange(10**11, 10**12)}",
+    lambda r, v: "Fresh stuff, best quality in town, delivery in 30 minutes to any district, write to the operator",
+    lambda r, v: f"Цена {r.randrange(1, 9)} {r.randrange(100, 999)} 000 ₸ за {r.randrange(1, 10)} г",
+    lambda r, v: f"Чек № {r.randrange(10**15, 10**16)} от {r.randrange(1, 28)}.0{r.randrange(1, 9)}.2025",
+    lambda r, v: f"Ожидайте, оператор ответит. Тел поддержки {phone_written(r, v.phone())}",
+    lambda r, v: f"Номер отправления {v.card()[:14]}",
 ]
 
 
@@ -331,7 +346,7 @@ def make_presidio() -> Callable[[str], Gold]:
     def predict(text: str) -> Gold:
         out: Gold = set()
         for rec in recs:
-            for res in rec.analyze(text, rec.supported_entities, None):
+            for res in rec.analyze(text, rec.supported_entities, None):  # type: ignore[arg-type]
                 span = text[res.start : res.end]
                 if res.entity_type == "CREDIT_CARD":
                     out.add(("card", re.sub(r"\D", "", span)))
@@ -446,7 +461,7 @@ def main() -> int:
     print(f"corpus: {len(corpus)} messages ({n_pos} with requisites, {len(corpus) - n_pos} hard negatives), "
           f"{sum(len(g) for _, g in corpus)} requisites; built in {time.perf_counter() - t0:.1f} s")
 
-    systems = [("ProkAi", prokai_predict)]
+    systems: list[tuple[str, Callable[[str], Gold]]] = [("ProkAi", prokai_predict)]
     if not args.no_presidio:
         t1 = time.perf_counter()
         systems.append(("Presidio patterns", make_presidio()))

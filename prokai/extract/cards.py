@@ -62,22 +62,31 @@ class Group:
     start: int  # in normalized text
     end: int
     lookalike: bool
+    real: int = 0  # how many of the digits were written as digits
 
 
 def split_groups(text: str, start: int, end: int) -> list[Group]:
-    """Digit groups of a cluster; lookalike letters converted (groups mostly letters are dropped)."""
+    """Digit groups of a cluster, lookalike letters converted; a group glued to other letters
+    (part of a word or an address) becomes a barrier."""
     groups = []
     for m in _GROUP_RE.finditer(text, start, end):
         g = m.group(0)
-        if g.isdigit():
-            groups.append(Group(g, m.start(), m.end(), False))
-            continue
-        real = sum(c.isdigit() for c in g)
-        if real * 2 < len(g):
-            groups.append(Group("", m.start(), m.end(), True))  # a barrier
-            continue
-        groups.append(Group("".join(DIGIT_LOOKALIKES.get(c, c) for c in g), m.start(), m.end(), True))
+        a, b = m.start(), m.end()
+        glued = (a > 0 and text[a - 1].isascii() and text[a - 1].isalpha()) or (
+            b < len(text) and text[b].isascii() and text[b].isalnum())
+        if glued:
+            groups.append(Group("", a, b, False))
+        elif g.isdigit():
+            groups.append(Group(g, a, b, False, len(g)))
+        else:
+            real = sum(c.isdigit() for c in g)
+            groups.append(Group("".join(DIGIT_LOOKALIKES.get(c, c) for c in g), a, b, True, real))
     return groups
+
+
+def _mostly_real(groups: list[Group]) -> bool:
+    """At least half of the digits were written as digits (the rest lookalike letters)."""
+    return 2 * sum(g.real for g in groups) >= sum(len(g.digits) for g in groups)
 
 
 def _regular(sizes: list[int]) -> bool:
@@ -101,9 +110,9 @@ def card_candidates(groups: list[Group], text: str = "") -> list[tuple[int, int,
     digits = [g.digits for g in groups]
     seps = [text[groups[k].end : groups[k + 1].start] for k in range(len(groups) - 1)] if text else []
     whole = "".join(digits)
-    if 13 <= len(whole) <= 19 and all(digits):  # the common case: the cluster is the card
-        brand = card_ok(whole)
-        if brand and (len(set(seps)) <= 1 or _regular([len(d) for d in digits])):
+    if 13 <= len(whole) <= 19 and all(digits) and len(set(seps)) <= 1 and _regular([len(d) for d in digits]):
+        brand = card_ok(whole)  # the common case: the cluster is the card
+        if brand and _mostly_real(groups):
             return [(0, len(groups) - 1, whole, brand)]
     cands: list[tuple[tuple[int, int, int, int], int, int, str, str]] = []
     n = len(groups)
@@ -124,7 +133,7 @@ def card_candidates(groups: list[Group], text: str = "") -> list[tuple[int, int,
             if not (regular or uniform):
                 continue
             brand = card_ok(run)
-            if not brand:
+            if not brand or not _mostly_real(groups[i : j + 1]):
                 continue
             rank = (int(regular and uniform), int(regular), int(len(run) == 16), len(run))
             cands.append((rank, i, j, run, brand))
