@@ -50,7 +50,7 @@ def test_ban_after_max_orders_and_on_asking_again_too_soon() -> None:
 def test_clicking_faster_than_a_human_is_a_ban() -> None:
     async def body() -> None:
         async with shop_env() as env:
-            sc = env.scenario("paranoid-tron")  # min_action_interval: 2.0
+            sc = env.scenario("paranoid-tron")  # min_action_interval: 1.2
             client = await env.buyer("+77017200001")
             me = (await client.get_me()).id
             # pauses of 1 s of sandbox time between actions: the captcha answer is already too fast
