@@ -86,6 +86,11 @@ def choose(intent: str, text: str, buttons: list[Button], memory: Memory, city: 
         if kind := payment_kind(b.text):
             memory.payments_seen.add(kind)
 
+    # Cheapest first on product and amount screens (price, else weight).
+    cost = {b.text: _number(b.text, _PRICE) or _number(b.text, _WEIGHT) for b in options}
+    known = [c for c in cost.values() if c is not None]
+    cheapest = min(known) if known else None
+
     def score(b: Button) -> float:
         low = b.text.casefold()
         s = 0.0
@@ -95,13 +100,8 @@ def choose(intent: str, text: str, buttons: list[Button], memory: Memory, city: 
             s += 2
         if intent == "choose_city" and city.casefold()[:5] in low:
             s += 10
-        if intent in ("choose_product", "choose_amount"):
-            price = _number(b.text, _PRICE)
-            weight = _number(b.text, _WEIGHT)
-            if price is not None:
-                s += 5 - price / 1e6
-            elif weight is not None:
-                s += 4 - weight / 1e3
+        if intent in ("choose_product", "choose_amount") and cost[b.text] is not None:
+            s += 5 if cost[b.text] == cheapest else 3
         kind = payment_kind(b.text)
         if kind is not None:
             if b.text in memory.payments_tried:
