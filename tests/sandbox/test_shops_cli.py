@@ -52,6 +52,15 @@ def test_generate_command_writes_loadable_files(tmp_path: Path) -> None:
     assert len(load_folder(tmp_path / "many")) == 25
 
 
+def test_try_command_walks_a_scenario_and_prints_the_chat() -> None:
+    res = CliRunner().invoke(prokai_app, ["sandbox", "scenarios", "try", "dala-shymkent"])
+    assert res.exit_code == 0, res.output
+    assert "buyer: press Шымкент" in res.output and "shop (edited): Шымкент. Ауданды таңдаңыз:" in res.output
+    assert "in the ground truth" in res.output and "NOT in" not in res.output
+    res = CliRunner().invoke(prokai_app, ["sandbox", "scenarios", "try", "no-such-shop"])
+    assert res.exit_code == 2 and "no scenario 'no-such-shop'" in res.output
+
+
 def test_up_world_factory_is_the_base_world_plus_the_scenarios() -> None:
     shops_cli._PENDING.update(folder=str(SCENARIOS), scenarios=load_folder(SCENARIOS),
                               base="prokai.sandbox.demo:demo_world")

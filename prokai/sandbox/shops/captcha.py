@@ -57,6 +57,8 @@ def make(spec: CaptchaSpec, lang: str, rng: random.Random) -> Challenge:
     if spec.kind == "arithmetic":
         a, b = rng.randint(2, 12), rng.randint(1, 8)
         op = rng.choice("+-")
+        if op == "-" and b > a:
+            a, b = b, a  # shops keep answers positive
         result = a + b if op == "+" else a - b
         if spec.words:
             question = f"{number_words(a, lang)} {_OPS[lang][op]} {number_words(b, lang)}"

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -131,6 +132,20 @@ def register_scenario_commands(sandbox_app: typer.Typer) -> None:
 
         paths = write_scenarios(_load(templates), count, out, seed)
         typer.echo(f"wrote {len(paths)} scenarios to {out}")
+
+    @scenarios_app.command("try")
+    def try_(
+        scenario_id: str = typer.Argument(..., help="The scenario id to walk."),
+        folder: Path = typer.Option(DEFAULT_SCENARIOS, "--scenarios", help="Folder of scenario files."),
+    ) -> None:
+        """Walk a scenario's walks with a stock Telethon client in a private sandbox; print the chat."""
+        from prokai.sandbox.shops.tryout import try_scenario
+
+        loaded = _load(folder)
+        if scenario_id not in {sc.id for sc in loaded}:
+            _fail(f"no scenario '{scenario_id}' in {folder}")
+        ok = asyncio.run(try_scenario(loaded, scenario_id, typer.echo))
+        raise typer.Exit(0 if ok else 1)
 
     sandbox_app.add_typer(scenarios_app, name="scenarios")
 

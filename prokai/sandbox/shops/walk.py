@@ -33,6 +33,7 @@ class WalkResult:
     messages: list[Any] = field(default_factory=list)
     handout: Handout | None = None
     transcript: list[str] = field(default_factory=list)
+    steps: list[tuple[str, list[Any]]] = field(default_factory=list)  # (step, messages it brought)
 
     @property
     def texts(self) -> list[str]:
@@ -133,6 +134,7 @@ class Walker:
                 await self._press(peer, last, arg)
             result.transcript.append(f"{kind} {arg}".strip())
             last = await self._wait_change(peer, before)
+            result.steps.append((result.transcript[-1], last))
         result.messages = last
         mine = [h for h in self.shops.handouts if h.scenario == sc.id and h.user_id == self.me_id]
         result.handout = mine[-1] if mine else None
