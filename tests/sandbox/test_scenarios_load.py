@@ -164,3 +164,37 @@ def test_empty_and_non_mapping_files_are_refused(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"x\.yaml:1: a scenario file is a mapping"):
         load_folder(tmp_path)
+
+
+def _mutations(data: object, rng: random.Random) -> object:
+    """Randomly delete keys, swap value types and empty lists, a few times over."""
+    if isinstance(data, dict):
+        out = {}
+        for k, v in data.items():
+            roll = rng.random()
+            if roll < 0.08:
+                continue  # drop the key
+            if roll < 0.14:
+                out[k] = rng.choice([None, 7, "x", [], {}, [1, 2], {"a": 1}, True, -1.5])
+            else:
+                out[k] = _mutations(v, rng)
+        if rng.random() < 0.05:
+            out["unexpected_key"] = "?"
+        return out
+    if isinstance(data, list):
+        return [_mutations(v, rng) for v in data if rng.random() > 0.1]
+    return data
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_mangled_scenarios_are_refused_cleanly(seed: int) -> None:
+    import yaml
+
+    rng = random.Random(seed)
+    files = sorted(SCENARIOS.glob("*.yaml"))
+    source = files[seed % len(files)].read_text(encoding="utf-8")
+    mangled = yaml.safe_dump(_mutations(yaml.safe_load(source), rng), allow_unicode=True, sort_keys=False)
+    try:
+        load_text(mangled, "mangled.yaml")
+    except ScenarioError as exc:
+        assert re.match(r"^mangled\.yaml:\d+: ", str(exc)) and "\n" not in str(exc), str(exc)
