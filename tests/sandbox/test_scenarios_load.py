@@ -169,7 +169,7 @@ def test_empty_and_non_mapping_files_are_refused(tmp_path: Path) -> None:
 def _mutations(data: object, rng: random.Random) -> object:
     """Randomly delete keys, swap value types and empty lists, a few times over."""
     if isinstance(data, dict):
-        out = {}
+        out: dict[object, object] = {}
         for k, v in data.items():
             roll = rng.random()
             if roll < 0.08:
