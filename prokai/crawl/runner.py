@@ -251,6 +251,12 @@ class CampaignRunner:
                 select(Conversation).where(Conversation.target_id == job.target_id, Conversation.ended_at.is_(None))
                 .order_by(Conversation.id.desc()).limit(1)
             )
+            if conv is not None and conv.account_id != account_id:
+                # Another account takes over (the first was banned or must wait): its chat with
+                # the shop starts from the beginning, in a conversation of its own.
+                conv.ended_at = utcnow()
+                conv.outcome = "handed_over"
+                conv = None
             if conv is None:
                 conv = Conversation(campaign_id=job.campaign_id, target_id=job.target_id, shop_id=shop_id,
                                     account_id=account_id, peer_id=peer_id, kind=kind,

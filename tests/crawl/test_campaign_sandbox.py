@@ -25,7 +25,7 @@ from prokai.sandbox.world import World
 from prokai.store.chain import verify_chain
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade
-from prokai.store.models import Account, AuditRecord, Message, Requisite, Shop, Sighting, Target
+from prokai.store.models import Account, AuditRecord, Conversation, Message, Requisite, Shop, Sighting, Target
 
 CARD = "4400430123456789"
 BTC = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
@@ -176,5 +176,43 @@ def test_banned_account_is_replaced(store: Database) -> None:
         with store.session() as s:
             reqs = {(r.kind, r.value) for r in s.scalars(select(Requisite))}
         assert ("card", CARD) in reqs
+
+    _run(body)
+
+
+def test_flood_wait_mid_conversation_moves_to_another_account(store: Database) -> None:
+    shop = TinyShop()
+
+    async def body() -> None:
+        world = _world(shop)
+        server = SandboxServer(world, "127.0.0.1", 0)
+        await server.start()
+        clients = [await _login(server, f"+7701000000{n}") for n in range(2)]
+        with store.session() as s:
+            rows = [Account(phone=f"+7701000000{n}", state="active") for n in range(2)]
+            s.add_all(rows)
+            s.flush()
+            ids = [a.id for a in rows]
+        # the first account hits a FloodWait when it presses its second button
+        first = world.phones["77010000000"]
+        world.faults.inject("FLOOD_WAIT", method="GetBotCallbackAnswerRequest", user_id=first, seconds=600)
+        provider = StaticClients([Leased(ids[i], c) for i, c in enumerate(clients)])
+        specs, _ = parse_targets(["@tiny_shop_bot"])
+        campaign_id, _ = create_campaign(store, "CASE-FW", "flood", specs, actor="tester")
+        runner = CampaignRunner(store, provider, KeywordModel(), city="Алматы", budget=BUDGET, concurrency=1)
+        try:
+            await runner.run(campaign_id)
+        finally:
+            for c in clients:
+                await c.disconnect()
+            await server.close()
+        assert ("FloodWaitError" in [name for _, name in provider.reports])
+        with store.session() as s:
+            target = s.scalar(select(Target).where(Target.campaign_id == campaign_id))
+            reqs = {r.value for r in s.scalars(select(Requisite))}
+            convs = s.scalars(select(Conversation).where(Conversation.target_id == target.id)).all()
+        assert target.outcome == "requisites" and CARD in reqs
+        # the conversation that the flood wait interrupted is resumed by the other account
+        assert {c.account_id for c in convs} <= set(ids)
 
     _run(body)
