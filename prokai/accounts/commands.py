@@ -236,6 +236,25 @@ def archive_cmd(
         raise typer.Exit(EXIT_FAILURE)
 
 
+@accounts_app.command("reset")
+def reset_cmd(
+    ctx: typer.Context,
+    account: str = typer.Argument(..., help="Phone, id or @username."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm (the reset is audited)."),
+) -> None:
+    """Forget an account's 2FA tries, cooldowns and stale lease so the next login run retries it."""
+    from prokai.accounts.vault import VaultError
+    from prokai.accounts.vaultops import reset_account
+
+    if not yes:
+        fail("add --yes to reset (2FA tries and cooldowns are forgotten; audited)", EXIT_USAGE)
+    try:
+        acc = reset_account(database(ctx), account)
+    except VaultError as exc:
+        fail(str(exc), EXIT_USAGE)
+    typer.echo(f"{acc.phone}: reset, state {acc.state}")
+
+
 # --- vault ----------------------------------------------------------------------------------
 
 

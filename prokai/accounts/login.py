@@ -274,7 +274,10 @@ class LoginRunner:
                 owner = self._owner(acc.id)
                 until = now + timedelta(seconds=self.settings.accounts.sms_code_timeout_s * 3 + 120)
                 if not take_lease(s, acc.id, owner, until, now, need_session=False):
-                    done = LoginResult(target.iccid, target.phone, SKIPPED, acc.state, "account is leased by another process")
+                    s.refresh(acc)
+                    held = f" until {acc.lease_until:%H:%M:%S} UTC" if acc.lease_until else ""
+                    done = LoginResult(target.iccid, target.phone, SKIPPED, acc.state,
+                                       f"account is leased by {acc.lease_owner}{held}")
             return acc.id, done
 
     def _owner(self, account_id: int) -> str:

@@ -112,3 +112,29 @@ def import_session(db: Database, vault: Vault, doc: str, passphrase: str, *, for
         s.flush()
         s.expunge(acc)
         return acc
+
+
+def reset_account(db: Database, ref: str, actor: str = "accounts.operator") -> Account:
+    """An operator's reset: forget 2FA tries and cooldowns, free a stale lease, and make the account
+    eligible for the next login run (a session in the vault is kept)."""
+    from sqlalchemy import delete
+
+    from prokai.store.models import AccountCooldown
+
+    with db.session() as s:
+        acc = find_account(s, ref)
+        if acc is None:
+            raise VaultError(f"no account {ref}")
+        s.execute(delete(AccountCooldown).where(AccountCooldown.account_id == acc.id))
+        acc.cooldown_until = None
+        acc.lease_owner = None
+        acc.lease_until = None
+        meta = dict(acc.meta or {})
+        meta.pop("2fa_tried", None)
+        acc.meta = meta
+        audit(s, actor, "account.reset", "account", acc.id, phone=acc.phone, old_state=acc.state)
+        state = AccountState.ACTIVE if acc.session_enc is not None else AccountState.NEW
+        set_state(s, acc, state, "reset by an operator", actor)
+        s.flush()
+        s.expunge(acc)
+        return acc

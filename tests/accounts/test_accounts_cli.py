@@ -57,6 +57,10 @@ def test_usage_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert res.exit_code == 2 and "give --sim ICCID (repeatable) or --all" in res.output
     res = runner.invoke(app, ["accounts", "login", "--all"], env={**env, "PROKAI_VAULT_KEY": "short"})
     assert res.exit_code == 2 and "expected 32 bytes" in res.output
+    res = runner.invoke(app, ["accounts", "reset", "+77050000000"], env=env)
+    assert res.exit_code == 2 and "add --yes" in res.output
+    res = runner.invoke(app, ["accounts", "reset", "+77050000000", "--yes"], env=env)
+    assert res.exit_code == 2 and "no account +77050000000" in res.output
     monkeypatch.delenv("PROKAI_VAULT_KEY")
     res = runner.invoke(app, ["vault", "status"], env=env)
     assert res.exit_code == 2 and "no vault key" in res.output

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from prokai.accounts.login import login_all
 from prokai.accounts.passwords import PasswordBook
+from prokai.accounts.vaultops import reset_account
 from prokai.sandbox.sms import SimBoxGateway
 from prokai.sandbox.world import World
 from prokai.store.db import Database
@@ -94,6 +95,15 @@ def test_login_ten_sims(sqlite_db: Database, tmp_path: Path) -> None:
             assert again.by_phone(BANNED).outcome == "banned"
             assert again.by_phone(UNOCCUPIED).outcome == "needs_app_registration"
             assert len(r.world.auth_keys) - keys_before == 1  # only the unoccupied number asked again
+
+            # the right password turns up, but the limit is spent: still locked until an operator resets
+            r.advance(301)  # the codes expire: fresh codes, fresh SMS (the driver drops a byte-identical repeat)
+            found = PasswordBook.parse(f"{TWO_FA_UNKNOWN}: nobody-knows\n")
+            third = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, passwords=found, vault=r.vault)
+            assert third.by_phone(TWO_FA_UNKNOWN).outcome == "2fa_locked"
+            assert reset_account(sqlite_db, TWO_FA_UNKNOWN).state == "new"
+            fourth = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, passwords=found, vault=r.vault)
+            assert fourth.by_phone(TWO_FA_UNKNOWN).outcome == "logged_in"
 
     run(body, 100)
 
