@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from prokai.cli import app as prokai_app
 from prokai.sandbox.clock import Clock
 from prokai.sandbox.shops import cli as shops_cli
-from prokai.sandbox.shops import load_folder
+from prokai.sandbox.shops import load_folder, load_text
 from prokai.sandbox.shops import requisites as req
 from prokai.sandbox.shops.walk import Walker
 
@@ -68,6 +68,14 @@ def test_up_world_factory_is_the_base_world_plus_the_scenarios() -> None:
     assert world.resolve("@demo_shop_bot") is not None  # the demo world is still there
     assert world.resolve("@kristall_almaty_bot") is not None and world.resolve("@tsvetnoy_vitrina") is not None
     assert shops_cli.running_shops()[-1].world is world
+    # a scenario that takes a name the base world already has is refused in one line
+    from prokai.sandbox.runner import UpError
+
+    text = (SCENARIOS / "12_kurier_commands.yaml").read_text(encoding="utf-8")
+    clash = load_text(text.replace("username: kurier_kz_bot", "username: demo_shop_bot"), "clash.yaml")
+    shops_cli._PENDING.update(folder="clash", scenarios=[clash])
+    with pytest.raises(UpError, match=r"^--scenarios clash: username @demo_shop_bot is taken$"):
+        shops_cli.scenario_world(clock=Clock(), sms=None)
 
 
 @settings(max_examples=200, deadline=None)

@@ -56,12 +56,15 @@ def _date(value: str | None, name: str) -> date | None:
 
 def scenario_world(clock: Any = None, sms: Any = None) -> Any:
     """World factory used by `up --scenarios`: the base world plus the pending scenario folder."""
-    from prokai.sandbox.runner import load_factory
+    from prokai.sandbox.runner import UpError, load_factory
     from prokai.sandbox.shops.shopworld import ShopWorld
 
     base = load_factory(_PENDING.get("base") or "prokai.sandbox.demo:demo_world")
     world = base(clock=clock, sms=sms)
-    shops = ShopWorld(world, _PENDING["scenarios"]).install()
+    try:
+        shops = ShopWorld(world, _PENDING["scenarios"]).install()
+    except ValueError as exc:  # a scenario's @username or phone is already in the base world
+        raise UpError(f"--scenarios {_PENDING['folder']}: {exc}") from None
     try:
         shops.start()
     except RuntimeError:  # no running loop (built outside the server): lifecycle applied on demand
