@@ -83,7 +83,8 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str], t
 
     table = Table(title=title)
     for col in columns:
-        table.add_column(col)
+        fixed = col in ("iccid", "phone", "id", "state", "outcome")
+        table.add_column(col, no_wrap=fixed, overflow="fold")
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     Console().print(table)

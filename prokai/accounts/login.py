@@ -322,11 +322,12 @@ class LoginRunner:
 
         phone = target.phone
         assert phone is not None
-        via = "sms"
+        via: str | None = None
         try:
             self._status(target, "requesting the code")
             since = time.time()
             sent = await client.send_code_request(phone)
+            via = "sms"
             if not isinstance(sent.type, types.auth.SentCodeTypeSms):
                 via = "app->sms"
                 self._status(target, "code went to the app; asking for an SMS")
@@ -427,7 +428,7 @@ class LoginRunner:
         with self.db.session() as s:
             audit(s, ACTOR, action, "account", account_id, **details)
 
-    def _error(self, target: LoginTarget, account_id: int, exc: BaseException, via: str) -> LoginResult:
+    def _error(self, target: LoginTarget, account_id: int, exc: BaseException, via: str | None) -> LoginResult:
         v = verdict(exc, KIND_LOGIN, self.settings.accounts.peer_flood_cooldown_s)
         if v is None:
             return LoginResult(target.iccid, target.phone, FAILED, None, f"{type(exc).__name__}: {exc}", via)
