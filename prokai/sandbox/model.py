@@ -95,6 +95,7 @@ class UserRecord:
     peer_flood: bool = False
     has_app_session: bool = False  # another session exists: login codes go to the app first
     created: float | None = None  # when the account was registered (sandbox time); None = long ago
+    deleted: bool = False  # a deleted account/bot: shown with deleted=True, cannot be written to
     box: Box = field(default_factory=Box)
     read_inbox: dict[tuple[str, int], int] = field(default_factory=dict)
     read_outbox: dict[tuple[str, int], int] = field(default_factory=dict)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 def tl_user(user: UserRecord, viewer_id: int | None) -> Any:
     """`User` as `viewer_id` sees it (phone only for oneself)."""
     is_self = user.id == viewer_id
+    if user.deleted:
+        return types.User(id=user.id, deleted=True, access_hash=user.access_hash)
     return types.User(
         id=user.id,
         is_self=is_self,

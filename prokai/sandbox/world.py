@@ -331,6 +331,8 @@ class World:
         target = self.users.get(to_id)
         if target is None:
             raise RpcFault(400, "PEER_ID_INVALID")
+        if target.deleted:
+            raise RpcFault(400, "INPUT_USER_DEACTIVATED")
         now = self.clock.now_int()
         rows = [list(r) for r in buttons] if buttons else None
         photo = None
