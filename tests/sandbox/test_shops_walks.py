@@ -152,7 +152,8 @@ def test_dead_bot_username_does_not_resolve_after_its_day() -> None:
     async def body() -> None:
         async with shop_env() as env:
             client = await env.buyer("+77016400001")
-            assert (await client.get_entity("almaz_kz_bot")).bot
+            bot = await client.get_entity("almaz_kz_bot")
+            assert bot.bot
             env.world.clock.advance(2 * 86400)
             for _ in range(500):  # the lifecycle task wakes at the sandbox midnight
                 if "almaz_kz_bot" not in env.world.usernames:
@@ -160,6 +161,11 @@ def test_dead_bot_username_does_not_resolve_after_its_day() -> None:
                 await asyncio.sleep(0.02)
             with pytest.raises((errors.UsernameNotOccupiedError, ValueError)):
                 await client.get_entity("almaz_kz_bot")
+            # a buyer who still has the chat sees a deleted account and cannot write to it
+            with pytest.raises(errors.InputUserDeactivatedError):
+                await client.send_message(bot, "/start")
+            [again] = await client(functions.users.GetUsersRequest([bot]))
+            assert again.deleted and not again.username
             await client.disconnect()
 
     run(body)

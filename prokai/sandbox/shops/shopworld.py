@@ -145,7 +145,7 @@ class ShopWorld:
                 if user.username:
                     self.world.usernames.pop(user.username.lower(), None)
                 user.bot = None
-                user.first_name = "Deleted Account"
+                user.deleted = True  # clients see a deleted account; writing to it fails
             for ch in shop.channels:
                 if ch.username:
                     self.world.usernames.pop(ch.username.lower(), None)
