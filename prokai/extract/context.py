@@ -7,7 +7,32 @@ All patterns are compiled once at import and run on the lower-cased original tex
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+_Trie = dict[str, "_Trie"]
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """A regex alternation of `words` factored by common prefixes (sre does not build tries)."""
+    trie: _Trie = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: _Trie) -> str:
+        if list(node) == [""]:
+            return ""
+        alts = [re.escape(ch) + build(node[ch]) for ch in sorted(k for k in node if k)]
+        if len(alts) == 1 and "" not in node:
+            return alts[0]
+        body = "(?:" + "|".join(alts) + ")"
+        return body + "?" if "" in node else body
+
+    return build(trie)
+
 
 # Words that make a nearby number a payment requisite (ru / kk / en, incl. common slang).
 PAYMENT_WORDS = (
@@ -67,7 +92,7 @@ _CUR = {
 _CUR_ALT = "|".join(re.escape(c) for c in sorted(_CUR, key=len, reverse=True))
 _NUM = r"\d{1,3}(?:[ \u00a0\u202f'’,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 # Anchored on the currency token (rare), then the number is read just before or after it.
-_CUR_RE = re.compile(r"(?:" + _CUR_ALT + r")(?![a-zа-я])")
+_CUR_RE = re.compile(r"(?:" + trie_regex(_CUR) + r")(?![a-zа-я])")
 _NUM_BEFORE_RE = re.compile(r"(?P<n>" + _NUM + r")\s?(?P<k>к|k|тыс\.?|тысяч)?\s?$")
 _NUM_AFTER_RE = re.compile(r"\s?(?P<n>" + _NUM + r")")
 
@@ -80,9 +105,13 @@ class Amount:
     end: int
 
 
+_NUM_SPACES_RE = re.compile(r"[ \u00a0\u202f'’]")
+_THOUSANDS_RE = re.compile(r"\d{1,3}(,\d{3})+")
+
+
 def _to_float(num: str) -> float | None:
-    s = re.sub(r"[ \u00a0\u202f'’]", "", num)
-    if re.fullmatch(r"\d{1,3}(,\d{3})+", s):
+    s = _NUM_SPACES_RE.sub("", num)
+    if _THOUSANDS_RE.fullmatch(s):
         s = s.replace(",", "")
     s = s.replace(",", ".")
     try:
