@@ -183,8 +183,12 @@ def list_cmd(
     from prokai.accounts.state import utcnow
 
     rows = listing(database(ctx), utcnow(), settings(ctx))
-    for row in rows:
-        row["cooldowns"] = ", ".join(f"{k} until {v}" for k, v in row["cooldowns"].items()) if not as_json else row["cooldowns"]
+    if not as_json:  # compact cells for the table
+        for row in rows:
+            row["cooldowns"] = ", ".join(f"{k} until {v[:16].replace('T', ' ')}" for k, v in row["cooldowns"].items())
+            row["last_used_at"] = (row["last_used_at"] or "")[:16].replace("T", " ")
+            row["session"] = "yes" if row["session"] else "no"
+            row["proxy_changed"] = "CHANGED" if row["proxy_changed"] else ""
     _print_rows(rows, as_json, ["id", "phone", "username", "state", "reason", "session", "cooldowns", "leased_by",
                                 "last_used_at", "proxy", "proxy_changed"], "Accounts")
     changed = [r["phone"] for r in rows if r["proxy_changed"]]
