@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mtsandbox import run
 from telethon import TelegramClient, errors
 from telethon.tl import functions
 from test_shops_support import SCENARIOS, Env, check_received, shop_env
 from typer.testing import CliRunner
 
-from prokai.sandbox.shops import ground_truth
-from prokai.sandbox.shops.rotation import sandbox_date
+from prokai.sandbox.shops import Requisite, ground_truth
+from prokai.sandbox.shops.rotation import active_items, pick, sandbox_date
+from prokai.sandbox.shops.spec import PoolSpec
 from prokai.sandbox.shops.walk import Walker
 
 pytestmark = pytest.mark.timeout(120)
@@ -161,3 +164,27 @@ def test_ground_truth_cli_exports_json() -> None:
     assert bad.exit_code == 2 and "--date must be a date" in bad.output
     bad = runner.invoke(app, ["scenarios", "check", "/nonexistent/folder"])
     assert bad.exit_code == 2 and "not a folder of scenarios" in bad.output
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(1, 9), k=st.integers(1, 9), start=st.dates(), buyers=st.lists(st.integers(1, 10**9), max_size=5))
+def test_rotation_rules(n: int, k: int, start: date, buyers: list[int]) -> None:
+    items = [Requisite("card", str(i)) for i in range(n)]
+    per_day = PoolSpec(rotate="per_day", items=[])
+    # per day: one item a day, every item within n consecutive days
+    seen = {active_items(per_day, items, start + timedelta(days=d))[0].value for d in range(n)}
+    assert len(seen) == n
+    # per order with a daily window of k: orders cycle through exactly the window
+    window = PoolSpec(rotate="per_order", active_per_day=k, items=[])
+    active = active_items(window, items, start)
+    assert len(active) == min(k, n) and len({a.value for a in active}) == len(active)
+    got = [pick("s", "p", window, items, start, o, 1).value for o in range(2 * len(active))]
+    assert got == [a.value for a in active] * 2
+    # per buyer: the same buyer always gets the same item of the day's window
+    per_buyer = PoolSpec(rotate="per_buyer", active_per_day=k, items=[])
+    for b in buyers:
+        first = pick("s", "p", per_buyer, items, start, 0, b)
+        assert all(pick("s", "p", per_buyer, items, start, o, b) == first for o in range(3))
+        assert first in active_items(per_buyer, items, start)
+    fixed = PoolSpec(rotate="fixed", items=[])
+    assert active_items(fixed, items, start) == [items[0]]
