@@ -485,3 +485,28 @@ def _link_shop(s: Session, username: str, source: dict[str, Any]) -> bool:
     s.flush()
     _username(s, shop, username)
     return True
+
+
+def shops_to_campaign(db: Any, campaign_id: int, actor: str = ACTOR) -> int:
+    """Add the shops the archive found (and the ones they named) to a campaign as targets; returns
+    how many were new. Shops without a username (known by id only) cannot be targets yet."""
+    from prokai.crawl.campaigns import add_targets
+    from prokai.crawl.targets import parse_target
+    from prokai.store.models import Campaign
+
+    with db.session() as s:
+        if s.get(Campaign, campaign_id) is None:
+            raise KeyError(f"no campaign {campaign_id}")
+        specs = []
+        for shop in s.scalars(select(Shop).where(Shop.username.is_not(None)).order_by(Shop.id)):
+            if (shop.meta or {}).get("source") not in ("archive", "link"):
+                continue
+            if shop.status in (ShopStatus.NOT_SHOP.value, ShopStatus.DEAD.value):
+                continue
+            try:
+                specs.append(parse_target("@" + str(shop.username)))
+            except ValueError:
+                continue
+        added = add_targets(s, campaign_id, specs, depth=0)
+        audit(s, actor, "campaign.targets_from_archive", "campaign", campaign_id, shops=len(specs), added=added)
+        return added

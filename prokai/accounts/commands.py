@@ -223,13 +223,20 @@ def archive_cmd(
     ctx: typer.Context,
     account: list[str] = typer.Option(None, "--account", "-a", help="Phone, id or @username (default: every seized one)."),
     no_media: bool = typer.Option(False, "--no-media", help="Do not download media (no hashes)."),
+    campaign: int | None = typer.Option(None, "--campaign", help="Add the shops found to this campaign as targets."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per account."),
 ) -> None:
     """Archive what seized accounts hold (incremental): dialogs, contacts, messages as evidence, shops found."""
-    from prokai.accounts.archive import archive_accounts
+    from prokai.accounts.archive import archive_accounts, shops_to_campaign
     from prokai.accounts.pool import AccountPool
 
     cfg = settings(ctx)
+    if campaign is not None:
+        from prokai.store.models import Campaign
+
+        with database(ctx).session() as s:
+            if s.get(Campaign, campaign) is None:
+                fail(f"no campaign {campaign}", EXIT_USAGE)
     pool = AccountPool(database(ctx), cfg, vault=_vault(cfg), watchdog=True)
     try:
         reports = asyncio.run(archive_accounts(pool, account or None, media=not no_media and cfg.accounts.archive_media))
@@ -237,6 +244,9 @@ def archive_cmd(
         fail(str(exc.args[0]), EXIT_USAGE)
     rows = [r.to_json() for r in reports]
     _print_rows(rows, as_json, ["phone", "ok", "dialogs", "new_messages", "requisites", "shops", "detail"], "Archive")
+    if campaign is not None:
+        added = shops_to_campaign(database(ctx), campaign)
+        typer.echo(f"campaign {campaign}: {added} new target(s) from the archive", err=True)
     if not all(r.ok for r in reports):
         raise typer.Exit(EXIT_FAILURE)
 

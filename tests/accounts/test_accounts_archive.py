@@ -9,13 +9,14 @@ import pytest
 from accounts_harness import make_settings, rig, run
 from sqlalchemy import func, select
 
-from prokai.accounts.archive import archive_accounts
+from prokai.accounts.archive import archive_accounts, shops_to_campaign
 from prokai.accounts.login import login_all
+from prokai.crawl.campaigns import create_campaign
 from prokai.sandbox.bots import Image
 from prokai.sandbox.world import World
 from prokai.store.chain import verify_chain
 from prokai.store.db import Database
-from prokai.store.models import Conversation, Message, Requisite, Shop, Sighting
+from prokai.store.models import Conversation, Message, Requisite, Shop, Sighting, Target
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -126,6 +127,14 @@ def test_archive_finds_the_shops_and_their_requisites_incrementally(sqlite_db: D
             # and every archived message is in the evidence chain
             with sqlite_db.session() as s:
                 assert verify_chain(s).ok
+
+            # the shops found become a campaign's targets
+            campaign_id, _ = create_campaign(sqlite_db, "12-345/2026", "seized SimBox", [], actor="test")
+            assert shops_to_campaign(sqlite_db, campaign_id) == 3
+            assert shops_to_campaign(sqlite_db, campaign_id) == 0
+            with sqlite_db.session() as s:
+                raws = set(s.scalars(select(Target.raw).where(Target.campaign_id == campaign_id)))
+            assert {r.split(":", 1)[1].lower() for r in raws} == {"almaty_kladbot", "kladmen_operator", "reserve_klad_bot"}
 
     run(body, 100)
 
