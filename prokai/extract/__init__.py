@@ -10,8 +10,9 @@ Public API::
     extract_image(png_bytes)                                   # OCR + QR, checksum-repaired
 
 `Found` has kind, value, start, end, method, checksum, confidence, raw, context, brand (card
-network; also `.issuer`), bank, country, network, address_type, amount, currency, flags and, for
-windows, message/parts; `Found.to_dict()` gives the JSON the CLI prints.
+scheme: visa, mastercard, mir, …), bank (issuing bank; also `.issuer`), country, network (crypto:
+main/test), address_type, amount, currency, flags and, for windows, message/parts;
+`Found.to_dict()` gives the JSON the CLI prints.
 """
 
 from __future__ import annotations

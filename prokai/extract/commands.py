@@ -61,7 +61,10 @@ def run_stream(src: IO[bytes], out: IO[str], err: IO[str], *, images: bool = Tru
                     data = Path(image).read_bytes()
                 except OSError as exc:
                     raise LineError(f"cannot read image {image}: {exc.strerror}") from None
-                img = extract_image(data)
+                try:
+                    img = extract_image(data)
+                except Exception as exc:  # PIL and Tesseract raise many types on bad input
+                    raise LineError(f"cannot read image {image}: {type(exc).__name__}: {exc}") from None
                 result["image_requisites"] = [f.to_dict() for f in img.found]
         except LineError as exc:
             bad += 1

@@ -16,6 +16,7 @@ import phonenumbers
 from stdnum import iban as stdnum_iban
 
 from prokai.extract import bins, cards, context
+from prokai.extract.checksums import mod97
 from prokai.extract.normalize import Normalized, lower_same_length, normalize
 from prokai.extract.types import Found
 from prokai.extract.wallets import (
@@ -187,7 +188,7 @@ class IbanRecognizer:
                 cand = compact[:n]
                 if n < len(compact) and compact[n - 1].isalpha() and compact[n].isalpha():
                     continue  # would cut a word in half
-                if stdnum_iban.is_valid(cand):
+                if mod97(cand[4:] + cand[:4]) == 1 and stdnum_iban.is_valid(cand):  # cheap check first
                     a, b = chars[0][1], chars[n - 1][1] + 1
                     start, end = doc.norm.span(a, b)
                     f = Found(kind="iban", value=cand, start=start, end=end,
@@ -226,10 +227,9 @@ class PhoneRecognizer:
             digits = _NON_DIGIT_RE.sub("", m.group(0))
             if len(digits) != 11:
                 continue
-            try:
-                num = phonenumbers.parse("+7" + digits[1:], None)
-            except phonenumbers.NumberParseException:
-                continue
+            # Built directly (country code 7, ten national digits): phonenumbers.parse would only
+            # re-derive the same from the string, at several times the cost.
+            num = phonenumbers.PhoneNumber(country_code=7, national_number=int(digits[1:]))
             if not phonenumbers.is_valid_number(num):
                 continue
             region = phonenumbers.region_code_for_number(num)

@@ -40,8 +40,8 @@ class Found:
 
     @property
     def issuer(self) -> str | None:
-        """The card brand (payment network) for cards; kept for callers that say 'issuer'."""
-        return self.brand
+        """The issuing bank (same as `bank`; `brand` is the card scheme: visa, mir, …)."""
+        return self.bank
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; fields that are unknown (None or empty) are left out."""

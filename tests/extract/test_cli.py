@@ -101,3 +101,17 @@ def test_streaming_output_before_input_ends() -> None:
     assert json.loads(first)["id"] == "a"
     proc.stdin.close()
     assert proc.wait(timeout=60) == 0
+
+
+def test_bad_image_lines_are_reported(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not a png at all")
+    stdin = "\n".join([
+        json.dumps({"id": "a", "image": str(tmp_path / "missing.png")}),
+        json.dumps({"id": "b", "image": str(junk)}),
+        json.dumps({"id": "c", "text": "карта 4242 4242 4242 4242"}),
+    ]) + "\n"
+    proc = run(["-"], stdin=stdin)
+    assert proc.returncode == 1
+    assert [json.loads(x)["id"] for x in proc.stdout.splitlines()] == ["c"]
+    assert "line 1: cannot read image" in proc.stderr and "line 2: cannot read image" in proc.stderr
