@@ -7,21 +7,44 @@ Public API:
 - `shop_sandbox(...)`: an in-process running sandbox of shops (tests, benchmarks, demos);
   `recall(truth, found)` scores a crawl against the ground truth.
 - `generate.generate_scenarios(templates, count, seed)`: many shops from the templates.
+
+Names are imported on first use, so `prokai --help` does not pay for Telethon and the server.
 """
 
 from __future__ import annotations
 
-from prokai.sandbox.shops.harness import ShopSandbox, anchored_clock, recall, shop_sandbox
-from prokai.sandbox.shops.loader import (
-    LoadedScenario,
-    Requisite,
-    ScenarioError,
-    load_file,
-    load_folder,
-    load_text,
-)
-from prokai.sandbox.shops.shopworld import ShopWorld, load_world_from_scenarios
-from prokai.sandbox.shops.truth import ground_truth, ground_truth_range
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prokai.sandbox.shops.harness import ShopSandbox, anchored_clock, recall, shop_sandbox
+    from prokai.sandbox.shops.loader import (
+        LoadedScenario,
+        Requisite,
+        ScenarioError,
+        load_file,
+        load_folder,
+        load_text,
+    )
+    from prokai.sandbox.shops.shopworld import ShopWorld, load_world_from_scenarios
+    from prokai.sandbox.shops.truth import ground_truth, ground_truth_range
+
+_EXPORTS = {
+    "LoadedScenario": "loader",
+    "Requisite": "loader",
+    "ScenarioError": "loader",
+    "load_file": "loader",
+    "load_folder": "loader",
+    "load_text": "loader",
+    "ShopSandbox": "harness",
+    "anchored_clock": "harness",
+    "recall": "harness",
+    "shop_sandbox": "harness",
+    "ShopWorld": "shopworld",
+    "load_world_from_scenarios": "shopworld",
+    "ground_truth": "truth",
+    "ground_truth_range": "truth",
+}
 
 __all__ = [
     "LoadedScenario",
@@ -39,3 +62,12 @@ __all__ = [
     "recall",
     "shop_sandbox",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'prokai.sandbox.shops' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"prokai.sandbox.shops.{module}"), name)
+    globals()[name] = value
+    return value
