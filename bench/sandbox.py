@@ -223,8 +223,9 @@ def run_phase(ctx: Any, port: int, indices: list[int], procs: int, duration: flo
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=500)
-    parser.add_argument("--procs", type=int, default=max(1, (os.cpu_count() or 2) - 1),
-                        help="client worker processes (default: CPUs - 1)")
+    parser.add_argument("--procs", type=int, default=max(2, os.cpu_count() or 2),
+                        help="client worker processes (default: one per CPU, at least 2; Telethon clients, "
+                             "not the server, are the bottleneck)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of round trips per phase")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON line")
     args = parser.parse_args()

@@ -60,6 +60,22 @@ def test_wrong_code_then_right_code() -> None:
     run(body)
 
 
+def test_code_expires_after_five_minutes_of_sandbox_time() -> None:
+    async def body() -> None:
+        world, _ = _world()
+        async with serving(world) as server:
+            client = new_client(server)
+            await client.connect()
+            await client.send_code_request("+77011110001")
+            code = world.codes["77011110001"].code
+            world.clock.advance(301)
+            with pytest.raises(errors.PhoneCodeExpiredError):
+                await client.sign_in("+77011110001", code)
+            await client.disconnect()
+
+    run(body)
+
+
 def test_code_goes_to_app_first_and_to_sms_on_resend() -> None:
     async def body() -> None:
         world, sms = _world()
