@@ -24,7 +24,7 @@ from prokai.sandbox.dispatch import call
 from prokai.sandbox.faults import RpcFault
 from prokai.sandbox.handshake import Handshake, HandshakeError
 from prokai.sandbox.rpc import serialize_result
-from prokai.sandbox.transport import FullTransport, TransportError
+from prokai.sandbox.transport import FullTransport, TransportError, open_transport
 
 if TYPE_CHECKING:
     from prokai.sandbox.server import SandboxServer
@@ -49,7 +49,8 @@ class Connection:
         self.server = server
         self.world = server.world
         self.writer = writer
-        self.transport = FullTransport(reader, writer)
+        self._reader = reader
+        self.transport: FullTransport = FullTransport(reader, writer)
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.handshake: Handshake | None = None
@@ -70,6 +71,7 @@ class Connection:
     async def run(self) -> None:
         """Read packets until EOF or a protocol error."""
         try:
+            self.transport = await open_transport(self._reader, self.writer)
             while True:
                 packet = await self.transport.read()
                 if len(packet) < 8:

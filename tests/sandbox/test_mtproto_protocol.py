@@ -43,6 +43,21 @@ def test_unknown_auth_key_gets_transport_error_404_and_bad_crc_closes() -> None:
     run(body)
 
 
+@pytest.mark.parametrize("mode", ["ConnectionTcpIntermediate", "ConnectionTcpAbridged"])
+def test_other_tcp_transports(mode: str) -> None:
+    async def body() -> None:
+        from telethon import connection
+
+        world = World()
+        world.add_account("+77015550002", "Modes")
+        async with serving(world) as server:
+            client = await login(server, "+77015550002", connection=getattr(connection, mode))
+            assert (await client.get_me()).first_name == "Modes"
+            await client.disconnect()
+
+    run(body)
+
+
 def test_salts_sessions_containers_gzip_pings_and_updates() -> None:
     async def body() -> None:
         world = World()
