@@ -115,11 +115,15 @@ class TfidfBaseline:
     """Character n-gram TF-IDF + logistic regression (scikit-learn), deterministic."""
 
     def __init__(self, labels: Sequence[str]) -> None:
+        import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
         from sklearn.pipeline import Pipeline
 
         self.labels = tuple(labels)
+        lr = LogisticRegression(C=10.0, solver="liblinear", max_iter=1000)
+        classifier: Any = lr if len(self.labels) == 2 else OneVsRestClassifier(lr)
         self.pipeline: Any = Pipeline(
             [
                 (
@@ -129,12 +133,12 @@ class TfidfBaseline:
                         ngram_range=(2, 5),
                         min_df=2,
                         sublinear_tf=True,
-                        max_features=150_000,
+                        max_features=100_000,
                         preprocessor=normalize,
-                        dtype=float,
+                        dtype=np.float64,
                     ),
                 ),
-                ("lr", LogisticRegression(C=10.0, max_iter=2000)),
+                ("lr", classifier),
             ]
         )
 

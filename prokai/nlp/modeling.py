@@ -9,6 +9,7 @@ it too. Heavy imports stay inside the functions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -73,9 +74,14 @@ def _pre_tokenizer() -> Any:
     )
 
 
+@functools.cache
+def _shared_normalizer() -> Any:
+    return _normalizer()
+
+
 def normalize(text: str) -> str:
     """The tokenizer's normalization, for code that matches keywords the same way."""
-    result: str = _normalizer().normalize_str(text)
+    result: str = _shared_normalizer().normalize_str(text)
     return result
 
 

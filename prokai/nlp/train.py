@@ -36,13 +36,14 @@ class TrainConfig:
     seed: int = DEFAULT_SEED
     size: EncoderSize = field(default_factory=EncoderSize)
     data: DataSizes = field(default_factory=DataSizes)
-    epochs: int = 4
+    epochs: int = 3
     batch_size: int = 64
     lr: float = 1.5e-3
     weight_decay: float = 0.01
     warmup: float = 0.06
     max_length: int = MAX_LENGTH
     threads: int = 2
+    token_mask: float = 0.12  # share of word pieces replaced by [MASK] in training (robustness)
     tasks: tuple[str, ...] = ("shop", "intent")
 
 
@@ -50,6 +51,18 @@ def _batches(items: list[Example], size: int, rng: random.Random) -> list[list[E
     order = list(items)
     rng.shuffle(order)
     return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+def _mask_tokens(ids: Any, tokenizer: Any, share: float, gen: Any) -> Any:
+    """A copy of `ids` with `share` of the ordinary tokens replaced by [MASK] (training only)."""
+    import torch
+
+    if share <= 0:
+        return ids
+    special = torch.tensor(sorted(set(tokenizer.all_special_ids)))
+    ordinary = ~torch.isin(ids, special)
+    hit = (torch.rand(ids.shape, generator=gen) < share) & ordinary
+    return ids.masked_fill(hit, tokenizer.mask_token_id)
 
 
 def _accuracy(
@@ -89,6 +102,7 @@ def train_task(
     import torch
 
     rng = random.Random(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
     model = build_model(cfg.size, tokenizer.vocab_size, ds.labels, cfg.seed)
     model.train()
     index = {label: i for i, label in enumerate(ds.labels)}
@@ -116,6 +130,7 @@ def train_task(
                 return_tensors="pt",
             )
             target = torch.tensor([index[e.label] for e in batch])
+            enc["input_ids"] = _mask_tokens(enc["input_ids"], tokenizer, cfg.token_mask, gen)
             loss = model(**enc, labels=target).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
