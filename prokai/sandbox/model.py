@@ -100,6 +100,7 @@ class UserRecord:
     read_inbox: dict[tuple[str, int], int] = field(default_factory=dict)
     read_outbox: dict[tuple[str, int], int] = field(default_factory=dict)
     channels: set[int] = field(default_factory=set)
+    contacts: set[int] = field(default_factory=set)
     srp_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -113,6 +114,7 @@ class ChannelRecord:
     about: str = ""
     access_hash: int = field(default_factory=random_long)
     date: int = 0
+    invite_hash: str | None = None  # private invite link t.me/+<hash>
     members: set[int] = field(default_factory=set)
     box: Box = field(default_factory=Box)
 

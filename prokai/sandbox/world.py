@@ -167,11 +167,15 @@ class World:
         user.bot = bot
         return user
 
-    def add_channel(self, title: str, *, username: str | None = None, about: str = "") -> ChannelRecord:
-        """A broadcast channel."""
+    def add_channel(
+        self, title: str, *, username: str | None = None, about: str = "", invite_hash: str | None = None
+    ) -> ChannelRecord:
+        """A broadcast channel (public with `username`, joinable by link with `invite_hash`)."""
         cid = self._next_channel_id
         self._next_channel_id += 1
-        channel = ChannelRecord(id=cid, title=title, username=username, about=about, date=self.clock.now_int())
+        channel = ChannelRecord(
+            id=cid, title=title, username=username, about=about, date=self.clock.now_int(), invite_hash=invite_hash
+        )
         if username:
             self._claim_username(username, ("channel", cid))
         self.channels[cid] = channel

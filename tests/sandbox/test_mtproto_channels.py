@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from mtsandbox import login, run, serving
-from telethon import events
+from telethon import errors, events
 from telethon.tl import functions, types
 
 from prokai.sandbox.demo import render_image
@@ -53,6 +53,37 @@ def test_channel_join_read_full_info_and_live_posts() -> None:
             world.post(channel.id, "Fresh post")
             post = await asyncio.wait_for(posts.get(), 10)
             assert post.text == "Fresh post"
+            await client.disconnect()
+
+    run(body)
+
+
+def test_invite_links_search_and_contacts() -> None:
+    async def body() -> None:
+        world = World()
+        world.add_account("+77014440002", "Finder")
+        world.add_account("+77014440003", "Operator Aibek")
+        channel = world.add_channel("Kristall private", about="closed", invite_hash="AbCdEf123")
+        world.add_channel("Kristall showcase", username="kristall_show")
+        async with serving(world) as server:
+            client = await login(server, "+77014440002")
+            invite = await client(functions.messages.CheckChatInviteRequest("AbCdEf123"))
+            assert isinstance(invite, types.ChatInvite) and invite.title == "Kristall private"
+            await client(functions.messages.ImportChatInviteRequest("AbCdEf123"))
+            finder = world.user_by_phone("77014440002")
+            assert finder is not None and finder.id in channel.members
+            again = await client(functions.messages.CheckChatInviteRequest("AbCdEf123"))
+            assert isinstance(again, types.ChatInviteAlready)
+            with pytest.raises(errors.InviteHashInvalidError):
+                await client(functions.messages.ImportChatInviteRequest("nope"))
+            found = await client(functions.contacts.SearchRequest(q="kristall", limit=10))
+            assert [c.title for c in found.chats] == ["Kristall showcase"]  # private channels are not found
+            # a phone number from a shop's message: import it as a contact, then Telethon resolves it
+            await client(functions.contacts.ImportContactsRequest(
+                [types.InputPhoneContact(client_id=1, phone="+77014440003", first_name="Op", last_name="")]
+            ))
+            op = await client.get_entity("+77014440003")
+            assert op.first_name == "Operator Aibek"
             await client.disconnect()
 
     run(body)

@@ -263,6 +263,37 @@ async def join_channel(ctx: CallContext, req: Any) -> Any:
     return _channel_updates(ctx, channel, me)
 
 
+def _by_invite(ctx: CallContext, invite_hash: str) -> ChannelRecord:
+    for channel in ctx.world.channels.values():
+        if channel.invite_hash and channel.invite_hash == invite_hash:
+            return channel
+    raise RpcFault(400, "INVITE_HASH_INVALID")
+
+
+@rpc(functions.messages.CheckChatInviteRequest)
+async def check_chat_invite(ctx: CallContext, req: Any) -> Any:
+    """What an invite link leads to (without joining)."""
+    me = ctx.me()
+    channel = _by_invite(ctx, req.hash)
+    if me.id in channel.members:
+        return types.ChatInviteAlready(chat=tl_channel(channel, me.id))
+    return types.ChatInvite(
+        title=channel.title, photo=types.PhotoEmpty(id=0), participants_count=len(channel.members), color=0,
+        channel=True, broadcast=True, about=channel.about or None,
+    )
+
+
+@rpc(functions.messages.ImportChatInviteRequest, writes=True)
+async def import_chat_invite(ctx: CallContext, req: Any) -> Any:
+    """Join a channel by its invite link hash."""
+    me = ctx.me()
+    channel = _by_invite(ctx, req.hash)
+    if me.id in channel.members:
+        raise RpcFault(400, "USER_ALREADY_PARTICIPANT")
+    ctx.world.join_channel(me.id, channel.id)
+    return _channel_updates(ctx, channel, me)
+
+
 @rpc(functions.channels.LeaveChannelRequest)
 async def leave_channel(ctx: CallContext, req: Any) -> Any:
     """Unsubscribe."""

@@ -73,9 +73,62 @@ async def resolve_phone(ctx: CallContext, req: Any) -> Any:
 
 @rpc(functions.contacts.GetContactsRequest)
 async def get_contacts(ctx: CallContext, req: Any) -> Any:
-    """No contacts in the sandbox."""
-    ctx.me()
-    return types.contacts.Contacts(contacts=[], saved_count=0, users=[])
+    """The account's contacts (those it imported); Telethon resolves +phone entities here."""
+    me = ctx.me()
+    users = [ctx.world.users[uid] for uid in sorted(me.contacts) if uid in ctx.world.users]
+    tl = []
+    for user in users:
+        item = tl_user(user, me.id)
+        item.contact = True
+        item.phone = user.phone
+        tl.append(item)
+    return types.contacts.Contacts(
+        contacts=[types.Contact(user_id=u.id, mutual=False) for u in users], saved_count=0, users=tl
+    )
+
+
+@rpc(functions.contacts.ImportContactsRequest)
+async def import_contacts(ctx: CallContext, req: Any) -> Any:
+    """Add phone numbers as contacts; numbers with an account come back as users."""
+    me = ctx.me()
+    imported, users = [], []
+    for contact in req.contacts:
+        user = ctx.world.user_by_phone(contact.phone)
+        if user is None or user.id == me.id:  # no account on that number: simply not imported
+            continue
+        me.contacts.add(user.id)
+        imported.append(types.ImportedContact(user_id=user.id, client_id=contact.client_id))
+        item = tl_user(user, me.id)
+        item.contact = True
+        item.phone = user.phone
+        users.append(item)
+    return types.contacts.ImportedContacts(imported=imported, popular_invites=[], retry_contacts=[], users=users)
+
+
+@rpc(functions.contacts.SearchRequest)
+async def search(ctx: CallContext, req: Any) -> Any:
+    """Public users, bots and channels whose username, name or title contains the query."""
+    me = ctx.me()
+    q = req.q.lower().lstrip("@")
+    if len(q) < 3:
+        raise RpcFault(400, "QUERY_TOO_SHORT")
+    peers: list[Any] = []
+    users: list[Any] = []
+    chats: list[Any] = []
+    for key, (kind, ident) in sorted(ctx.world.usernames.items()):
+        if len(peers) >= max(1, req.limit or 20):
+            break
+        if kind == "user":
+            user = ctx.world.users[ident]
+            if q in key or q in f"{user.first_name} {user.last_name}".lower():
+                peers.append(types.PeerUser(ident))
+                users.append(tl_user(user, me.id))
+        else:
+            channel = ctx.world.channels[ident]
+            if q in key or q in channel.title.lower():
+                peers.append(types.PeerChannel(ident))
+                chats.append(tl_channel(channel, me.id))
+    return types.contacts.Found(my_results=[], results=peers, chats=chats, users=users)
 
 
 def refs_for(ctx: CallContext) -> Refs:
