@@ -62,6 +62,9 @@ def up(
         "prokai.sandbox.demo:demo_world", "--world", help="module:function building the World (clock=, sms=)."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the connection details as one JSON line."),
+    state: Path | None = typer.Option(
+        None, help="Keep auth keys in this file across restarts, so stored sessions stay logged in."
+    ),
 ) -> None:
     """Run the sandbox until Ctrl-C and print how to connect to it."""
     import asyncio
@@ -78,6 +81,7 @@ def up(
         world_factory=world_factory,
         json_out=json_out,
         settings=conf,
+        state_path=str(state) if state else None,
     )
     if opts.port < 0 or opts.port > 65535:
         fail(f"--port must be 0..65535, got {opts.port}", EXIT_USAGE)

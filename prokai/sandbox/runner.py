@@ -11,12 +11,14 @@ import signal
 import sys
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from prokai.config import Settings, load_secret
 from prokai.sandbox.clock import Clock
 from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.sms import SimBoxControlGateway, SmsGateway
+from prokai.sandbox.state import load_keys, save_keys
 from prokai.sandbox.world import World
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ class RunOptions:
     world_factory: str
     json_out: bool
     settings: Settings
+    state_path: str | None = None
 
 
 class PrintingGateway:
@@ -68,6 +71,13 @@ async def run_sandbox(opts: RunOptions, ready: asyncio.Event | None = None) -> N
 
     sms: SmsGateway = SimBoxControlGateway(opts.simbox_control) if opts.simbox_control else PrintingGateway()
     world: World = load_factory(opts.world_factory)(clock=Clock(), sms=sms)
+    state = Path(opts.state_path) if opts.state_path else None
+    if state is not None:
+        try:
+            restored = load_keys(world, state)
+        except ValueError as exc:
+            raise UpError(str(exc)) from None
+        print(f"state: {restored} auth keys restored from {state}", file=sys.stderr, flush=True)
     server = SandboxServer(world, opts.host, opts.port)
     try:
         await server.start()
@@ -94,13 +104,33 @@ async def run_sandbox(opts: RunOptions, ready: asyncio.Event | None = None) -> N
             loop.add_signal_handler(sig, stop.set)
     if ready is not None:
         ready.set()
+    saver = loop.create_task(_autosave(world, state)) if state is not None else None
     try:
         await stop.wait()
     finally:
+        if saver is not None:
+            saver.cancel()
+        if state is not None:
+            save_keys(world, state)
         control.close()
         if bot_api is not None:
             await bot_api.stop()
         await server.close()
+
+
+async def _autosave(world: World, path: Path | None, every_s: float = 5.0) -> None:
+    """Save the auth keys whenever they changed (new handshakes, logins), every few seconds."""
+    assert path is not None
+    last: tuple[int, int] = (-1, -1)
+    while True:
+        await asyncio.sleep(every_s)
+        now = (len(world.auth_keys), sum(1 for r in world.auth_keys.values() if r.user_id is not None))
+        if now != last:
+            try:
+                save_keys(world, path)
+                last = now
+            except OSError as exc:
+                log.warning("cannot save sandbox state to %s: %s", path, exc)
 
 
 async def _start_bot_api(opts: RunOptions, world: World) -> Any:

@@ -8,6 +8,7 @@ connected clients through subscribers (the server's connections).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import secrets
@@ -91,12 +92,14 @@ class World:
         dc_id: int = 2,
         bot_response_timeout: float = 10.0,
         fixed_code: str | None = None,
+        seed: str = "prokai-sandbox",
     ) -> None:
         self.clock = clock or Clock()
         self.sms: SmsGateway = sms or MemoryGateway()
         self.dc_id = dc_id
         self.bot_response_timeout = bot_response_timeout
         self.fixed_code = fixed_code  # benchmarks only: every login code is this value
+        self.seed = seed  # access hashes derive from it: stable across restarts of the process
         self.faults = Faults(self.clock)
         self.users: dict[int, UserRecord] = {}
         self.channels: dict[int, ChannelRecord] = {}
@@ -126,7 +129,10 @@ class World:
     ) -> UserRecord:
         """A world character (not necessarily loggable-in without a phone)."""
         uid = user_id if user_id is not None else self._alloc_user_id()
-        user = UserRecord(id=uid, first_name=first_name, last_name=last_name, username=username, about=about)
+        user = UserRecord(
+            id=uid, first_name=first_name, last_name=last_name, username=username, about=about,
+            access_hash=self.access_hash("user", uid),
+        )
         if phone:
             user.phone = normalize_phone(phone)
             if user.phone in self.phones:
@@ -174,12 +180,18 @@ class World:
         cid = self._next_channel_id
         self._next_channel_id += 1
         channel = ChannelRecord(
-            id=cid, title=title, username=username, about=about, date=self.clock.now_int(), invite_hash=invite_hash
+            id=cid, title=title, username=username, about=about, date=self.clock.now_int(), invite_hash=invite_hash,
+            access_hash=self.access_hash("channel", cid),
         )
         if username:
             self._claim_username(username, ("channel", cid))
         self.channels[cid] = channel
         return channel
+
+    def access_hash(self, kind: str, ident: int) -> int:
+        """The access hash of a peer: derived from the world seed, so sessions survive restarts."""
+        digest = hashlib.sha256(f"{self.seed}:{kind}:{ident}".encode()).digest()
+        return int.from_bytes(digest[:8], "little", signed=True)
 
     def _alloc_user_id(self) -> int:
         while self._next_user_id in self.users:

@@ -95,7 +95,7 @@ def test_button_without_answer_times_out_in_sandbox_time() -> None:
             client = await login(server, "+77012220001")
             shop = await client.get_entity("demo_shop_bot")
             await client.send_message(shop, "/start")
-            for _ in range(100):
+            for _ in range(1000):
                 msgs = await client.get_messages(shop, limit=1)
                 if msgs and not msgs[0].out:
                     break

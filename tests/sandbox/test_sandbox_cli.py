@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mtsandbox import API_HASH, API_ID, run
@@ -97,7 +98,7 @@ def test_up_prints_how_to_connect_and_send_press_inspect_work(tmp_path: Path) ->
 
         assert _cli("send", "--control", str(sock), "--as", "+77010000002", "--to", "@demo_shop_bot", "/start",
                     cwd=tmp_path).returncode == 0
-        for _ in range(50):
+        for _ in range(300):
             msgs = _cli("messages", "--control", str(sock), "--as", "+77010000002", "--peer", "demo_shop_bot",
                         cwd=tmp_path)
             if "Welcome" in msgs.stdout:
@@ -133,3 +134,65 @@ def test_every_sandbox_command_has_help(tmp_path: Path) -> None:
         assert res.returncode == 0 and "Usage" in res.stdout, cmd
     bad = _cli("up", "--world", "nonsense", "--control", str(tmp_path / "s.sock"), cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.startswith("error: --world must be module:function")
+
+
+def _start_up(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    env = {**os.environ, "PROKAI_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen(
+        [*PROKAI, "sandbox", "up", "--json", "--port", "0", "--no-bot-api", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path, env=env,
+    )
+    return proc, json.loads(_read_line(proc, r'^\{"mtproto"'))
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    proc.wait(15)
+
+
+def test_state_file_keeps_sessions_logged_in_across_process_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    args = ("--control", str(tmp_path / "s.sock"), "--state", str(state))
+    proc, info = _start_up(tmp_path, *args)
+    saved: dict[str, str] = {}
+    try:
+        async def first_login() -> None:
+            mt = info["mtproto"]
+            client = TelegramClient(StringSession(), API_ID, API_HASH, flood_sleep_threshold=0)
+            configure(client, mt["host"], mt["port"], mt["dc_id"])
+            await client.connect()
+            await client.send_code_request("+77010000001")
+            line = await asyncio.to_thread(_read_line, proc, r"\[sms to \+77010000001\]")
+            code = re.search(r"code: (\d{5})", line)
+            assert code is not None
+            await client.sign_in("+77010000001", code.group(1))
+            saved["session"] = client.session.save()
+            await client.disconnect()
+
+        run(first_login)
+    finally:
+        _stop(proc)
+    assert proc.returncode == 0 and state.exists()
+
+    proc, info = _start_up(tmp_path, *args)
+    try:
+        async def resume() -> None:
+            mt = info["mtproto"]
+            client = TelegramClient(StringSession(saved["session"]), API_ID, API_HASH, flood_sleep_threshold=0)
+            configure(client, mt["host"], mt["port"], mt["dc_id"])  # a new port; the same auth key
+            await client.connect()
+            assert await client.is_user_authorized()
+            me = await client.get_me()
+            assert me.phone == "77010000001"
+            shop = await client.get_input_entity("demo_shop_bot")  # cached access hashes still valid
+            await client.send_message(shop, "/start")
+            await client.disconnect()
+
+        run(resume)
+    finally:
+        _stop(proc)
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    res = _cli("up", "--no-bot-api", "--port", "0", "--control", str(tmp_path / "b.sock"), "--state", str(bad),
+               cwd=tmp_path)
+    assert res.returncode == 2 and "not a sandbox state file" in res.stderr
