@@ -41,3 +41,22 @@ def test_errors_about_the_peer_do_not_touch_the_account() -> None:
     assert verdict(errors.UsernameNotOccupiedError(RESOLVE)) is None
     assert verdict(errors.PeerIdInvalidError(SEND)) is None
     assert verdict(ConnectionError("reset")) is None
+
+
+def test_proxy_urls() -> None:
+    from telethon.network.connection import ConnectionTcpMTProxyRandomizedIntermediate
+
+    from prokai.accounts.clients import ProxyError, parse_proxy
+    from prokai.logs import redact
+
+    socks = parse_proxy("socks5://case12:p%40ss-word@10.0.0.5:1080")
+    assert (socks.host, socks.port, socks.username, socks.password) == ("10.0.0.5", 1080, "case12", "p@ss-word")
+    assert socks.redacted() == "socks5://***@10.0.0.5:1080" and "p@ss-word" not in redact("proxy p@ss-word")
+    assert socks.client_kwargs()["proxy"]["proxy_type"] == "socks5"
+    mt = parse_proxy("mtproxy://ee0123456789abcdef0123456789abcdef@10.0.0.6:443")
+    kw = mt.client_kwargs()
+    assert kw["connection"] is ConnectionTcpMTProxyRandomizedIntermediate
+    assert kw["proxy"] == ("10.0.0.6", 443, "ee0123456789abcdef0123456789abcdef")
+    for bad, why in (("ftp://h:1", "scheme"), ("socks5://hostonly", "host:port"), ("mtproxy://zz@h:443", "hex")):
+        with pytest.raises(ProxyError, match=why):
+            parse_proxy(bad)
