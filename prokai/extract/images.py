@@ -257,6 +257,10 @@ def _search(spec: RepairSpec, token: str) -> dict[str, tuple[WalletCheck, int]]:
                     for cand in swapped(base[:i] + base[i + 1 :], cost - 1):
                         if not test(cand, cost):
                             return hits
+            if cost == 2 and n - 2 in spec.lengths and spec.kind not in ("eth", "xmr"):
+                for i, j in itertools.combinations(range(start, n), 2):  # two stray characters
+                    if not test(base[:i] + base[i + 1 : j] + base[j + 1 :], cost):
+                        return hits
             if cost == 2 and n + 1 in spec.lengths and spec.kind not in ("eth", "xmr"):
                 for i in range(start, n + 1):  # one character lost
                     for ch in sorted(spec.alphabet):
