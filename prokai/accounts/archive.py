@@ -356,8 +356,12 @@ def _store(
 # --- analysis ---------------------------------------------------------------------------------
 
 
-def _find_requisites(texts: list[str]) -> list[tuple[int, Any]]:
-    """(message index, Found) for each requisite: per message, plus those split across messages."""
+WINDOW_TAIL = 5  # earlier messages of the dialog read with each page, for requisites split across pages
+
+
+def _find_requisites(texts: list[str], tail: Sequence[str] = ()) -> list[tuple[int, Any]]:
+    """(message index, Found) for each requisite: per message, plus those split across messages,
+    including a split whose first part is among `tail` (the dialog's messages stored before)."""
     from prokai.extract import extract, extract_window
 
     out: list[tuple[int, Any]] = []
@@ -366,11 +370,18 @@ def _find_requisites(texts: list[str]) -> list[tuple[int, Any]]:
         for f in extract(text):
             out.append((i, f))
             seen.add((f.kind, f.value))
-    if len(texts) > 1:
-        for f in extract_window(texts):
-            if (f.kind, f.value) not in seen and f.message is not None:
-                out.append((f.message, f))
-                seen.add((f.kind, f.value))
+    window = [*tail, *texts]
+    if len(window) > 1:
+        base = len(tail)
+        for f in extract_window(window):
+            if (f.kind, f.value) in seen or f.message is None:
+                continue
+            touched = sorted({p[0] for p in (f.parts or [(f.message, f.start, f.end)])})
+            new = [m for m in touched if m >= base]
+            if not new or len(touched) < 2 and touched[0] < base:
+                continue  # wholly among the earlier messages: found by an earlier page
+            out.append((new[0] - base if touched[0] < base else f.message - base, f))
+            seen.add((f.kind, f.value))
     return out
 
 
@@ -380,7 +391,14 @@ def _analyse(
 ) -> None:
     conv_id = conv.id
     texts = [m.text for m in stored]
-    found = _find_requisites(texts)
+    stored_ids = [m.id for m in stored]
+    tail = list(reversed(s.scalars(
+        select(Message.text)
+        .where(Message.conversation_id == conv_id, Message.id.not_in(stored_ids))
+        .order_by(Message.telegram_message_id.desc())
+        .limit(WINDOW_TAIL)
+    ).all()))
+    found = _find_requisites(texts, tail)
     seen = {(f.kind, f.value, i) for i, f in found}
     found += [(i, f) for i, f in from_images if (f.kind, f.value, i) not in seen]
     incoming = [m.text for m in stored if m.direction == "in" and m.text.strip()]

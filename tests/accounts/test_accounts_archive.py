@@ -124,6 +124,18 @@ def test_archive_finds_the_shops_and_their_requisites_incrementally(sqlite_db: D
             assert after["conversations"] == before["conversations"]
             [third] = await archive_accounts(pool)
             assert third.new_messages == 0 and counts(sqlite_db) == after
+            # a card split across two messages that land in two different runs is still found
+            r.world.send_private(operator.id, seized.id, "Запасная карта 4400 4302")
+            [first_half] = await archive_accounts(pool)
+            assert first_half.new_messages == 1 and first_half.new_requisites == 0
+            r.world.send_private(operator.id, seized.id, "2222 3338")
+            [second_half] = await archive_accounts(pool)
+            assert second_half.new_messages == 1 and second_half.new_requisites == 1
+            with sqlite_db.session() as s:
+                split = s.scalars(select(Requisite).where(Requisite.value == "4400430222223338")).one()
+                sighting = s.scalars(select(Sighting).where(Sighting.requisite_id == split.id)).one()
+                assert sighting.method == "window" and s.get(Message, sighting.message_id).text == "2222 3338"  # type: ignore[union-attr]
+            after = counts(sqlite_db)
             # and every archived message is in the evidence chain
             with sqlite_db.session() as s:
                 assert verify_chain(s).ok
