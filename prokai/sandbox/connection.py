@@ -150,8 +150,8 @@ class Connection:
         salt, session_id, msg_id, seq_no, length = struct.unpack_from("<qqqii", plain)
         if length < 0 or 32 + length > len(plain):
             raise DecryptError("bad inner length")
-        if msg_id % 4 != 0 and msg_id % 2 != 0:
-            raise DecryptError("odd client msg_id")
+        if msg_id % 2:
+            raise DecryptError("odd msg_id from a client")
         if session_id != self.session_id:
             self.session_id = session_id
             self._seq = 0
