@@ -156,3 +156,26 @@ def test_revoked_and_duplicated_sessions_are_dead() -> None:
                 await c.disconnect()
 
     run(body)
+
+
+def test_get_difference_catches_up_missed_messages_and_resets_foreign_state() -> None:
+    async def body() -> None:
+        world = _world()
+        async with serving(world) as server:
+            client = await login(server, "+77013330001")
+            alpha = world.user_by_phone("77013330001")
+            bravo = world.user_by_phone("77013330002")
+            assert alpha is not None and bravo is not None
+            state = await client(functions.updates.GetStateRequest())
+            world.send_private(bravo.id, alpha.id, "missed while offline")
+            diff = await client(functions.updates.GetDifferenceRequest(pts=state.pts, date=state.date, qts=0))
+            assert [m.message for m in diff.new_messages] == ["missed while offline"]
+            assert diff.state.pts == state.pts + 1
+            empty = await client(functions.updates.GetDifferenceRequest(pts=diff.state.pts, date=state.date, qts=0))
+            assert type(empty).__name__ == "DifferenceEmpty"
+            # a pts this world never reached (session from an earlier world): start over
+            reset = await client(functions.updates.GetDifferenceRequest(pts=10**6, date=state.date, qts=0))
+            assert type(reset).__name__ == "DifferenceTooLong" and reset.pts == diff.state.pts
+            await client.disconnect()
+
+    run(body)

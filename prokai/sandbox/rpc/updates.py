@@ -48,6 +48,10 @@ async def get_difference(ctx: CallContext, req: Any) -> Any:
     """Everything in the box after the client's pts."""
     me = ctx.me()
     now = ctx.world.clock.now_int()
+    oldest = me.box.log[0][0] - me.box.log[0][1] if me.box.log else me.box.pts
+    if req.pts > me.box.pts or req.pts < oldest:
+        # a state from before a world rebuild, or older than the kept log: start over from ours
+        return types.updates.DifferenceTooLong(pts=me.box.pts)
     entries = [e for e in me.box.log if e[0] > req.pts]
     if not entries:
         return types.updates.DifferenceEmpty(date=now, seq=0)
