@@ -87,3 +87,27 @@ def test_invite_links_search_and_contacts() -> None:
             await client.disconnect()
 
     run(body)
+
+
+def test_history_pagination_like_telegram() -> None:
+    async def body() -> None:
+        world = World()
+        world.add_account("+77014440004", "Archivist")
+        channel = world.add_channel("Long", username="long_channel")
+        for i in range(1, 251):
+            world.post(channel.id, f"post {i}")
+        async with serving(world) as server:
+            client = await login(server, "+77014440004")
+            entity = await client.get_entity("long_channel")
+            everything = await client.get_messages(entity, limit=None, wait_time=0)
+            assert [m.id for m in everything] == list(range(250, 0, -1))
+            assert everything.total == 250
+            oldest_first = [m.id async for m in client.iter_messages(entity, reverse=True, wait_time=0)]
+            assert oldest_first == list(range(1, 251))
+            page = await client.get_messages(entity, limit=10, offset_id=101)
+            assert [m.id for m in page] == list(range(100, 90, -1))
+            window = await client.get_messages(entity, min_id=240, max_id=245)
+            assert [m.id for m in window] == [244, 243, 242, 241]
+            await client.disconnect()
+
+    run(body)
