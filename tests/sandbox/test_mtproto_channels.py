@@ -111,3 +111,22 @@ def test_history_pagination_like_telegram() -> None:
             await client.disconnect()
 
     run(body)
+
+
+def test_dialogs_pagination_beyond_one_page() -> None:
+    async def body() -> None:
+        world = World()
+        reader = world.add_account("+77014440005", "Subscriber")
+        for i in range(130):
+            channel = world.add_channel(f"Shop {i}", username=f"shop_channel_{i}")
+            world.post(channel.id, f"hello from {i}")
+            world.join_channel(reader.id, channel.id)
+        async with serving(world) as server:
+            client = await login(server, "+77014440005")
+            dialogs = await client.get_dialogs(limit=None)
+            assert len({d.id for d in dialogs}) == 130
+            first = await client.get_dialogs(limit=5)
+            assert len(first) == 5 and first.total == 130
+            await client.disconnect()
+
+    run(body)
