@@ -48,6 +48,8 @@ def test_buttons_edits_and_image() -> None:
             client.add_event_handler(on_edit, events.MessageEdited())
             shop = await client.get_entity("@demo_shop_bot")
             assert shop.bot and shop.username == "demo_shop_bot"
+            full = await client(functions.users.GetFullUserRequest(shop))
+            assert full.full_user.about == "Best prices" and full.full_user.bot_info.description == "Best prices"
 
             await client.send_message(shop, "/start")
             menu = await _next(new)
