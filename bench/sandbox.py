@@ -102,18 +102,31 @@ async def _login(client: Any, index: int) -> None:
     await client.sign_in(phone, "22222")
 
 
-async def _round_trips(client: Any, bot: Any, until: float, tag: str) -> list[float]:
+async def _round_trips(client: Any, bot: Any, until: float, tag: str, raw: bool) -> list[float]:
+    """Send to @echo_bot and wait for the echo, until `until`. `raw`: Telethon's low-level API
+    (the request object and a Raw update handler) instead of send_message + events.NewMessage."""
     from telethon import events
+    from telethon.tl import functions, types
 
     loop = asyncio.get_running_loop()
     pending: dict[str, asyncio.Future[None]] = {}
 
-    async def on_echo(event: Any) -> None:
-        fut = pending.pop(event.raw_text, None)
+    def done(text: str) -> None:
+        fut = pending.pop(text, None)
         if fut is not None and not fut.done():
             fut.set_result(None)
 
-    client.add_event_handler(on_echo, events.NewMessage(incoming=True, from_users=[bot]))
+    async def on_echo(event: Any) -> None:
+        done(event.raw_text)
+
+    async def on_raw(update: Any) -> None:
+        if isinstance(update, types.UpdateNewMessage) and not update.message.out:
+            done(update.message.message)
+
+    if raw:
+        client.add_event_handler(on_raw, events.Raw(types.UpdateNewMessage))
+    else:
+        client.add_event_handler(on_echo, events.NewMessage(incoming=True, from_users=[bot]))
     lat: list[float] = []
     n = 0
     try:
@@ -123,15 +136,18 @@ async def _round_trips(client: Any, bot: Any, until: float, tag: str) -> list[fl
             fut = loop.create_future()
             pending[text] = fut
             t = time.perf_counter()
-            await client.send_message(bot, text)
+            if raw:
+                await client(functions.messages.SendMessageRequest(bot, text, random_id=n))
+            else:
+                await client.send_message(bot, text)
             await asyncio.wait_for(fut, 30)
             lat.append(time.perf_counter() - t)
     finally:
-        client.remove_event_handler(on_echo)
+        client.remove_event_handler(on_raw if raw else on_echo)
     return lat
 
 
-def worker_main(port: int, indices: list[int], duration: float, barrier: Any, out: Any) -> None:
+def worker_main(port: int, indices: list[int], duration: float, barrier: Any, out: Any, raw: bool) -> None:
     """Connect and log in this worker's clients, wait for everyone, then run round trips."""
     import logging
 
@@ -165,7 +181,8 @@ def worker_main(port: int, indices: list[int], duration: float, barrier: Any, ou
         start = time.perf_counter()
         until = start + duration
         lats = await asyncio.gather(
-            *(_round_trips(c, b, until, f"w{indices[0]}c{k}") for k, (c, b) in enumerate(zip(clients, bots, strict=True)))
+            *(_round_trips(c, b, until, f"w{indices[0]}c{k}", raw)
+              for k, (c, b) in enumerate(zip(clients, bots, strict=True)))
         )
         elapsed = time.perf_counter() - start
         for c in clients:
@@ -181,13 +198,13 @@ def worker_main(port: int, indices: list[int], duration: float, barrier: Any, ou
 
 
 def run_phase(ctx: Any, port: int, indices: list[int], procs: int, duration: float,
-              on_ready: Any = None, server_pid: int = 0) -> dict[str, Any]:
+              on_ready: Any = None, server_pid: int = 0, raw: bool = False) -> dict[str, Any]:
     """Run `indices` clients in `procs` workers; returns the merged results."""
     procs = max(1, min(procs, len(indices)))
     shares = [indices[k::procs] for k in range(procs)]
     barrier = ctx.Barrier(procs + 1)
     out = ctx.Queue()
-    workers = [ctx.Process(target=worker_main, args=(port, share, duration, barrier, out)) for share in shares]
+    workers = [ctx.Process(target=worker_main, args=(port, share, duration, barrier, out, raw)) for share in shares]
     cpu_start = cpu_s(server_pid)
     for w in workers:
         w.start()
@@ -228,6 +245,9 @@ def main() -> int:
                              "not the server, are the bottleneck)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of round trips per phase")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON line")
+    parser.add_argument("--api", choices=("raw", "high"), default="raw",
+                        help="client side: Telethon's raw request + Raw update handler (default, lighter), "
+                             "or send_message + events.NewMessage")
     args = parser.parse_args()
     if args.clients < 1 or args.duration <= 0:
         print("error: --clients must be >= 1 and --duration > 0", file=sys.stderr)
@@ -244,16 +264,17 @@ def main() -> int:
 
     # baseline: one client, sequential round trips (same server, same run)
     pid = server.pid or 0
-    base = run_phase(ctx, port, [args.clients], 1, min(args.duration, 5.0), server_pid=pid)
+    raw = args.api == "raw"
+    base = run_phase(ctx, port, [args.clients], 1, min(args.duration, 5.0), server_pid=pid, raw=raw)
     load = run_phase(ctx, port, list(range(args.clients)), args.procs, args.duration,
-                     on_ready=lambda: rss.__setitem__("logged_in", rss_mb(pid)), server_pid=pid)
+                     on_ready=lambda: rss.__setitem__("logged_in", rss_mb(pid)), server_pid=pid, raw=raw)
     rss_after = rss_mb(server.pid or 0)
     stop.set()
     counters = parent.recv()
     server.join(30)
 
     result = {
-        "cpus": os.cpu_count(), "client_procs": args.procs, "clients": args.clients,
+        "cpus": os.cpu_count(), "client_procs": args.procs, "clients": args.clients, "client_api": args.api,
         "baseline_1_client": base, "load": load,
         "server_rss_mb": {"idle": rss_idle, "all_logged_in": rss.get("logged_in"), "after_load": rss_after},
         "server_counters": counters,
@@ -263,8 +284,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"sandbox MTProto server, {args.clients} stock Telethon clients in {args.procs} worker process(es), "
-          f"{os.cpu_count()} CPUs")
+    print(f"sandbox MTProto server, {args.clients} stock Telethon clients ({args.api} API) in {args.procs} "
+          f"worker process(es), {os.cpu_count()} CPUs")
     print(f"  connections/s (handshake + init): {load['connections_per_s']:8.1f}   "
           f"(server CPU per connection + login: {load['server_cpu_ms_per_connection_and_login']:.1f} ms)")
     print(f"  round trips/s  (1 client baseline): {base['round_trips_per_s']:8.1f}")
