@@ -64,7 +64,7 @@ class Leased:
 class ClientProvider(Protocol):
     """Hands out connected Telethon clients, one conversation at a time per account."""
 
-    def lease(self, avoid: list[int]) -> AbstractAsyncContextManager[Leased]: ...
+    def lease(self, avoid: list[int], prefer: int | None = None) -> AbstractAsyncContextManager[Leased]: ...
 
     def report(self, account_id: int | None, exc: BaseException) -> None: ...
 
@@ -179,7 +179,15 @@ class CampaignRunner:
             start_param = target.meta.get("start_param")
             telegram_id = target.meta.get("telegram_id")
             depth = target.depth
-        async with self.provider.lease(job.avoid_accounts) as leased:
+            # After a crash, the account of the open conversation goes on with it: its chat holds
+            # what the shop said while the process was down.
+            open_account = s.scalar(
+                select(Conversation.account_id).where(Conversation.target_id == job.target_id,
+                                                      Conversation.ended_at.is_(None))
+                .order_by(Conversation.id.desc()).limit(1)
+            )
+        prefer = open_account if open_account not in job.avoid_accounts else None
+        async with self.provider.lease(job.avoid_accounts, prefer) as leased:
             try:
                 entity = await self._resolve(leased.client, spec_value, telegram_id)
                 return await self._converse(job, leased, entity, start_param, depth, report)
@@ -193,7 +201,7 @@ class CampaignRunner:
                     if leased.account_id is not None:
                         job.avoid_accounts.append(leased.account_id)
                     raise RetryJob(f"{kind} on account {leased.account_id}") from exc
-                if kind in ("UsernameNotOccupiedError", "UsernameInvalidError") or (
+                if kind in ("UsernameNotOccupiedError", "UsernameInvalidError", "InputUserDeactivatedError") or (
                     isinstance(exc, ValueError) and "No user has" in str(exc)
                 ):
                     self._mark_dead(job.target_id, str(exc))
@@ -384,13 +392,14 @@ class StaticClients:
         self._changed = asyncio.Condition()
 
     @asynccontextmanager
-    async def lease(self, avoid: list[int]) -> AsyncIterator[Leased]:
+    async def lease(self, avoid: list[int], prefer: int | None = None) -> AsyncIterator[Leased]:
         async with self._changed:
             while True:
                 usable = [i for i, c in enumerate(self.clients)
                           if c.account_id not in self.broken and c.account_id not in avoid]
                 if not usable:
                     raise RetryJob("no other account is available")
+                usable.sort(key=lambda i: self.clients[i].account_id != prefer)
                 free = [i for i in usable if i not in self.busy]
                 if free:
                     index = free[0]
@@ -424,10 +433,16 @@ class PoolClients:
         self.tries = tries
 
     @asynccontextmanager
-    async def lease(self, avoid: list[int]) -> AsyncIterator[Leased]:
+    async def lease(self, avoid: list[int], prefer: int | None = None) -> AsyncIterator[Leased]:
         from prokai.accounts.pool import LeaseRefused
 
-        for attempt in range(self.tries):
+        if prefer is not None:
+            try:
+                cm = self.pool.lease(self.kind, account=prefer, also=("resolve",))
+                lease = await cm.__aenter__()
+            except LeaseRefused:
+                prefer = None  # busy or unusable: any other account will do
+        for attempt in range(self.tries if prefer is None else 0):
             try:
                 cm = self.pool.lease(self.kind, also=("resolve",), avoid=avoid)
                 lease = await cm.__aenter__()

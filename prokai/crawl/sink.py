@@ -56,6 +56,12 @@ class StoreSink:
         self.window: deque[str] = deque(maxlen=6)  # shops split a card over up to ~5 messages
         self.new_requisite_ids: list[int] = []
         self.seen_texts: list[str] = []  # incoming texts and URL buttons, for discovery
+        with db.session() as s:  # a resumed conversation: what came before still completes a split
+            recent = s.scalars(
+                select(Message.text).where(Message.conversation_id == conversation_id, Message.direction == "in")
+                .order_by(Message.id.desc()).limit(self.window.maxlen or 6)
+            ).all()
+        self.window.extend(reversed(recent))
 
     def _first_version(self, session: Any, telegram_id: int) -> Message | None:
         return session.scalar(
@@ -74,14 +80,21 @@ class StoreSink:
         )
 
     def incoming(self, obs: Observed) -> list[Any]:
-        """Store `obs` (a new row per version), then extract; returns the new sightings' finds."""
+        """Store `obs` (a new row per version) with the sightings of what it names, in one
+        transaction; returns the requisites newly sighted in this conversation."""
         buttons = [b.to_json() for b in obs.buttons]
+        try:
+            found = extract_all(obs.text, [*self.window, obs.text], obs.image)
+        except Exception as exc:  # a shop that sends garbage must not stop the crawl
+            log.warning("extraction failed on message %s: %s", obs.telegram_id, exc)
+            found = []
+        fresh = []
         with self.db.session() as s:
             latest = self._latest_version(s, obs.telegram_id)
             if latest is not None and latest.text == obs.text and latest.buttons == buttons and (
                 latest.media_hash == obs.media_hash
             ):
-                return []  # already stored (a resumed conversation seeing it again)
+                return []  # already stored, with its sightings (a resumed conversation sees it again)
             first = self._first_version(s, obs.telegram_id) if latest is not None else None
             msg = Message(
                 conversation_id=self.conversation_id,
@@ -99,19 +112,6 @@ class StoreSink:
             )
             s.add(msg)
             s.flush()
-        # Stored and committed: only now is it acted on.
-        self.window.append(obs.text)
-        self.seen_texts.append(obs.text)
-        self.seen_texts.extend(b.url for b in obs.buttons if b.url)
-        try:
-            found = extract_all(obs.text, list(self.window), obs.image)
-        except Exception as exc:  # a shop that sends garbage must not stop the crawl
-            log.warning("extraction failed on message %s: %s", msg.id, exc)
-            return []
-        if not found:
-            return []
-        fresh = []
-        with self.db.session() as s:
             already = set(
                 s.scalars(select(Sighting.requisite_id).where(Sighting.conversation_id == self.conversation_id))
             )
@@ -125,6 +125,10 @@ class StoreSink:
                 if created:
                     self.new_requisite_ids.append(req.id)
                 fresh.append(f)
+        # Stored and committed: only now is it acted on.
+        self.window.append(obs.text)
+        self.seen_texts.append(obs.text)
+        self.seen_texts.extend(b.url for b in obs.buttons if b.url)
         return fresh
 
     def outgoing(self, obs: Observed, action: str) -> None:
