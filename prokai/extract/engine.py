@@ -67,7 +67,8 @@ def extract_window(messages: Sequence[str]) -> list[Found]:
     The messages are joined with a newline; each result's `start`/`end` index that joined text,
     `message` is the index of the message it starts in and `parts` lists (message, start, end)
     with offsets inside each message it touches. A result that spans messages has method
-    "window".
+    "window". Results lying inside one message are returned too; a caller that already ran
+    `extract` on each message keeps only those with `len(parts) > 1`.
     """
     offsets = []
     pos = 0
