@@ -43,7 +43,16 @@ async def call(world: World, key: AuthKeyRecord, conn: Subscriber, request: Any)
         key.dead_reason = None if reason == "SESSION_REVOKED" else "AUTH_KEY_UNREGISTERED"
         raise RpcFault(code, reason)
     user = world.users.get(key.user_id) if key.user_id is not None else None
-    world.faults.check(request, user.id if user else None)
+    try:
+        world.faults.check(request, user.id if user else None)
+    except RpcFault as fault:
+        # injected session errors have the same consequence as real ones: the key is logged out
+        if fault.message == "SESSION_REVOKED":
+            key.user_id = None
+        elif fault.message == "AUTH_KEY_DUPLICATED":
+            key.user_id = None
+            key.dead_reason = "AUTH_KEY_UNREGISTERED"
+        raise
     if method is None:
         log.warning("sandbox does not implement %s", method_name(request))
         raise RpcFault(400, "METHOD_NOT_SUPPORTED_BY_SANDBOX")

@@ -149,6 +149,14 @@ def test_revoked_and_duplicated_sessions_are_dead() -> None:
                 await two(functions.updates.GetStateRequest())
             with pytest.raises(errors.AuthKeyUnregisteredError):
                 await two(functions.updates.GetStateRequest())
+            # the same through the generic fault injection
+            three = await login(server, "+77013330001")
+            world.faults.inject("SESSION_REVOKED", user_id=alpha.id)
+            with pytest.raises(errors.SessionRevokedError):
+                await three(functions.updates.GetStateRequest())
+            with pytest.raises(errors.AuthKeyUnregisteredError):
+                await three(functions.updates.GetStateRequest())
+            await three.disconnect()
             # a fresh login (new key, real handshake) works again
             again = await login(server, "+77013330001")
             assert (await again.get_me()).id == alpha.id
