@@ -2,7 +2,7 @@
 
 The data file `data/bins.csv` is built from the MIT-licensed `smartbindb` package on PyPI
 (https://pypi.org/project/smartbindb/, https://github.com/abirxdhack/TheSmartBinDB, Copyright (c)
-2024-2026 Abir Arafat Chawdhury; licence text in `data/SMARTBINDB_LICENSE`). That package ships
+2024-2026 Abir Arafat Chawdhury; licence text in `data/SMARTBINDB_LICENSE.txt`). That package ships
 its data as a Python pickle; we read it with an unpickler that refuses every global, so the file
 can only yield plain dicts, lists and strings, never run code. Only the CIS countries that matter
 here are kept, and the issuer names get a short canonical bank name (`bank` column).
