@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -567,11 +567,6 @@ class World:
             msgs = [m for m in self.users[viewer_id].box.messages.values() if m.chat_user_id == peer.id]
         msgs.sort(key=lambda m: m.id, reverse=True)
         return msgs[:limit]
-
-    def on_each_user(self, fn: Callable[[UserRecord], None]) -> None:
-        """Apply `fn` to every user record (world scripts)."""
-        for user in list(self.users.values()):
-            fn(user)
 
 
 def keyboard(*rows: Iterable[Button]) -> list[list[Button]]:
