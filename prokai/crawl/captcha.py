@@ -126,27 +126,59 @@ def solve_press(text: str, buttons: list[Button]) -> Solution | None:
     return None
 
 
+# Captcha alphabets leave out look-alikes (0/O, 1/I/l, Q); so does the reader.
+_OCR_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ23456789"
+
+
+def _glyph_columns(ink: list[int], width: int, pitch: int = 42) -> list[tuple[int, int]]:
+    """Column ranges holding one glyph each: runs of inked columns, wide runs split evenly."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for x, count in enumerate([*ink, 0]):
+        if count > 2 and start is None:
+            start = x
+        elif count <= 2 and start is not None:
+            if x - start >= 6:
+                runs.append((start, x))
+            start = None
+    out: list[tuple[int, int]] = []
+    for x0, x1 in runs:
+        parts = max(1, round((x1 - x0) / pitch))
+        out.extend((x0 + j * (x1 - x0) // parts, x0 + (j + 1) * (x1 - x0) // parts) for j in range(parts))
+    return out
+
+
 def solve_image(image: bytes) -> Solution | None:
-    """Distorted-text image captchas: OCR the text (letters and digits only)."""
+    """Distorted-text image captchas: split the picture into glyphs, OCR each one upright and
+    slightly turned (letters are rotated), keep the most confident reading of each."""
+    import numpy as np
+    import pytesseract
+    from PIL import Image, ImageFilter, ImageOps
+
     try:
-        import pytesseract
-        from PIL import Image, ImageFilter, ImageOps
-    except ImportError:  # pragma: no cover - both are dependencies
-        return None
-    try:
-        img = Image.open(io.BytesIO(image)).convert("L")
+        img = Image.open(io.BytesIO(image)).convert("L").filter(ImageFilter.MedianFilter(3))
     except OSError:
         return None
-    img = ImageOps.autocontrast(img.resize((img.width * 2, img.height * 2)))
-    img = img.filter(ImageFilter.MedianFilter(3))
-    for psm in (7, 8, 6):
-        raw = pytesseract.image_to_string(
-            img, config=f"--psm {psm} -c tessedit_char_whitelist=ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
-        )
-        text = re.sub(r"[^0-9A-Za-z]", "", raw)
-        if 3 <= len(text) <= 10:
-            return Solution(text, "image-ocr")
-    return None
+    ink = [int(c) for c in (np.asarray(img) < 110).sum(axis=0)]
+    text = ""
+    for x0, x1 in _glyph_columns(ink, img.width):
+        crop = img.crop((max(0, x0 - 4), 0, min(img.width, x1 + 4), img.height))
+        best, confidence = "", -1.0
+        for angle in (0, -15, 15):
+            glyph = crop.rotate(angle, expand=True, fillcolor=255).point(lambda p: 0 if p < 110 else 255)
+            glyph = ImageOps.expand(glyph.resize((glyph.width * 2, glyph.height * 2)), border=20, fill=255)
+            try:
+                data = pytesseract.image_to_data(
+                    glyph, config=f"--psm 10 -c tessedit_char_whitelist={_OCR_CHARS}",
+                    output_type=pytesseract.Output.DICT,
+                )
+            except pytesseract.TesseractError:
+                continue
+            for word, conf in zip(data["text"], data["conf"], strict=False):
+                if len(word.strip()) == 1 and float(conf) > confidence:
+                    best, confidence = word.strip(), float(conf)
+        text += best
+    return Solution(text, "image-ocr") if 3 <= len(text) <= 10 else None
 
 
 def solve(text: str, buttons: list[Button], image: bytes | None = None) -> Solution | None:

@@ -171,3 +171,22 @@ def test_operator_policy_speaks_kazakh_to_kazakh() -> None:
     assert language_of("Қай қала?") == "kk"
     policy = OperatorPolicy("Алматы")
     assert policy.reply("choose_district", "Алматының қай ауданы?") == "Кез келген аудан. Не бар, бағасы қанша?"
+
+
+def test_image_captcha_is_read_per_glyph() -> None:
+    """Distorted-text captchas as the sandbox shops draw them: some are read exactly; an
+    unreadable picture gives a clean 'no solution', never a crash."""
+    import random
+
+    from prokai.crawl.captcha import solve_image
+    from prokai.sandbox.shops.render import captcha_image
+
+    rng = random.Random(4)
+    alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ23456789"
+    exact = 0
+    for _ in range(6):
+        text = "".join(rng.choice(alphabet) for _ in range(5))
+        solution = solve_image(captcha_image(text, rng.getrandbits(32)).data)
+        exact += bool(solution and solution.answer == text)
+    assert exact >= 1
+    assert solve_image(b"not an image") is None
