@@ -91,7 +91,7 @@ def test_buttons_edits_and_image() -> None:
 
 def test_button_without_answer_times_out_in_sandbox_time() -> None:
     async def body() -> None:
-        world, _ = _world()
+        world, bot = _world()
         world.bot_response_timeout = 30.0
         async with serving(world) as server:
             client = await login(server, "+77012220001")
@@ -106,7 +106,11 @@ def test_button_without_answer_times_out_in_sandbox_time() -> None:
             press = asyncio.ensure_future(
                 client(functions.messages.GetBotCallbackAnswerRequest(shop, msgs[0].id, data=b"slow"))
             )
-            await asyncio.sleep(0.2)
+            for _ in range(2000):  # until the press reached the bot (no fixed sleep: loaded CI machines)
+                if b"slow" in bot.pressed:
+                    break
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.05)
             assert not press.done()  # the server waits for the bot ...
             world.clock.advance(31)  # ... until sandbox time runs out, not real time
             with pytest.raises(errors.BotResponseTimeoutError):
