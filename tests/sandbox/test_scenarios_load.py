@@ -11,7 +11,6 @@ from test_shops_support import SCENARIOS
 
 from prokai.sandbox.shops import ScenarioError, load_file, load_folder, load_text
 from prokai.sandbox.shops import requisites as req
-from prokai.sandbox.shops.spec import INTENTS
 from prokai.sandbox.shops.truth import payments_of
 
 
@@ -40,11 +39,6 @@ def test_every_shipped_scenario_loads_and_the_set_covers_the_issue() -> None:
     assert {n.spec.bot is not None for n in negatives} == {True, False}  # negative bots and channels
     for sc in shops:
         assert sc.spec.walks, f"{sc.path.name}: a shop needs a walk to its payment step"
-
-
-def test_intents_are_the_classifier_labels() -> None:
-    labels = pytest.importorskip("prokai.nlp.labels")
-    assert tuple(labels.INTENT_LABELS) == INTENTS
 
 
 def test_every_requisite_passes_its_checksum() -> None:

@@ -11,34 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-INTENTS: tuple[str, ...] = (
-    "captcha",
-    "choose_city",
-    "choose_district",
-    "choose_product",
-    "choose_amount",
-    "choose_payment",
-    "payment_details",
-    "wait_confirm",
-    "refusal_ban",
-    "question",
-    "other",
-)
-"""The crawler's intent labels (`prokai.nlp.labels.INTENT_LABELS`); a screen may name one."""
+from prokai.nlp.labels import Intent  # noqa: E402
 
-Intent = Literal[
-    "captcha",
-    "choose_city",
-    "choose_district",
-    "choose_product",
-    "choose_amount",
-    "choose_payment",
-    "payment_details",
-    "wait_confirm",
-    "refusal_ban",
-    "question",
-    "other",
-]
 Lang = Literal["ru", "kk"]
 Kind = Literal["card", "iban", "phone", "btc", "eth", "trx"]
 USERNAME = r"^[A-Za-z][A-Za-z0-9_]{3,31}$"
