@@ -188,5 +188,7 @@ def register(app: typer.Typer) -> None:
         pass
     else:
         register_bot_commands(sandbox_app)
-    __import__("prokai.sandbox.shops.cli", fromlist=["cli"]).register_scenario_commands(sandbox_app)  # issue 7
+    from prokai.sandbox.shops.cli import register_scenario_commands  # issue 7: up --scenarios, scenarios, ...
+
+    register_scenario_commands(sandbox_app)
     app.add_typer(sandbox_app, name="sandbox")
