@@ -16,6 +16,7 @@ class ButtonKind(StrEnum):
     CALLBACK = "callback"
     URL = "url"
     REPLY = "reply"
+    COMMAND = "command"  # a /command the bot lists in its text; pressed by sending it
     OTHER = "other"
 
 

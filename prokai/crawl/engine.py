@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from prokai.crawl.buttons import Button
+from prokai.crawl.buttons import Button, ButtonKind
 from prokai.crawl.captcha import solve
 from prokai.crawl.explorer import Memory, choose, payment_kind, screen_key
 from prokai.crawl.guardrails import Action, ActionKind, Guardrails
@@ -36,6 +37,9 @@ class Outcome:
     STUCK = "stuck"
     READ = "read"  # channels
     ERROR = "error"
+
+
+JUDGE_SCREENS = 3  # screens a bot may show before a low shop score makes the crawler leave
 
 
 class IntentModel(Protocol):
@@ -74,6 +78,7 @@ class Result:
     reason: str = ""
     payments_done: list[str] = field(default_factory=list)
     shop_score: float | None = None
+    account_id: int | None = None
 
 
 class DialogEngine:
@@ -130,7 +135,9 @@ class DialogEngine:
         self.sink.outgoing(
             Observed(screen.telegram_id, button.text, [button], None, True, None, None, []), "press"
         )
-        await peer.press(screen.telegram_id, button)
+        sent = await peer.press(screen.telegram_id, button)
+        if sent is not None:  # pressed by sending its text: that message is evidence too
+            self.sink.outgoing(sent, "send_text")
         return True
 
     async def _start(self, peer: TelethonPeer, start_param: str | None) -> None:
@@ -160,6 +167,9 @@ class DialogEngine:
             await self._start(peer, start_param)
         screen: Observed | None = None
         greeting: list[str] = [about] if about else []
+        judging, judged = True, 0
+        said_amounts: set[str] = set()
+        explored: list[str] = []
         restarts = 0
         while result.steps < self.budget.max_steps and self.pacer.now() - started < self.budget.max_seconds:
             observed = await peer.wait_updates(self.budget.reply_timeout)
@@ -171,19 +181,26 @@ class DialogEngine:
                 result.reason = result.reason or "no answer to the last action"
                 break
             found = self._take_in(observed, result)
+            explored.extend(o.text for o in observed if o.text)
             with_buttons = [o for o in observed if o.buttons]
             screen = with_buttons[-1] if with_buttons else observed[-1]
             text = "\n".join(o.text for o in observed if o.text)
             intent = self._intent(screen.text or text)
             captcha = intent == "captcha" or _looks_like_captcha(screen)
-            if result.shop_score is None:
-                # Judge the bot on its first real screen (past any captcha): description,
-                # everything it said so far and its menu's labels.
+            if judging:
+                # Judge the bot on its first real screens (past any captcha): description,
+                # everything it said so far and its menus' labels. A city menu alone says
+                # little, so a low score gets one more screen before the bot is left alone.
                 greeting.append(text)
                 greeting.extend(b.text for o in observed for b in o.buttons)
-                if not captcha and not found:
+                if captcha:
+                    judging = False  # legitimate businesses do not make buyers solve captchas
+                else:
                     result.shop_score = self.model.shop_scores(["\n".join(greeting)])[0]
-                    if result.shop_score < self.shop_threshold:
+                    judged += 1
+                    if found or result.shop_score >= self.shop_threshold:
+                        judging = False
+                    elif judged >= JUDGE_SCREENS:
                         result.outcome = Outcome.NOT_SHOP
                         result.reason = f"shop score {result.shop_score:.2f}"
                         break
@@ -194,6 +211,7 @@ class DialogEngine:
                 if memory.payments_seen - memory.payments_done and restarts < 4:
                     restarts += 1
                     result.steps += 1
+                    said_amounts.clear()
                     await self._start(peer, start_param)
                     continue
                 break
@@ -202,12 +220,12 @@ class DialogEngine:
                 result.reason = screen.text[:200]
                 break
             result.steps += 1
-            if captcha:
-                solution = solve(screen.text or text, screen.buttons, screen.image)
-                if solution is None:
-                    result.outcome = Outcome.CAPTCHA_FAILED
-                    result.reason = "no solver for this captcha"
-                    break
+            solution = solve(screen.text or text, screen.buttons, screen.image) if captcha else None
+            if captcha and solution is None and (_looks_like_captcha(screen) or screen.image is not None):
+                result.outcome = Outcome.CAPTCHA_FAILED
+                result.reason = "no solver for this captcha"
+                break
+            if solution is not None:
                 ok = (
                     await self._press(peer, screen, solution.button)
                     if solution.button
@@ -227,12 +245,29 @@ class DialogEngine:
             if intent == "choose_city" and not screen.buttons:
                 await self._say(peer, self.city, derived=True)
                 continue
+            amount = amount_requested(screen.text) if not screen.buttons else None
+            if amount is not None and amount not in said_amounts:
+                said_amounts.add(amount)
+                await self._say(peer, amount, derived=True)
+                continue
+            commands = command_buttons(text) if not screen.buttons else []
+            command = choose(intent, text, commands, memory, self.city) if commands else None
+            if command is not None:
+                memory.mark(screen_key(text, commands), command)
+                await self._press(peer, screen, command)
+                continue
             result.outcome = Outcome.REQUISITES if result.requisites else Outcome.STUCK
             result.reason = result.reason or f"nothing to press on a '{intent}' screen"
             break
         else:
             result.outcome = Outcome.REQUISITES if result.requisites else Outcome.STUCK
             result.reason = "budget exhausted"
+        if result.outcome == Outcome.STUCK and greeting:
+            # Nowhere to go and nothing found: judge everything the bot said.
+            final = self.model.shop_scores(["\n".join([*greeting, *explored])[-4000:]])[0]
+            if final < self.shop_threshold:
+                result.outcome, result.shop_score = Outcome.NOT_SHOP, final
+                result.reason = f"shop score {final:.2f} over the whole dialog"
         return result
 
     # --- operators -------------------------------------------------------------------------
@@ -281,9 +316,40 @@ def _kind_group(found: Any) -> str | None:
     return "crypto" if kind in ("btc", "eth", "trx", "ltc", "xmr", "ton") else kind or None
 
 
+CAPTCHA_WORDS = (
+    "капч", "captcha", "докажите", "не робот", "что вы человек", "робот емес", "роботқа", "тексеру",
+    "нажмите на", "нажмите кнопку", "символы с картинки", "сколько будет", "решите", "неше болады",
+    "басыңыз", "press the", "are you human",
+)
+_AMOUNT_ASKED = re.compile(r"(введите|укажите|напишите)\s+сумм|соманы\s+(енгізіңіз|жазыңыз)|enter\s+(the\s+)?amount", re.I)
+_MINIMUM = re.compile(r"(?:от|min(?:imum)?|кемінде)\s*(\d[\d\s]{0,9}\d|\d)", re.I)
+_COMMAND = re.compile(r"(?<![\w/])(/[a-z][a-z0-9_]{1,31})\b")
+
+
 def _looks_like_captcha(screen: Observed) -> bool:
     low = screen.text.casefold()
-    return any(w in low for w in ("капч", "captcha", "докажите", "не робот", "робот емес"))
+    return any(w in low for w in CAPTCHA_WORDS)
+
+
+def amount_requested(text: str) -> str | None:
+    """The amount to type when a top-up screen asks for one: the stated minimum, else 5000."""
+    if not _AMOUNT_ASKED.search(text):
+        return None
+    m = _MINIMUM.search(text)
+    return m.group(1).replace(" ", "") if m else "5000"
+
+
+def command_buttons(text: str) -> list[Button]:
+    """Slash commands a bot lists in its text ("/pay — куда платить"), as buttons to choose from."""
+    out: list[Button] = []
+    for row, line in enumerate(text.splitlines()):
+        for m in _COMMAND.finditer(line):
+            # The label is the command, then its line for context ("/pay — куда платить").
+            rest = (line[: m.start()] + line[m.end():]).strip(" —-:")
+            label = f"{m.group(1)} {rest}".strip()
+            if m.group(1) not in {b.text.split()[0] for b in out} and m.group(1) != "/start":
+                out.append(Button(label, ButtonKind.COMMAND, row, len(out)))
+    return out
 
 
 __all__ = ["Budget", "DialogEngine", "EvidenceSink", "IntentModel", "Outcome", "Result", "language_of"]

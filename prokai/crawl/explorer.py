@@ -17,7 +17,7 @@ from prokai.crawl.guardrails import forbidden_reason
 GOAL_WORDS = (
     "купить", "заказ", "каталог", "товар", "магазин", "витрин", "меню", "ассортимент", "прайс", "наличи",
     "оформ", "выбрать", "start", "shop", "buy", "order", "сатып", "тапсырыс", "дүкен", "пополн", "баланс",
-    "оплат", "төле", "к оплате", "получить реквизит", "реквизит",
+    "оплат", "плат", "төле", "к оплате", "получить реквизит", "реквизит", "catalog", "pay", "order",
 )
 AVOID_WORDS = (
     "назад", "отзыв", "правил", "поддержк", "помощь", "faq", "инфо", "о нас", "контакт", "отмен", "canc",
@@ -72,7 +72,8 @@ class Memory:
 
 def pressable(buttons: list[Button]) -> list[Button]:
     """Buttons the guardrails would let us press at all."""
-    return [b for b in buttons if b.kind in (ButtonKind.CALLBACK, ButtonKind.REPLY) and not forbidden_reason(b.text)]
+    kinds = (ButtonKind.CALLBACK, ButtonKind.REPLY, ButtonKind.COMMAND)
+    return [b for b in buttons if b.kind in kinds and not forbidden_reason(b.text)]
 
 
 def choose(intent: str, text: str, buttons: list[Button], memory: Memory, city: str) -> Button | None:

@@ -7,6 +7,7 @@ with `is_edit=True`, stored as a new evidence row pointing at the first version.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import struct
@@ -138,18 +139,18 @@ class TelethonPeer:
             return None
         return await self.send_text("/start")
 
-    async def press(self, message_id: int, button: Button) -> str | None:
-        """Press a callback button (its answer text, if any) or a reply button (sends its text)."""
+    async def press(self, message_id: int, button: Button) -> Observed | None:
+        """Press a button. A reply-keyboard button or a listed /command is pressed by sending its
+        text: that message is returned. A callback button is pressed with getBotCallbackAnswer."""
         if button.kind == ButtonKind.REPLY:
-            await self.send_text(button.text)
-            return None
+            return await self.send_text(button.text)
+        if button.kind == ButtonKind.COMMAND:
+            return await self.send_text(button.text.split()[0])
         if button.kind != ButtonKind.CALLBACK or button.data is None:
             raise ValueError(f"cannot press {button.kind} button {button.text!r}")
         from telethon.errors import BotResponseTimeoutError
         from telethon.tl.functions.messages import GetBotCallbackAnswerRequest
 
-        try:
-            answer = await self.client(GetBotCallbackAnswerRequest(self.entity, message_id, data=button.data))
-        except BotResponseTimeoutError:
-            return None
-        return getattr(answer, "message", None)
+        with contextlib.suppress(BotResponseTimeoutError):
+            await self.client(GetBotCallbackAnswerRequest(self.entity, message_id, data=button.data))
+        return None

@@ -145,13 +145,23 @@ class CampaignRunner:
         return report
 
     async def run_job(self, job: ConversationJob, report: RunReport) -> Result | None:
-        """One job with retries on other accounts; records the outcome on the target."""
+        """One job with retries on other accounts; records the outcome on the target.
+
+        A failed captcha costs that account the shop (shops ban after a few wrong answers), so
+        another account tries once more before the target is given up.
+        """
         while job.attempt < MAX_ATTEMPTS:
             try:
                 result = await self._attempt(job, report)
             except RetryJob as exc:
                 job.attempt += 1
                 report.errors.append(f"target {job.target_id}: {exc}")
+                continue
+            if result.outcome in (Outcome.CAPTCHA_FAILED, Outcome.BANNED) and job.attempt + 1 < MAX_ATTEMPTS:
+                if result.account_id is not None:
+                    job.avoid_accounts.append(result.account_id)
+                job.attempt += 1
+                report.errors.append(f"target {job.target_id}: {result.outcome}, trying another account")
                 continue
             self._finish(job, result, report)
             return result
@@ -181,11 +191,19 @@ class CampaignRunner:
             depth = target.depth
             # After a crash, the account of the open conversation goes on with it: its chat holds
             # what the shop said while the process was down.
+            # Otherwise the account that last talked to this shop returns to it, as a buyer would
+            # (its dialogs also find the shop again after a rename).
             open_account = s.scalar(
                 select(Conversation.account_id).where(Conversation.target_id == job.target_id,
                                                       Conversation.ended_at.is_(None))
                 .order_by(Conversation.id.desc()).limit(1)
             )
+            if open_account is None and target.shop_id is not None:
+                open_account = s.scalar(
+                    select(Conversation.account_id).where(Conversation.shop_id == target.shop_id,
+                                                          Conversation.outcome != "handed_over")
+                    .order_by(Conversation.id.desc()).limit(1)
+                )
         prefer = open_account if open_account not in job.avoid_accounts else None
         async with self.provider.lease(job.avoid_accounts, prefer) as leased:
             try:
@@ -320,6 +338,7 @@ class CampaignRunner:
                 else await engine.run_operator(peer, resume=resumed)
             )
             texts.extend(sink.seen_texts)
+        result.account_id = leased.account_id
         report.new_requisites.extend(sink.new_requisite_ids)
         if self.on_new_requisite:
             for rid in sink.new_requisite_ids:
