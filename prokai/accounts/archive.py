@@ -24,7 +24,6 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +37,12 @@ from prokai.store.models import (
     Account,
     Conversation,
     Message,
-    Requisite,
     Shop,
     ShopKind,
     ShopStatus,
     ShopUsername,
-    Sighting,
 )
+from prokai.store.requisites import add_sighting, upsert_requisite
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -356,6 +354,7 @@ def _store(
 # --- analysis ---------------------------------------------------------------------------------
 
 
+TELEGRAM_SERVICE_ID = 777000  # Telegram's own notifications account (login codes): never a shop
 WINDOW_TAIL = 5  # earlier messages of the dialog read with each page, for requisites split across pages
 
 
@@ -405,7 +404,11 @@ def _analyse(
     score = max(scorer(incoming), default=0.0) if incoming else 0.0
     threshold = pool.settings.nlp.shop_threshold
     sent_requisites = any(stored[i].direction == "in" for i, _ in found)
-    is_shop = score >= threshold and peer["kind"] in (ShopKind.BOT.value, ShopKind.OPERATOR.value, ShopKind.CHANNEL.value)
+    is_shop = (
+        score >= threshold
+        and peer["id"] != TELEGRAM_SERVICE_ID
+        and peer["kind"] in (ShopKind.BOT.value, ShopKind.OPERATOR.value, ShopKind.CHANNEL.value)
+    )
     shop_id = conv.shop_id
     if is_shop:
         shop = _upsert_shop(s, peer, score, report.phone, sent_requisites)
@@ -422,27 +425,12 @@ def _analyse(
     conv.state = state
     for i, f in found:
         msg = stored[i]
-        req = s.scalars(select(Requisite).where(Requisite.kind == f.kind, Requisite.value == f.value)).one_or_none()
-        if req is None:
-            req = Requisite(kind=f.kind, value=f.value, issuer=f.bank or f.brand, country=f.country,
-                            network=f.network, meta={"source": "archive"})
-            s.add(req)
-            s.flush()
-            report.new_requisites += 1
-        else:
-            req.last_seen = utcnow()
+        req, created = upsert_requisite(s, f, source="archive")
+        s.flush()
+        report.new_requisites += created
         report.requisites += 1
-        exists = s.scalars(select(Sighting).where(Sighting.requisite_id == req.id, Sighting.message_id == msg.id)).first()
-        if exists is None:
-            s.add(Sighting(
-                requisite_id=req.id, message_id=msg.id, shop_id=shop_id if msg.direction == "in" else None,
-                conversation_id=conv_id, seen_at=msg.sent_at or utcnow(),
-                amount=Decimal(str(f.amount)) if f.amount is not None else None, currency=f.currency,
-                method=f.method, span_start=f.start if f.parts is None else None,
-                span_end=f.end if f.parts is None else None,
-                details={"source": "archive", "direction": msg.direction, "confidence": round(f.confidence, 3),
-                         "parts": f.parts},
-            ))
+        add_sighting(s, req, msg.id, conv_id, f, shop_id if msg.direction == "in" else None,
+                     seen_at=msg.sent_at, details={"source": "archive", "direction": msg.direction, "parts": f.parts})
 
 
 def _upsert_shop(s: Session, peer: dict[str, Any], score: float, phone: str, sent_requisites: bool) -> Shop:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -47,8 +48,9 @@ class SightingResult:
     new_sighting: bool
 
 
-def upsert_requisite(session: Session, found: FoundLike) -> tuple[Requisite, bool]:
-    """The requisite row for `found` (created if new); True when it was created now."""
+def upsert_requisite(session: Session, found: FoundLike, source: str = "crawl") -> tuple[Requisite, bool]:
+    """The requisite row for `found` (created if new, noting where it was first found);
+    True when it was created now."""
     existing = session.scalar(select(Requisite).where(Requisite.kind == found.kind, Requisite.value == found.value))
     if existing is not None:
         existing.last_seen = utcnow()
@@ -59,7 +61,7 @@ def upsert_requisite(session: Session, found: FoundLike) -> tuple[Requisite, boo
         issuer=found.bank,
         country=found.country,
         network=found.network or found.brand,
-        meta={"brand": found.brand} if found.brand else {},
+        meta={"source": source, **({"brand": found.brand} if found.brand else {})},
     )
     try:
         with session.begin_nested():
@@ -79,24 +81,31 @@ def add_sighting(
     found: FoundLike,
     shop_id: int | None,
     method: str | None = None,
+    seen_at: datetime | None = None,
+    details: dict[str, Any] | None = None,
 ) -> tuple[Sighting, bool]:
-    """The sighting of `requisite` in message `message_id` (created if new); True when created."""
+    """The sighting of `requisite` in message `message_id` (created if new); True when created.
+
+    Spans index the message; a requisite read across several messages (`found.parts`) has none.
+    """
     sighting = session.scalar(
         select(Sighting).where(Sighting.requisite_id == requisite.id, Sighting.message_id == message_id)
     )
     if sighting is not None:
         return sighting, False
+    whole = getattr(found, "parts", None) is None
     sighting = Sighting(
         requisite_id=requisite.id,
         message_id=message_id,
         shop_id=shop_id,
         conversation_id=conversation_id,
+        seen_at=seen_at or utcnow(),
         amount=None if found.amount is None else Decimal(str(found.amount)),
         currency=found.currency,
         method=method or found.method,
-        span_start=found.start,
-        span_end=found.end,
-        details={"confidence": found.confidence, "extract_method": found.method},
+        span_start=found.start if whole else None,
+        span_end=found.end if whole else None,
+        details={"confidence": round(found.confidence, 3), "extract_method": found.method, **(details or {})},
     )
     session.add(sighting)
     session.flush()
