@@ -68,6 +68,7 @@ def make_runner(ctx: typer.Context, model: str, concurrency: int) -> Any:
     return CampaignRunner(
         db, PoolClients(AccountPool(db, cfg)), load_model(cfg, model), city=cfg.crawl.region, budget=budget,
         max_depth=cfg.crawl.max_depth, concurrency=concurrency, shop_threshold=cfg.nlp.shop_threshold,
+        daily_cap=cfg.crawl.daily_cap_per_account,
     )
 
 

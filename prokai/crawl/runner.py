@@ -17,7 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from prokai.crawl.buttons import buttons_of
 from prokai.crawl.campaigns import add_targets
@@ -28,7 +28,16 @@ from prokai.crawl.sink import StoreSink
 from prokai.crawl.targets import TargetSpec, find_target_mentions
 from prokai.store.audit import audit
 from prokai.store.db import Database
-from prokai.store.models import Campaign, Conversation, Shop, ShopKind, ShopStatus, ShopUsername, Target
+from prokai.store.models import (
+    Campaign,
+    Conversation,
+    Message,
+    Shop,
+    ShopKind,
+    ShopStatus,
+    ShopUsername,
+    Target,
+)
 from prokai.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -87,8 +96,9 @@ class CampaignRunner:
     def __init__(self, db: Database, provider: ClientProvider, model: IntentModel, *, city: str,
                  budget: Budget, max_depth: int = 2, concurrency: int = 4, shop_threshold: float = 0.5,
                  actor: str = "crawler", on_new_requisite: Callable[[int], None] | None = None,
-                 pacer: Pacer | None = None) -> None:
+                 pacer: Pacer | None = None, daily_cap: int | None = None) -> None:
         self.pacer = pacer or RealPacer()
+        self.daily_cap = daily_cap
         self.db = db
         self.provider = provider
         self.model = model
@@ -206,6 +216,10 @@ class CampaignRunner:
                 )
         prefer = open_account if open_account not in job.avoid_accounts else None
         async with self.provider.lease(job.avoid_accounts, prefer) as leased:
+            if self._over_daily_cap(leased.account_id):
+                if leased.account_id is not None:
+                    job.avoid_accounts.append(leased.account_id)
+                raise RetryJob(f"account {leased.account_id} reached its daily cap of {self.daily_cap} messages")
             try:
                 entity = await self._resolve(leased.client, spec_value, telegram_id)
                 return await self._converse(job, leased, entity, start_param, depth, report)
@@ -226,6 +240,16 @@ class CampaignRunner:
                     return Result(Outcome.DEAD, reason=str(exc))
                 log.exception("conversation with target %s failed", job.target_id)
                 return Result(Outcome.ERROR, reason=f"{kind}: {exc}")
+
+    def _over_daily_cap(self, account_id: int | None) -> bool:
+        """Whether the account already sent its day's share (human-like volume per account)."""
+        if self.daily_cap is None or account_id is None:
+            return False
+        since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        with self.db.session() as s:
+            sent = s.scalar(select(func.count()).select_from(Message).where(
+                Message.account_id == account_id, Message.direction == "out", Message.stored_at >= since))
+        return (sent or 0) >= self.daily_cap
 
     def _mark_dead(self, target_id: int, reason: str) -> None:
         with self.db.session() as s:

@@ -216,3 +216,36 @@ def test_flood_wait_mid_conversation_moves_to_another_account(store: Database) -
         assert {c.account_id for c in convs} <= set(ids)
 
     _run(body)
+
+
+def test_daily_cap_moves_work_to_another_account(store: Database) -> None:
+    shop = TinyShop()
+
+    async def body() -> None:
+        world = _world(shop)
+        server = SandboxServer(world, "127.0.0.1", 0)
+        await server.start()
+        clients = [await _login(server, f"+7701000000{n}") for n in range(2)]
+        with store.session() as s:
+            rows = [Account(phone=f"+7701000000{n}", state="active") for n in range(2)]
+            s.add_all(rows)
+            s.flush()
+            ids = [a.id for a in rows]
+        provider = StaticClients([Leased(ids[i], c) for i, c in enumerate(clients)])
+        specs, _ = parse_targets(["@tiny_shop_bot", "@pizza_margarita_bot"])
+        campaign_id, _ = create_campaign(store, "CASE-CAP", "cap", specs, actor="tester")
+        runner = CampaignRunner(store, provider, KeywordModel(), city="Алматы", budget=BUDGET, concurrency=1,
+                                daily_cap=1)
+        try:
+            await runner.run(campaign_id)
+        finally:
+            for c in clients:
+                await c.disconnect()
+            await server.close()
+        with store.session() as s:
+            used = {t.raw: c.account_id for t, c in s.execute(
+                select(Target, Conversation).join(Conversation, Conversation.target_id == Target.id))}
+        # each account sent its one message of the day to one shop
+        assert sorted(used.values()) == sorted(ids)
+
+    _run(body)

@@ -18,7 +18,7 @@ from prokai.crawl.targets import parse_targets
 from prokai.store.chain import verify_chain
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade
-from prokai.store.models import Message, Requisite, Shop, Target
+from prokai.store.models import AuditRecord, Message, Requisite, Shop, Target
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -50,6 +50,7 @@ def test_campaign_over_every_scenario(tmp_path: Path, crawl_model: object) -> No
                 targets = list(s.scalars(select(Target).where(Target.campaign_id == campaign_id)))
                 shops = {sh.id: sh for sh in s.scalars(select(Shop))}
                 out_texts = [m.text for m in s.scalars(select(Message).where(Message.direction == "out"))]
+                presses = [a.details for a in s.scalars(select(AuditRecord).where(AuditRecord.action == "crawl.press"))]
                 assert verify_chain(s).ok
             report = []
             for t in targets:
@@ -80,7 +81,10 @@ def test_campaign_over_every_scenario(tmp_path: Path, crawl_model: object) -> No
                 sid = by_bot.get(str(t.meta.get("value")))
                 if sid and not scenarios[sid].is_shop:
                     assert t.outcome == "not_shop", f"{sid} not recognized as a non-shop\n{detail}"
+            # guardrails: nothing said or pressed confirms a payment, takes a job, or opens a link
             assert not [t for t in out_texts if forbidden_reason(t)]
+            assert presses and not [p for p in presses if forbidden_reason(p["text"])]
+            assert not [p for p in presses if (p.get("button") or {}).get("kind") in ("url", "other")]
             assert shops
 
     asyncio.run(asyncio.wait_for(body(), 280))
