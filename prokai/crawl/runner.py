@@ -36,6 +36,7 @@ from prokai.store.models import (
     ShopKind,
     ShopStatus,
     ShopUsername,
+    Sighting,
     Target,
 )
 from prokai.store.types import utcnow
@@ -241,6 +242,12 @@ class CampaignRunner:
                 log.exception("conversation with target %s failed", job.target_id)
                 return Result(Outcome.ERROR, reason=f"{kind}: {exc}")
 
+    def _has_sightings(self, conversation_id: int) -> bool:
+        with self.db.session() as s:
+            count = s.scalar(select(func.count()).select_from(Sighting)
+                             .where(Sighting.conversation_id == conversation_id))
+        return bool(count)
+
     def _over_daily_cap(self, account_id: int | None) -> bool:
         """Whether the account already sent its day's share (human-like volume per account)."""
         if self.daily_cap is None or account_id is None:
@@ -363,6 +370,9 @@ class CampaignRunner:
             )
             texts.extend(sink.seen_texts)
         result.account_id = leased.account_id
+        if resumed and result.outcome in (Outcome.STUCK, Outcome.NO_ANSWER) and self._has_sightings(conv_id):
+            # Requisites came before the crash: the conversation had already reached its goal.
+            result.outcome = Outcome.REQUISITES
         report.new_requisites.extend(sink.new_requisite_ids)
         if self.on_new_requisite:
             for rid in sink.new_requisite_ids:
