@@ -116,13 +116,28 @@ def train_cmd(
     seed: int | None = typer.Option(None, "--seed", help="Random seed (default: fixed project seed)."),
     threads: int = typer.Option(2, "--threads", min=1, help="Torch CPU threads."),
     tiny: bool = typer.Option(False, "--tiny", help="Smoke run: a few hundred examples, a tiny encoder."),
+    task: list[str] = typer.Option(
+        ["shop", "intent"], "--task", help="Task(s) to train: shop, intent (repeatable)."
+    ),
+    pretrain_epochs: int = typer.Option(
+        0, "--pretrain-epochs", min=0, help="Masked-LM pre-training epochs for the intent encoder."
+    ),
 ) -> None:
     """Generate the data and train the tokenizer and both classifiers from scratch on CPU."""
     from prokai.nlp.datagen import DEFAULT_SEED, DataSizes
     from prokai.nlp.modeling import EncoderSize
     from prokai.nlp.train import TrainConfig, train
 
-    cfg = TrainConfig(seed=DEFAULT_SEED if seed is None else seed, epochs=epochs, threads=threads)
+    unknown = [t for t in task if t not in ("shop", "intent")]
+    if unknown or not task:
+        fail(f"--task must be shop or intent, got {', '.join(unknown) or 'nothing'}", EXIT_USAGE)
+    cfg = TrainConfig(
+        seed=DEFAULT_SEED if seed is None else seed,
+        epochs=epochs,
+        threads=threads,
+        tasks=tuple(dict.fromkeys(task)),
+    )
+    cfg.pretrain_epochs = pretrain_epochs
     if tiny:
         cfg.data = DataSizes(
             shop_train=300,
@@ -132,6 +147,7 @@ def train_cmd(
             handwritten_repeat=1,
         )
         cfg.size = EncoderSize(vocab_size=1000, hidden=32, layers=1, heads=2, intermediate=64)
+        cfg.pretrain_epochs = 1
     target = out if out is not None else Path(settings(ctx).nlp.model_dir)
     try:
         target.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,29 @@ from scratch (tokenizer included) on the project's own data, with no download an
 """
 
 
+WHY_MISSED = """\
+## Why the held-out goals are missed, and what was tried
+
+- The held-out sets were written last, by the same people who wrote the templates but in new
+  phrasings, and nothing was tuned on them after they were written (earlier drafts were looked at
+  while broadening the generator, so they became hand-written training data instead). The
+  generated test split is nearly solved by every learned method; the gap to the held-out cases is
+  the gap between templated and free text, which only more varied (ideally real, reviewed) text
+  closes.
+- Shop detection: the transformer beats both baselines on the held-out cases, but misses the
+  F1 goal on recall: shop texts with no drug word at all (a shop's rules, a bot's order status,
+  a card-dropper recruitment) are the hardest.
+- Intents: a from-scratch encoder of about 1.4 M parameters, trained on a few thousand templated
+  messages, learns the templates' words; character n-grams (the TF-IDF baseline) generalize
+  better to unseen inflections and phrasings, so on the held-out intents the baseline is ahead.
+  Tried on hand-written development cases (the former held-out drafts, models trained on
+  templates only): a 2 000- or 4 000-piece vocabulary instead of 8 000, and masked-language-model
+  pre-training on the project's own text (`--pretrain-epochs`); none helped, so the shipped model
+  keeps the simpler setup. An encoder pretrained on real Russian and Kazakh text would be the
+  real fix, and none can be installed from a package (above).
+"""
+
+
 def _f(x: Any) -> str:
     return f"{x:.3f}" if isinstance(x, float) else str(x)
 
@@ -57,9 +80,9 @@ def render_card(metrics: dict[str, Any], goals: dict[str, float]) -> str:
     lines = [
         "# Model card: ProkAi shop detection and message intents",
         "",
-        "Produced by `prokai nlp evaluate` from `models/metrics.json`; every figure below is computed,",
-        "none typed by hand. Quality figures reproduce exactly (fixed data, fixed seed); latency",
-        "depends on the machine and its load.",
+        "Produced by `prokai nlp evaluate` from `models/metrics.json`; every figure in the tables is",
+        "computed, none typed by hand. Quality figures reproduce exactly (fixed data, fixed seed);",
+        "latency depends on the machine and its load.",
         "",
         "## Models",
         "",
@@ -164,6 +187,7 @@ def render_card(metrics: dict[str, Any], goals: dict[str, float]) -> str:
     for task, e in errors:
         text = e["text"].replace("\n", " / ").replace("|", "\\|")
         lines.append(f"- {task} [{e['lang']}] gold `{e['gold']}`, predicted `{e['pred']}`: {text}")
+    lines += ["", WHY_MISSED]
     lines += [
         "",
         "## Limits",
