@@ -61,6 +61,9 @@ class Classifier:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # keep stderr for our one-line errors
 
         self.model_dir = Path(model_dir)
         self.batch_size = batch_size

@@ -231,7 +231,9 @@ def train_task(
 def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Generate the data, train the tokenizer and every task's model; write everything to `out_dir`."""
     import torch
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     started = time.monotonic()
