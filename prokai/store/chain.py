@@ -6,7 +6,8 @@
 Appending happens automatically when an `EvidenceSession` flushes new records: the session
 locks the single `evidence_chain_head` row with an UPDATE (a row lock on PostgreSQL, the write
 lock on SQLite), so concurrent writers in several processes take turns and the chain never
-forks; `prev_hash` is also UNIQUE, so a fork could not be stored even by a buggy writer.
+forks; each link's `seq` (the primary key) comes from that head, so two links can never claim
+the same place.
 Stored evidence is immutable: a flush that changes or deletes one raises `EvidenceImmutableError`.
 """
 

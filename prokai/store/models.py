@@ -440,7 +440,8 @@ class AuditRecord(Evidence, Base):
 class ChainEntry(Base):
     """One link: entry_hash = SHA-256(prev_hash ‖ record_type ‖ record_id ‖ SHA-256(canonical record)).
 
-    `prev_hash` is unique, so two writers can never both extend the same link (no fork).
+    `seq` is the primary key and every appender takes the next one from the locked head row, so
+    two writers can never both extend the same link (no fork).
     """
 
     __tablename__ = "evidence_chain"
@@ -448,7 +449,7 @@ class ChainEntry(Base):
     record_type: Mapped[str] = mapped_column(String(16))
     record_id: Mapped[int] = mapped_column(BigInteger)
     record_hash: Mapped[str] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
     __table_args__ = (UniqueConstraint("record_type", "record_id"),)
 
