@@ -285,7 +285,9 @@ class World:
             raise RpcFault(400, "PHONE_NUMBER_BANNED")
         now = self.clock.now()
         code = self.codes.get(digits)
-        if code is None or code.expires <= now:
+        # auth.sendCode issues a fresh code (as Telegram does); auth.resendCode (`force_sms`)
+        # sends the same one again by another channel while it is valid.
+        if code is None or code.expires <= now or not force_sms:
             code = LoginCode(
                 phone=digits,
                 code=self.fixed_code or "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH)),
