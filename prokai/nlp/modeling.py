@@ -50,6 +50,9 @@ class EncoderSize:
     heads: int = 4
     intermediate: int = 512
     max_positions: int = MAX_LENGTH + 2
+    # "bert": BERT with the [CLS] pooler; "modernbert": ModernBERT layers (RoPE, GeGLU) with mean
+    # pooling over the tokens. Both load with AutoModelForSequenceClassification.
+    arch: str = "bert"
 
 
 def _normalizer() -> Any:
@@ -124,9 +127,38 @@ def wrap_tokenizer(tok: Tokenizer) -> Any:
 
 
 def build_model(size: EncoderSize, vocab_size: int, labels: tuple[str, ...], seed: int) -> Any:
-    """A freshly initialised BertForSequenceClassification with `labels` as classes."""
+    """A freshly initialised sequence classifier (`size.arch`) with `labels` as classes."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification
+
+    if size.arch == "modernbert":
+        from transformers import ModernBertConfig, ModernBertForSequenceClassification
+
+        mconfig = ModernBertConfig(  # type: ignore[call-arg]
+            vocab_size=vocab_size,
+            hidden_size=size.hidden,
+            num_hidden_layers=size.layers,
+            num_attention_heads=size.heads,
+            intermediate_size=size.intermediate,
+            max_position_embeddings=size.max_positions,
+            global_attn_every_n_layers=1,
+            classifier_pooling="mean",
+            embedding_dropout=0.1,
+            mlp_dropout=0.1,
+            attention_dropout=0.1,
+            pad_token_id=0,
+            cls_token_id=2,
+            sep_token_id=3,
+            bos_token_id=2,
+            eos_token_id=3,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+        )
+        torch.manual_seed(seed)
+        return ModernBertForSequenceClassification(mconfig)
+    if size.arch != "bert":
+        raise ValueError(f"unknown encoder architecture {size.arch!r} (bert or modernbert)")
 
     config = BertConfig(  # type: ignore[call-arg]
         vocab_size=vocab_size,
