@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from prokai.crawl.buttons import Button, ButtonKind
 from prokai.crawl.captcha import solve
-from prokai.crawl.explorer import Memory, choose, payment_kind, screen_key
+from prokai.crawl.explorer import Memory, choose, payment_kind, pressable, screen_key
 from prokai.crawl.guardrails import Action, ActionKind, Guardrails
 from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer
@@ -215,7 +215,7 @@ class DialogEngine:
                     await self._start(peer, start_param)
                     continue
                 break
-            if intent == "refusal_ban":
+            if intent == "refusal_ban" and (_looks_like_refusal(screen.text) or not pressable(screen.buttons)):
                 result.outcome = Outcome.REQUISITES if result.requisites else Outcome.BANNED
                 result.reason = screen.text[:200]
                 break
@@ -324,6 +324,18 @@ CAPTCHA_WORDS = (
 _AMOUNT_ASKED = re.compile(r"(введите|укажите|напишите)\s+сумм|соманы\s+(енгізіңіз|жазыңыз)|enter\s+(the\s+)?amount", re.I)
 _MINIMUM = re.compile(r"(?:от|min(?:imum)?|кемінде)\s*(\d[\d\s]{0,9}\d|\d)", re.I)
 _COMMAND = re.compile(r"(?<![\w/])(/[a-z][a-z0-9_]{1,31})\b")
+
+
+_REFUSAL = re.compile(
+    r"\b(?:за)?бан(?:ен\w*|\b)|заблок|доступ\w* закрыт|отказ|закрыт|не обслуж|подозрит|⛔|🚫|\bbann?ed\b|\bblocked\b"
+    r"|бұғатта|жабық|тыйым",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_refusal(text: str) -> bool:
+    """The classifier's 'refusal' confirmed by the words of a ban (a menu is not a refusal)."""
+    return bool(_REFUSAL.search(text))
 
 
 def _looks_like_captcha(screen: Observed) -> bool:

@@ -190,3 +190,14 @@ def test_image_captcha_is_read_per_glyph() -> None:
         exact += bool(solution and solution.answer == text)
     assert exact >= 1
     assert solve_image(b"not an image") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [("⛔ Подозрительная активность. Доступ закрыт.", True), ("Вы забанены", True), ("Бан!", True),
+     ("Магазин закрыт.", True), ("Банк Kaspi", False), ("Банан 🍌", False), ("Костанай: в наличии", False)],
+)
+def test_refusal_needs_the_words_of_a_ban(text: str, refusal: bool) -> None:
+    from prokai.crawl.engine import _looks_like_refusal
+
+    assert _looks_like_refusal(text) is refusal
