@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from mtsandbox import login, new_client, run, serving
-from telethon import errors
+from telethon import TelegramClient, errors
 from telethon.tl import functions
 
 from prokai.sandbox.sms import MemoryGateway
@@ -99,15 +101,21 @@ def test_code_goes_to_app_first_and_to_sms_on_resend() -> None:
     run(body)
 
 
+async def _at_password_prompt(server: Any, world: World) -> TelegramClient:
+    """A client that signed in with the code of the 2FA account and was asked for its password."""
+    client = new_client(server)
+    await client.connect()
+    await client.send_code_request("+77011110002")
+    with pytest.raises(errors.SessionPasswordNeededError):
+        await client.sign_in("+77011110002", world.codes["77011110002"].code)
+    return client
+
+
 def test_two_step_verification_right_password() -> None:
     async def body() -> None:
         world, _ = _world()
         async with serving(world) as server:
-            client = new_client(server)
-            await client.connect()
-            await client.send_code_request("+77011110002")
-            with pytest.raises(errors.SessionPasswordNeededError):
-                await client.sign_in("+77011110002", world.codes["77011110002"].code)
+            client = await _at_password_prompt(server, world)
             me = await client.sign_in(password="correct horse")
             assert me.first_name == "Guarded"
             assert await client.is_user_authorized()
@@ -120,11 +128,7 @@ def test_two_step_verification_wrong_password() -> None:
     async def body() -> None:
         world, _ = _world()
         async with serving(world) as server:
-            client = new_client(server)
-            await client.connect()
-            await client.send_code_request("+77011110002")
-            with pytest.raises(errors.SessionPasswordNeededError):
-                await client.sign_in("+77011110002", world.codes["77011110002"].code)
+            client = await _at_password_prompt(server, world)
             with pytest.raises(errors.PasswordHashInvalidError):
                 await client.sign_in(password="wrong horse")
             assert not await client.is_user_authorized()
