@@ -33,7 +33,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from prokai.config import AccountsSettings, CrawlSettings, DatabaseSettings, SecretsSettings, Settings
+from prokai.config import AccountsSettings, DatabaseSettings, SecretsSettings, Settings
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade
 
@@ -77,7 +77,6 @@ def demo_settings(root: Path) -> Settings:
         database=DatabaseSettings(url=f"sqlite:///{root / 'prokai.db'}"),
         secrets=SecretsSettings(vault_key_file=key_file),
         accounts=AccountsSettings(sms_code_timeout_s=30.0, login_concurrency=4),
-        crawl=CrawlSettings(min_delay_s=1.5, max_delay_s=3.0),
     )
 
 
@@ -162,10 +161,9 @@ async def run_demo(root: Path, model_kind: str = "transformer") -> DemoResult:
     from prokai.accounts.passwords import PasswordBook
     from prokai.accounts.pool import AccountPool
     from prokai.crawl.campaigns import add_targets, create_campaign
-    from prokai.crawl.engine import Budget
     from prokai.crawl.models import load_model
     from prokai.crawl.pacing import SandboxPacer
-    from prokai.crawl.rehearsal import entry_targets
+    from prokai.crawl.rehearsal import REHEARSAL_BUDGET, entry_targets
     from prokai.crawl.runner import CampaignRunner, PoolClients
     from prokai.crawl.sweep import run_sweep
     from prokai.crawl.targets import TargetKind, TargetSpec, parse_targets
@@ -222,9 +220,7 @@ async def run_demo(root: Path, model_kind: str = "transformer") -> DemoResult:
                                          legal_basis="Demo: pre-trial investigation", region="Алматы")
         with db.session() as s:
             add_targets(s, campaign_id, [TargetSpec(f"@{u}", TargetKind.USERNAME, u) for u in found_shops], depth=1)
-        budget = Budget(max_steps=40, max_seconds=3600, reply_timeout=20.0, operator_timeout=400.0,
-                        min_delay=settings.crawl.min_delay_s, max_delay=settings.crawl.max_delay_s)
-        runner = CampaignRunner(db, PoolClients(pool), model, city="Алматы", budget=budget, max_depth=1,
+        runner = CampaignRunner(db, PoolClients(pool), model, city="Алматы", budget=REHEARSAL_BUDGET, max_depth=1,
                                 concurrency=4, pacer=SandboxPacer(r.world.clock))
         run = await runner.run(campaign_id)
         console.print(f"  {run.done} conversations: {dict(sorted(run.outcomes.items()))}")
