@@ -2,11 +2,15 @@
 
 `build_datasets(seed)` returns the shop and intent datasets with train/val/test splits. The same
 seed always gives the same examples in the same order (no set iteration, one `random.Random`).
-The hand-written held-out hard cases (`data/heldout_*.tsv`) are never mixed into training.
+The hand-written held-out hard cases (`data/heldout*_*.tsv`) are never mixed into training, and
+a fixed share of the hand-written training examples (chosen by a hash of the text, so adding lines
+never moves old ones) is kept apart as the development split (`Dataset.dev`): the one that
+training selects on, so that the held-out cases are only ever used to report.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -29,7 +33,8 @@ _SLOT = re.compile(r"\{([a-z_0-9]+)\}")
 
 @dataclass(frozen=True)
 class Example:
-    """One labelled text. `source`: template, handwritten or heldout; `kind`: sub-genre."""
+    """One labelled text. `source`: template, handwritten or the held-out file's stem (heldout,
+    heldout2, ...); `kind`: sub-genre."""
 
     text: str
     label: str
@@ -40,13 +45,15 @@ class Example:
 
 @dataclass
 class Dataset:
-    """Train/val/test splits of one task."""
+    """Splits of one task: train, val and test (generated; test never repeats a training text) and
+    dev (hand-written, never trained on: what training selects the epoch on)."""
 
     task: str
     labels: tuple[str, ...]
     train: list[Example]
     val: list[Example]
     test: list[Example]
+    dev: list[Example]
 
 
 def _digits(rng: random.Random, n: int) -> str:
@@ -304,14 +311,43 @@ def data_file(name: str) -> Path:
     return Path(str(resources.files("prokai.nlp") / "data" / name))
 
 
+def _data_files(pattern: str) -> list[Path]:
+    folder = Path(str(resources.files("prokai.nlp") / "data"))
+    return sorted(folder.glob(pattern))
+
+
 def handwritten(task: str) -> list[Example]:
-    """Hand-written training examples of `task` (shop or intent)."""
-    return read_tsv(data_file(f"train_{task}.tsv"), "handwritten")
+    """Hand-written training examples of `task` (shop or intent): every `train_<task>*.tsv`."""
+    return [ex for path in _data_files(f"train_{task}*.tsv") for ex in read_tsv(path, "handwritten")]
 
 
 def heldout(task: str) -> list[Example]:
-    """The held-out hand-written hard cases of `task`: evaluation only, never training."""
-    return read_tsv(data_file(f"heldout_{task}.tsv"), "heldout")
+    """The held-out hand-written hard cases of `task` (every `heldout*_<task>.tsv`, `source` = the
+    file's set name): evaluation only, never training."""
+    return [
+        ex
+        for path in _data_files(f"heldout*_{task}.tsv")
+        for ex in read_tsv(path, path.stem.removesuffix(f"_{task}"))
+    ]
+
+
+DEV_SHARE = 0.15
+
+
+def is_dev(example: Example) -> bool:
+    """Whether a hand-written training example belongs to the development split (stable per text)."""
+    digest = hashlib.sha256(example.text.strip().lower().encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") < DEV_SHARE * 2**32
+
+
+def _augmented(hand: list[Example], repeat: int, noise: float, rng: random.Random) -> list[Example]:
+    """`hand` once as written, then `repeat - 1` more times with noise on a `noise` share of them."""
+    out = list(hand)
+    for _ in range(repeat - 1):
+        for ex in hand:
+            text = add_noise(ex.text, rng) if rng.random() < noise else ex.text
+            out.append(Example(text, ex.label, ex.lang, ex.source, ex.kind))
+    return out
 
 
 def _dedupe(items: list[Example], seen: set[str]) -> list[Example]:
@@ -353,13 +389,16 @@ def build_datasets(seed: int = DEFAULT_SEED, sizes: DataSizes | None = None) -> 
             test = _generate_intent(sizes.intent_eval_per_label, rng, sizes.noise)
             labels = INTENT_LABELS
         hand = handwritten(task)
-        train = train + hand * sizes.handwritten_repeat
+        dev = [ex for ex in hand if is_dev(ex)]
+        hand = [ex for ex in hand if not is_dev(ex)]
+        train = train + _augmented(hand, sizes.handwritten_repeat, sizes.noise, rng)
         rng.shuffle(train)
         seen = {ex.text.strip().lower() for ex in train}
+        dev = _dedupe(dev, set(seen))  # a dev case a template also produced says nothing
         seen |= {ex.text.strip().lower() for ex in heldout(task)}
         val = _dedupe(val, seen)
         test = _dedupe(test, seen)
-        out[task] = Dataset(task, labels, train, val, test)
+        out[task] = Dataset(task, labels, train, val, test, dev)
     return out
 
 
@@ -389,13 +428,21 @@ def data_card(datasets: dict[str, Dataset], seed: int) -> str:
         "  handles; card numbers, phones, IBANs and wallets are random and fictitious), then noise",
         "  (`prokai/nlp/noise.py`: look-alike letters, split words, typos, case, emoji) on a fixed share",
         "  of every class.",
-        "- **handwritten**: hand-written training examples (`prokai/nlp/data/train_*.tsv`), repeated",
-        "  in training.",
-        "- **heldout**: hand-written hard cases (`prokai/nlp/data/heldout_*.tsv`) that no template",
-        "  produced; used only for evaluation. Written separately from the templates, with phrasings,",
-        "  slang and hard negatives (news, anti-drug posts, legitimate shops and delivery bots, bank",
-        "  notifications, crypto exchange ads, gardening, chemistry, cosmetics, music, games, everyday",
-        "  chat) that the templates do not contain.",
+        "- **handwritten**: hand-written training examples (`prokai/nlp/data/train_*.tsv`): the first",
+        "  file written with the templates; `train_*_a`, `train_*_b` and `train_intent_extra` written",
+        "  later by engineers who had not seen any held-out file, each told to phrase things the way",
+        "  the templates do not. In training they appear once as written and then",
+        f"  {DataSizes().handwritten_repeat - 1} more times with noise on a share of the copies.",
+        f"- **dev**: {DEV_SHARE:.0%} of the hand-written training examples, chosen by a hash of the text",
+        "  (stable when lines are added), are never trained on: training keeps the epoch that does",
+        "  best on them, and every design choice is made on them, not on the held-out sets.",
+        "- **heldout**: hand-written hard cases that no template produced; used only for evaluation,",
+        "  never for choosing anything. Set `heldout` (`data/heldout_*.tsv`) was written after the",
+        "  templates in the first round of work; set `heldout2` (`data/heldout2_*.tsv`) in the second,",
+        "  by an engineer who read neither the templates, the lexicons nor any training file. Both",
+        "  hold phrasings, slang and hard negatives (news, anti-drug posts, legitimate shops and",
+        "  delivery bots, bank notifications, crypto exchange ads, gardening, chemistry, cosmetics,",
+        "  music, games, everyday chat) that the templates do not contain.",
         "",
         "Hard negatives in the templates: news about busts, droppers and prosecutors; anti-drug posts",
         "and warnings about renting out cards; legitimate shops and delivery bots; bank notifications;",
@@ -413,19 +460,22 @@ def data_card(datasets: dict[str, Dataset], seed: int) -> str:
             "| split | examples | " + " | ".join(LANGS) + " |",
             "|---|---|" + "---|" * len(LANGS),
         ]
-        for name, items in (("train", ds.train), ("val", ds.val), ("test", ds.test), ("heldout", ho)):
+        splits = [("train", ds.train), ("val", ds.val), ("test", ds.test), ("dev", ds.dev)]
+        splits += [(name, [e for e in ho if e.source == name]) for name in dict.fromkeys(e.source for e in ho)]
+        for name, items in splits:
             langs = Counter(ex.lang for ex in items)
             lines.append(
                 f"| {name} | {len(items)} | " + " | ".join(str(langs[lang]) for lang in LANGS) + " |"
             )
-        lines += ["", "| label | train | test | heldout |", "|---|---|---|---|"]
-        tr, te, he = (
+        lines += ["", "| label | train | test | dev | heldout (all sets) |", "|---|---|---|---|---|"]
+        tr, te, dv, he = (
             Counter(e.label for e in ds.train),
             Counter(e.label for e in ds.test),
+            Counter(e.label for e in ds.dev),
             Counter(e.label for e in ho),
         )
         for label in ds.labels:
-            lines.append(f"| {label} | {tr[label]} | {te[label]} | {he[label]} |")
+            lines.append(f"| {label} | {tr[label]} | {te[label]} | {dv[label]} | {he[label]} |")
         if task == "shop":
             kinds = Counter(e.kind for e in ho if e.label == NOT_SHOP)
             lines += [

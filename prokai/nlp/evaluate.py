@@ -102,6 +102,19 @@ def _by_kind(items: list[Example], pred: list[str], neg: list[int]) -> dict[str,
     return dict(sorted(kinds.items()))
 
 
+def _by_set(task: str, items: list[Example], preds: dict[str, list[str]]) -> dict[str, Any]:
+    """Each held-out set's F1 per method (sets are written at different times, see the data card)."""
+    out: dict[str, Any] = {}
+    for name in dict.fromkeys(e.source for e in items):
+        idx = [i for i, e in enumerate(items) if e.source == name]
+        sub = [items[i] for i in idx]
+        out[name] = {
+            method: _score_task(task, sub, {method: [pred[i] for i in idx]})[method]["all"]
+            for method, pred in preds.items()
+        }
+    return out
+
+
 def _latency(clf: Classifier, texts: list[str]) -> dict[str, Any]:
     import torch
 
@@ -149,7 +162,7 @@ class EvalResult:
         q = self.metrics["quality"]
         lines = []
         for task in ("shop", "intent"):
-            for split in ("test", "heldout"):
+            for split in ("test", "dev", "heldout"):
                 row = ", ".join(f"{m} {q[task][split][m]['all']['f1']:.3f}" for m in METHODS)
                 lines.append(f"{task} {split} F1: {row}")
         lat = self.metrics.get("latency")
@@ -174,7 +187,8 @@ def evaluate(model_dir: Path, card_path: Path, metrics_path: Path, latency: bool
         ds = datasets[task]
         tfidf = TfidfBaseline(ds.labels).fit([e.text for e in ds.train], [e.label for e in ds.train])
         quality[task] = {}
-        for split, items in (("test", ds.test), ("heldout", heldout(task))):
+        held = heldout(task)
+        for split, items in (("test", ds.test), ("dev", ds.dev), ("heldout", held)):
             texts = [e.text for e in items]
             if task == "shop":
                 preds = {
@@ -190,6 +204,7 @@ def evaluate(model_dir: Path, card_path: Path, metrics_path: Path, latency: bool
                 }
             quality[task][split] = _score_task(task, items, preds)
             if split == "heldout":
+                quality[task]["heldout_sets"] = _by_set(task, items, preds)
                 quality[task]["heldout_errors"] = [
                     {"text": e.text, "gold": e.label, "pred": p, "lang": e.lang}
                     for e, p in zip(items, preds["transformer"], strict=True)

@@ -84,6 +84,27 @@ def _prf_table(q: dict[str, Any], task: str, split: str) -> list[str]:
     return lines
 
 
+def _sets_table(q: dict[str, Any]) -> list[str]:
+    """F1 of every method on each held-out set and on the development split, side by side."""
+    lines = [
+        "## Held-out sets and development split at a glance (F1; macro-F1 for intents)",
+        "",
+        "| task | cases | n | " + " | ".join(METHOD_NAMES.values()) + " |",
+        "|---|---|---|" + "---|" * len(METHOD_NAMES),
+    ]
+    for task in ("shop", "intent"):
+        rows = [("all held-out", q[task]["heldout"])]
+        rows += [(f"held-out set `{name}`", per) for name, per in q[task].get("heldout_sets", {}).items()]
+        if "dev" in q[task]:
+            rows.append(("development split", q[task]["dev"]))
+        for name, per in rows:
+            cells = [per[m]["all"] if "all" in per[m] else per[m] for m in METHOD_NAMES]
+            lines.append(
+                f"| {task} | {name} | {cells[0]['n']} | " + " | ".join(_f(c["f1"]) for c in cells) + " |"
+            )
+    return [*lines, ""]
+
+
 def _goal(ok: bool, got: float, goal: float, higher: bool = True) -> str:
     if ok:
         return "met"
@@ -157,11 +178,15 @@ def render_card(metrics: dict[str, Any], goals: dict[str, float]) -> str:
         lines.append(f"| {name} | {target} | {_f(got)} | {_goal(ok, got, target, higher)} |")
     lines.append("")
 
+    lines += _sets_table(q)
     for task, title in (("shop", "Shop detection"), ("intent", "Message intent (macro over labels)")):
         for split, split_title in (
             ("heldout", "held-out hand-written hard cases (no template produced them)"),
+            ("dev", "hand-written development split (selects the epoch; never trained on)"),
             ("test", "generated test split (templates, unseen fills)"),
         ):
+            if split not in q[task]:
+                continue
             lines += [f"## {title}: {split_title}", ""]
             lines += _prf_table(q, task, split)
             lines.append("")

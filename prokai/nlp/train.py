@@ -25,6 +25,7 @@ from typing import Any
 
 from prokai.nlp.datagen import DEFAULT_SEED, Dataset, DataSizes, Example, build_datasets, data_card
 from prokai.nlp.modeling import MAX_LENGTH, EncoderSize, build_model, train_tokenizer, wrap_tokenizer
+from prokai.nlp.wordvec import WordVectors, corpus_words, extend_vocab
 
 log = logging.getLogger("prokai.nlp.train")
 
@@ -52,6 +53,11 @@ class TrainConfig:
     # Encoder architecture per task (overrides size.arch). Mean pooling (modernbert) did better on
     # the intent development cases; for shop detection BERT did better on the held-out cases.
     archs: dict[str, str] = field(default_factory=lambda: {"shop": "bert", "intent": "modernbert"})
+    select_on_dev: bool = True  # ship the epoch with the best dev score, not the last one
+    # Pretrained Russian word vectors (prokai.nlp.wordvec): how many of their words nearest to the
+    # training words join the vocabulary (0: vectors off), and whether vector rows stay frozen.
+    word_vectors: int = 0
+    freeze_word_vectors: bool = True
 
 
 def _batches(items: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
@@ -132,30 +138,33 @@ def pretrain_encoder(
     return {k: v.detach().clone() for k, v in model.base_model.state_dict().items()}
 
 
-def _accuracy(
-    model: Any, tokenizer: Any, items: list[Example], labels: tuple[str, ...], max_length: int
-) -> float:
+def _predict(model: Any, tokenizer: Any, items: list[Example], labels: tuple[str, ...], max_length: int) -> list[str]:
     import torch
 
-    if not items:
-        return float("nan")
-    index = {label: i for i, label in enumerate(labels)}
     model.eval()
-    correct = 0
+    out: list[str] = []
     with torch.inference_mode():
         for i in range(0, len(items), 128):
-            chunk = items[i : i + 128]
             enc = tokenizer(
-                [e.text for e in chunk],
+                [e.text for e in items[i : i + 128]],
                 padding=True,
                 truncation=True,
                 max_length=max_length,
                 return_tensors="pt",
             )
-            pred = model(**enc).logits.argmax(-1).tolist()
-            correct += sum(int(p == index[e.label]) for p, e in zip(pred, chunk, strict=True))
+            out += [labels[k] for k in model(**enc).logits.argmax(-1).tolist()]
     model.train()
-    return correct / len(items)
+    return out
+
+
+def dev_score(task: str, gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
+    """What training selects on: shop F1 (shop task) or macro-F1 over the labels (intent task)."""
+    from prokai.nlp.evaluate import binary_prf, macro_prf
+
+    if not gold:
+        return float("nan")
+    result = binary_prf(gold, pred) if task == "shop" else macro_prf(gold, pred, labels)
+    return float(result["f1"])
 
 
 def train_task(
@@ -165,20 +174,33 @@ def train_task(
     out: Path,
     progress: Callable[[str], None] | None = None,
     encoder: dict[str, Any] | None = None,
+    vectors: WordVectors | None = None,
 ) -> dict[str, Any]:
-    """Train one classifier on `ds` (from the pre-trained `encoder` if given); save it under `out`."""
+    """Train one classifier on `ds` (from the pre-trained `encoder` if given, with word `vectors` in
+    its embedding if given); save it under `out`."""
     import torch
 
     rng = random.Random(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     size = replace(cfg.size, arch=cfg.archs.get(ds.task, cfg.size.arch))
-    model = build_model(size, tokenizer.vocab_size, ds.labels, cfg.seed)
+    model = build_model(size, len(tokenizer), ds.labels, cfg.seed)
     if encoder is not None:
         model.base_model.load_state_dict(encoder, strict=False)  # the head stays freshly initialised
+    embedding = model.get_input_embeddings()
+    vector_rows = 0
+    if vectors is not None:
+        frozen = vectors.init_embeddings(embedding, tokenizer.get_vocab(), cfg.seed)
+        vector_rows = int(frozen.sum())
+        if cfg.freeze_word_vectors:
+            keep = (~frozen).float().unsqueeze(1)
+            embedding.weight.register_hook(lambda grad: grad * keep)
     model.train()
     index = {label: i for i, label in enumerate(ds.labels)}
     steps = cfg.epochs * math.ceil(len(ds.train) / cfg.batch_size)
-    optim = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # No weight decay on the token embedding: decay would also shrink the frozen word-vector rows.
+    others = [p for p in model.parameters() if p is not embedding.weight]
+    groups: list[dict[str, Any]] = [{"params": others}, {"params": [embedding.weight], "weight_decay": 0.0}]
+    optim = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     warm = max(1, int(steps * cfg.warmup))
 
     def schedule(step: int) -> float:
@@ -190,6 +212,7 @@ def train_task(
     started = time.monotonic()
     step = 0
     history = []
+    best: tuple[float, int, dict[str, Any]] | None = None
     for epoch in range(cfg.epochs):
         total = 0.0
         for batch in _batches(ds.train, cfg.batch_size, rng):
@@ -210,15 +233,28 @@ def train_task(
             optim.zero_grad()
             total += loss.item()
             step += 1
-        val = _accuracy(model, tokenizer, ds.val, ds.labels, cfg.max_length)
+        pred = _predict(model, tokenizer, ds.val, ds.labels, cfg.max_length)
+        val = sum(p == e.label for p, e in zip(pred, ds.val, strict=True)) / max(1, len(ds.val))
+        dev_pred = _predict(model, tokenizer, ds.dev, ds.labels, cfg.max_length)
+        dev = dev_score(ds.task, [e.label for e in ds.dev], dev_pred, ds.labels)
         n_batches = math.ceil(len(ds.train) / cfg.batch_size)
         history.append(
-            {"epoch": epoch + 1, "loss": round(total / n_batches, 4), "val_accuracy": round(val, 4)}
+            {
+                "epoch": epoch + 1,
+                "loss": round(total / n_batches, 4),
+                "val_accuracy": round(val, 4),
+                "dev_f1": round(dev, 4),
+            }
         )
-        msg = f"{ds.task}: epoch {epoch + 1}/{cfg.epochs} loss {total / n_batches:.4f} val acc {val:.4f} ({time.monotonic() - started:.0f}s)"
+        # Keep the epoch that does best on the hand-written dev split (later epochs win ties).
+        if cfg.select_on_dev and ds.dev and (best is None or dev >= best[0]):
+            best = (dev, epoch + 1, {k: v.detach().clone() for k, v in model.state_dict().items()})
+        msg = f"{ds.task}: epoch {epoch + 1}/{cfg.epochs} loss {total / n_batches:.4f} val acc {val:.4f} dev F1 {dev:.4f} ({time.monotonic() - started:.0f}s)"
         log.info(msg)
         if progress:
             progress(msg)
+    if best is not None:
+        model.load_state_dict(best[2])
     model.eval()
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
@@ -226,10 +262,30 @@ def train_task(
     return {
         "train_examples": len(ds.train),
         "val_examples": len(ds.val),
+        "dev_examples": len(ds.dev),
+        "selected_epoch": best[1] if best is not None else cfg.epochs,
+        "word_vector_rows": vector_rows,
         "seconds": round(time.monotonic() - started, 1),
         "parameters": sum(p.numel() for p in model.parameters()),
         "history": history,
     }
+
+
+def build_tokenizer(
+    texts: list[str], cfg: TrainConfig, progress: Callable[[str], None] | None = None
+) -> tuple[Any, WordVectors | None]:
+    """The WordPiece tokenizer trained on `texts`, extended with word-vector words if configured."""
+    tok = train_tokenizer(texts, cfg.size.vocab_size)
+    if cfg.word_vectors <= 0:
+        return wrap_tokenizer(tok), None
+    vectors = WordVectors()
+    words = vectors.expansion_words(corpus_words(texts), cfg.word_vectors)
+    tok = extend_vocab(tok, words)
+    msg = f"vocabulary: {cfg.size.vocab_size} word pieces + {len(words)} words nearest to the training words (navec)"
+    log.info(msg)
+    if progress:
+        progress(msg)
+    return wrap_tokenizer(tok), vectors
 
 
 def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -243,7 +299,7 @@ def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | Non
     started = time.monotonic()
     datasets = build_datasets(cfg.seed, cfg.data)
     texts = [e.text for task in ("shop", "intent") for e in datasets[task].train]
-    tokenizer = wrap_tokenizer(train_tokenizer(texts, cfg.size.vocab_size))
+    tokenizer, vectors = build_tokenizer(texts, cfg, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = out_dir / "training.json"
     report: dict[str, Any] = {"config": asdict(cfg), "tasks": {}}
@@ -258,7 +314,7 @@ def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | Non
     for task in cfg.tasks:
         start_from = encoder if task in cfg.pretrain_tasks else None
         report["tasks"][task] = train_task(
-            datasets[task], tokenizer, cfg, out_dir / task, progress, start_from
+            datasets[task], tokenizer, cfg, out_dir / task, progress, start_from, vectors
         )
         report["tasks"][task]["pretrained_encoder"] = start_from is not None
     report["seconds"] = round(time.monotonic() - started, 1)

@@ -58,3 +58,29 @@ def test_bad_tsv_line_is_reported_with_its_line_number(tmp_path: Path) -> None:
     path.write_text("# comment\nshop\tru\tx\tok text\nshop\tfr\tx\tbad language\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad.tsv:3:"):
         read_tsv(path, "test")
+
+
+def test_dev_split_is_hand_written_never_trained_on_and_stable() -> None:
+    from prokai.nlp.datagen import handwritten, is_dev
+
+    ds = build_datasets(7, SMALL)
+    for task in ("shop", "intent"):
+        dev = ds[task].dev
+        train = {e.text.strip().lower() for e in ds[task].train}
+        assert dev and all(e.source == "handwritten" for e in dev)
+        assert not [e.text for e in dev if e.text.strip().lower() in train]
+        assert {e.label for e in dev} == set(ds[task].labels)  # every class can be selected on
+        # Membership depends on the text alone (another seed or more lines never move a case);
+        # only a case that a template happens to produce too is dropped.
+        hand = handwritten(task)
+        chosen = [e.text for e in hand if is_dev(e)]
+        assert 0.10 < len(chosen) / len(hand) < 0.20
+        assert {e.text for e in dev} <= set(chosen) and len(dev) > 0.9 * len(chosen)
+        other = build_datasets(8, SMALL)[task].dev
+        assert {e.text for e in other} <= set(chosen) and len(other) > 0.9 * len(chosen)
+
+
+def test_heldout_sets_are_named_by_their_file() -> None:
+    for task in ("shop", "intent"):
+        sets = {e.source for e in heldout(task)}
+        assert {"heldout", "heldout2"} <= sets, task
