@@ -1,20 +1,27 @@
 """What every `prokai` sub-command shares: the loaded settings, the database, and clean failures.
 
 A command module (`prokai/<area>/commands.py`) defines `register(app: typer.Typer)` and uses
-`settings(ctx)`, `database(ctx)` and `fail(...)` from here. Heavy imports (torch, telethon) go
-inside the command functions so `prokai --help` stays fast.
+`settings(ctx)`, `database(ctx)`, `fail(...)` and, for long operations, `progress_display(...)`
+from here. Heavy imports (torch, telethon) go inside the command functions so `prokai --help`
+stays fast.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from prokai.config import Settings
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from prokai.store.db import Database
 
 EXIT_OK = 0
@@ -70,3 +77,44 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     """Print a one-line reason on stderr and exit with `code`."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+NO_PROGRESS_HELP = "No progress display (it is also off when stderr is not a terminal)."
+
+
+@contextmanager
+def progress_display(enabled: bool = True) -> Iterator[Progress]:
+    """The progress display of long commands, on stderr: spinner, description, bar, done/total, elapsed.
+
+    It is off with `enabled=False` (a `--no-progress` flag) and whenever stderr is not a terminal
+    (piped, redirected, under tests): then it writes nothing at all. stdout is never touched, so
+    what scripts parse stays as it is. While it is shown, log lines are printed above it.
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = Console(stderr=True)
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, transient=False, redirect_stdout=False,
+                        disable=not enabled or not console.is_terminal)
+    stderr = sys.stderr
+    with progress:
+        # Live replaced sys.stderr with a proxy that prints above the display; the log handlers
+        # still hold the real stderr, so point them at the proxy while it runs.
+        moved: list[tuple[logging.StreamHandler[Any], Any]] = []
+        if sys.stderr is not stderr:
+            for handler in logging.getLogger().handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is stderr:
+                    moved.append((handler, handler.setStream(sys.stderr)))
+        try:
+            yield progress
+        finally:
+            for handler, stream in moved:
+                handler.setStream(stream)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, database, fail, settings
+from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, database, fail, progress_display, settings
 
 if TYPE_CHECKING:
     from prokai.accounts.clients import Endpoint
@@ -127,26 +127,14 @@ def login_cmd(
 
 async def _login(cfg: Settings, db: Any, vault: Any, endpoint: Any, book: Any, specs: list[Any],
                  iccids: list[str] | None, relogin: bool) -> Any:
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from prokai.accounts.login import LoginRunner, LoginTarget
     from simbox.pool import Pool, PoolOptions
 
     modems = Pool(specs, PoolOptions(command_timeout=cfg.simbox.command_timeout_s, probe_timeout=2.0,
                                      watchdog_interval=None, sweep_interval=None))
     await modems.start()
-    console = Console(stderr=True)
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=False) as progress:
+        with progress_display() as progress:
             overall = progress.add_task("SIMs", total=None)
             rows: dict[str, Any] = {}
 

@@ -3,16 +3,65 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, database, fail, settings
+from prokai.cliutil import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    NO_PROGRESS_HELP,
+    database,
+    fail,
+    progress_display,
+    settings,
+)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from prokai.crawl.runner import ProgressEvent
 
 campaign_app = typer.Typer(help="Crawl campaigns: create, run, status, stop.", no_args_is_help=True)
 
 MODEL_HELP = "Classifier: transformer (the shipped model) or keywords (the baseline, no torch)."
+
+# The order outcomes are shown in on the progress bar (others follow alphabetically).
+OUTCOME_ORDER = ("requisites", "read", "not_shop", "no_answer", "stuck", "dead", "duplicate",
+                 "captcha_failed", "banned", "error")
+
+
+def describe(label: str, outcomes: Mapping[str, int]) -> str:
+    """The bar's description: `label` and the outcomes so far ("campaign 1: requisites 3 · dead 1")."""
+    known = [k for k in OUTCOME_ORDER if outcomes.get(k)]
+    others = sorted(k for k, v in outcomes.items() if v and k not in OUTCOME_ORDER)
+    parts = [f"{k} {outcomes[k]}" for k in known + others]
+    return f"{label}: {' · '.join(parts)}" if parts else label
+
+
+class CrawlProgress:
+    """The runner's progress hook for the CLI: one bar of conversations done / targets known.
+
+    Summed over campaigns, so one bar also follows a sweep (one campaign per swept source).
+    """
+
+    def __init__(self, progress: Progress, label: str) -> None:
+        self.progress = progress
+        self.label = label
+        self.task = progress.add_task(label, total=None)
+        self.latest: dict[int, ProgressEvent] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        self.latest[event.campaign_id] = event
+        outcomes: dict[str, int] = {}
+        for ev in self.latest.values():
+            for k, v in ev.outcomes.items():
+                outcomes[k] = outcomes.get(k, 0) + v
+        self.progress.update(self.task, completed=sum(e.done for e in self.latest.values()),
+                             total=sum(e.total for e in self.latest.values()),
+                             description=describe(self.label, outcomes))
 
 
 @campaign_app.command("create")
@@ -78,10 +127,13 @@ def run(
     campaign_id: int = typer.Argument(..., help="Campaign id."),
     model: str = typer.Option("transformer", "--model", help=MODEL_HELP),
     concurrency: int = typer.Option(4, "--concurrency", min=1, help="Conversations at once."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
     """Run (or resume) a campaign until every target is done or it is stopped."""
     runner = make_runner(ctx, model, concurrency)
-    report = asyncio.run(runner.run(campaign_id))
+    with progress_display(not no_progress) as progress:
+        runner.on_progress = CrawlProgress(progress, f"campaign {campaign_id}")
+        report = asyncio.run(runner.run(campaign_id))
     typer.echo(f"{report.done} conversations; outcomes: {dict(sorted(report.outcomes.items()))}; "
                f"new requisites: {len(report.new_requisites)}")
 
@@ -120,12 +172,15 @@ def sweep(
     key: str | None = typer.Option(None, "--key", help="Sweep key (default: today's date); same key resumes."),
     model: str = typer.Option("transformer", "--model", help=MODEL_HELP),
     concurrency: int = typer.Option(4, "--concurrency", min=1),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
     """Re-ask every live shop; record alive / renamed / dead / requisites changed."""
     from prokai.crawl.sweep import run_sweep
 
     runner = make_runner(ctx, model, concurrency)
-    report = asyncio.run(run_sweep(database(ctx), runner, key=key, campaign_id=campaign, actor="operator"))
+    with progress_display(not no_progress) as progress:
+        runner.on_progress = CrawlProgress(progress, "sweep")
+        report = asyncio.run(run_sweep(database(ctx), runner, key=key, campaign_id=campaign, actor="operator"))
     typer.echo(f"sweep {report.key}: {report.run.done} shops; statuses {dict(sorted(report.statuses.items()))}; "
                f"new requisites: {len(report.run.new_requisites)}")
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -89,6 +90,26 @@ class RunReport:
     outcomes: dict[str, int] = field(default_factory=dict)
     new_requisites: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    total: int = 0  # targets this run knew of: claimed plus discovered on the way (≥ done)
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Where a campaign run stands, passed to `CampaignRunner(on_progress=...)`.
+
+    `done` counts the conversations this run finished, `total` the targets it knows of so far
+    (it grows when conversations discover new targets), `outcomes` the finished ones by outcome.
+    """
+
+    campaign_id: int
+    done: int
+    total: int
+    outcomes: Mapping[str, int]
+
+    @classmethod
+    def of(cls, campaign_id: int, report: RunReport) -> ProgressEvent:
+        return cls(campaign_id, report.done, max(report.total, report.done),
+                   MappingProxyType(dict(report.outcomes)))
 
 
 class CampaignRunner:
@@ -97,7 +118,8 @@ class CampaignRunner:
     def __init__(self, db: Database, provider: ClientProvider, model: IntentModel, *, city: str,
                  budget: Budget, max_depth: int = 2, concurrency: int = 4, shop_threshold: float = 0.5,
                  actor: str = "crawler", on_new_requisite: Callable[[int], None] | None = None,
-                 pacer: Pacer | None = None, daily_cap: int | None = None) -> None:
+                 pacer: Pacer | None = None, daily_cap: int | None = None,
+                 on_progress: Callable[[ProgressEvent], None] | None = None) -> None:
         self.pacer = pacer or RealPacer()
         self.daily_cap = daily_cap
         self.db = db
@@ -110,6 +132,7 @@ class CampaignRunner:
         self.shop_threshold = shop_threshold
         self.actor = actor
         self.on_new_requisite = on_new_requisite
+        self.on_progress = on_progress  # after each finished job and each claim of targets
 
     # --- the queue -------------------------------------------------------------------------
 
@@ -141,6 +164,8 @@ class CampaignRunner:
             jobs = self._claim_jobs(campaign_id)
             if not jobs or self._stopping(campaign_id):
                 break
+            report.total = report.done + len(jobs)
+            self._progress(campaign_id, report)
 
             async def one(job: ConversationJob) -> None:
                 async with sem:
@@ -188,6 +213,15 @@ class CampaignRunner:
             target.meta = {**target.meta, "reason": result.reason, "steps": result.steps}
         report.done += 1
         report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
+        self._progress(job.campaign_id, report)
+
+    def _progress(self, campaign_id: int, report: RunReport) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(ProgressEvent.of(campaign_id, report))
+        except Exception:  # a broken display must not stop the crawl
+            log.exception("progress hook failed")
 
     # --- one attempt -----------------------------------------------------------------------
 
@@ -377,7 +411,7 @@ class CampaignRunner:
         if self.on_new_requisite:
             for rid in sink.new_requisite_ids:
                 self.on_new_requisite(rid)
-        self._close(conv_id, shop_id, result, depth, job, texts)
+        report.total += self._close(conv_id, shop_id, result, depth, job, texts)
         return result
 
     async def _read_channel(self, client: Any, entity: Any, sink: StoreSink, texts: list[str]) -> Result:
@@ -403,7 +437,9 @@ class CampaignRunner:
         return result
 
     def _close(self, conv_id: int, shop_id: int, result: Result, depth: int, job: ConversationJob,
-               texts: list[str]) -> None:
+               texts: list[str]) -> int:
+        """Close the conversation, update the shop, add the targets it mentions (returns how many)."""
+        added = 0
         with self.db.session() as s:
             conv = s.get(Conversation, conv_id)
             assert conv is not None
@@ -428,6 +464,7 @@ class CampaignRunner:
                 added = add_targets(s, job.campaign_id, found, depth=depth + 1, discovered_from=job.target_id)
                 if added:
                     audit(s, self.actor, "discovery", "target", job.target_id, added=added)
+        return added
 
 
 class StaticClients:

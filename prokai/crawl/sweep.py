@@ -132,6 +132,7 @@ async def run_sweep(db: Database, runner: CampaignRunner, key: str | None = None
         report.campaigns.append(sweep_id)
         result = await runner.run(sweep_id)
         report.run.done += result.done
+        report.run.total += result.total
         report.run.new_requisites.extend(result.new_requisites)
         for k, v in result.outcomes.items():
             report.run.outcomes[k] = report.run.outcomes.get(k, 0) + v

@@ -1,6 +1,7 @@
 """A campaign against the sandbox with stock Telethon: a shop bot walked to its payment step
 (captcha, city, product, two payment methods), a pizza bot left alone, a channel read and its
-links discovered, guardrails holding, a banned account replaced, and a kill-and-resume."""
+links discovered, guardrails holding, a banned account replaced, and a kill-and-resume; the
+runner's progress hook, and `prokai campaign run` printing only its summary on stdout."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from sqlalchemy import func, select
 from telethon import TelegramClient
 from telethon.sessions import StringSession
+from typer.testing import CliRunner
 
+from prokai.cli import app
 from prokai.crawl.campaigns import campaign_status, create_campaign
 from prokai.crawl.engine import Budget
 from prokai.crawl.models import KeywordModel
-from prokai.crawl.runner import CampaignRunner, Leased, StaticClients
+from prokai.crawl.runner import CampaignRunner, Leased, ProgressEvent, RunReport, StaticClients
 from prokai.crawl.targets import parse_targets
 from prokai.sandbox.bots import BotChat, Button, CallbackAnswer, CallbackQuery, IncomingMessage
 from prokai.sandbox.connect import configure
@@ -111,12 +115,27 @@ def store(tmp_path: Path) -> Database:
 BUDGET = Budget(max_steps=30, max_seconds=60, reply_timeout=3.0, operator_timeout=3.0)
 
 
+TARGETS = ("@tiny_shop_bot", "https://t.me/pizza_margarita_bot", "t.me/tiny_news")
+
+
 async def _campaign(
     store: Database, shop: TinyShop, accounts: int = 2, ban_first: bool = False,
-    targets: tuple[str, ...] = ("@tiny_shop_bot", "https://t.me/pizza_margarita_bot", "t.me/tiny_news"),
-    prepare: Callable[[World], None] | None = None, **runner_options: Any,
+    targets: tuple[str, ...] = TARGETS, prepare: Callable[[World], None] | None = None, **runner_options: Any,
 ) -> tuple[int, StaticClients, World, list[int]]:
     """Sandbox world, `accounts` signed-in crawler sessions, one campaign over `targets`, run."""
+    specs, errors = parse_targets(list(targets))
+    assert not errors
+    campaign_id, _ = create_campaign(store, "CASE-1", "test", specs, actor="tester")
+    _, provider, world, ids = await _run_in_sandbox(store, campaign_id, shop, accounts, ban_first, prepare,
+                                                    **runner_options)
+    return campaign_id, provider, world, ids
+
+
+async def _run_in_sandbox(
+    store: Database, campaign_id: int, shop: TinyShop, accounts: int = 2, ban_first: bool = False,
+    prepare: Callable[[World], None] | None = None, **runner_options: Any,
+) -> tuple[RunReport, StaticClients, World, list[int]]:
+    """Sandbox world, `accounts` signed-in crawler sessions, campaign `campaign_id` run."""
     world = _world(shop)
     server = SandboxServer(world, "127.0.0.1", 0)
     await server.start()
@@ -131,18 +150,15 @@ async def _campaign(
         s.flush()
         ids = [a.id for a in rows]
     provider = StaticClients([Leased(ids[i], c) for i, c in enumerate(clients)])
-    specs, errors = parse_targets(list(targets))
-    assert not errors
-    campaign_id, _ = create_campaign(store, "CASE-1", "test", specs, actor="tester")
     options: dict[str, Any] = {"max_depth": 1, "concurrency": 2, **runner_options}
     runner = CampaignRunner(store, provider, KeywordModel(), city="Алматы", budget=BUDGET, **options)
     try:
-        await runner.run(campaign_id)
+        report = await runner.run(campaign_id)
     finally:
         for c in clients:
             await c.disconnect()
         await server.close()
-    return campaign_id, provider, world, ids
+    return report, provider, world, ids
 
 
 def test_campaign_reaches_payment_step_and_leaves_pizza_alone(store: Database) -> None:
@@ -224,3 +240,91 @@ def test_daily_cap_moves_work_to_another_account(store: Database) -> None:
         assert sorted(used) == sorted(ids)
 
     _run(body)
+
+
+def test_progress_hook_follows_the_run(store: Database) -> None:
+    """The runner reports after each claim and each finished conversation; the total grows with
+    the targets discovered on the way (the channel names a backup bot)."""
+    events: list[ProgressEvent] = []
+
+    async def body() -> None:
+        specs, _ = parse_targets(list(TARGETS))
+        campaign_id, _ = create_campaign(store, "CASE-1", "test", specs, actor="tester")
+        report, _, _, _ = await _run_in_sandbox(store, campaign_id, TinyShop(), on_progress=events.append)
+        assert events and all(e.campaign_id == campaign_id for e in events)
+        done = [e.done for e in events]
+        assert done == sorted(done) and done[-1] == report.done == 4
+        assert all(e.total >= e.done for e in events)
+        assert events[0].total == len(TARGETS) and events[-1].total == report.total == 4
+        assert dict(events[-1].outcomes) == report.outcomes
+        # each finished conversation counts one (claims repeat the count so far)
+        assert {b - a for a, b in zip(done, done[1:], strict=False)} <= {0, 1}
+        assert set(done) == set(range(report.done + 1))
+
+    _run(body)
+
+
+def _cli_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str, sandbox: bool = True) -> Result:
+    """`prokai campaign run 1 *args` with the runner's conversations held in the sandbox (or,
+    with `sandbox=False`, a runner without any account: for a campaign with nothing left to do)."""
+    from prokai.cliutil import database
+    from prokai.crawl import commands
+
+    class SandboxRunner:  # what make_runner returns, with sandbox sessions instead of the account pool
+        def __init__(self, ctx: Any) -> None:
+            self.db = database(ctx)
+            self.on_progress: Callable[[ProgressEvent], None] | None = None
+
+        async def run(self, campaign_id: int) -> RunReport:
+            report, _, _, _ = await _run_in_sandbox(self.db, campaign_id, TinyShop(), on_progress=self.on_progress)
+            return report
+
+    def make_runner(ctx: Any, model: str, concurrency: int) -> Any:
+        if sandbox:
+            return SandboxRunner(ctx)
+        return CampaignRunner(database(ctx), StaticClients([]), KeywordModel(), city="Алматы", budget=BUDGET)
+
+    monkeypatch.setattr(commands, "make_runner", make_runner)
+    return CliRunner().invoke(app, ["campaign", "run", "1", *args], env={"PROKAI_DATA_DIR": str(tmp_path)})
+
+
+def _cli_campaign(tmp_path: Path) -> None:
+    targets = tmp_path / "targets.txt"
+    targets.write_text("\n".join(TARGETS) + "\n", encoding="utf-8")
+    created = CliRunner().invoke(app, ["campaign", "create", "--case", "CASE-1", "--name", "cli", "--targets",
+                                       str(targets)], env={"PROKAI_DATA_DIR": str(tmp_path)})
+    assert created.exit_code == 0, created.output
+    assert created.stdout == "campaign 1 created with 3 targets\n"
+
+
+def _no_display(stderr: str) -> bool:
+    """No trace of the progress display (stderr also carries the log, here the sandbox's)."""
+    return "campaign 1" not in stderr and "━" not in stderr and "\x1b[" not in stderr
+
+
+SUMMARY = ("4 conversations; outcomes: {'dead': 1, 'not_shop': 1, 'read': 1, 'requisites': 1}; "
+           "new requisites: 2\n")
+
+
+def test_campaign_run_cli_piped_prints_only_the_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped (stderr not a terminal, as here): no progress display at all; stdout is the summary line."""
+    _cli_campaign(tmp_path)
+    result = _cli_run(tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == SUMMARY
+    assert _no_display(result.stderr)
+
+
+def test_campaign_run_cli_progress_goes_to_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal the bar is drawn on stderr; stdout still holds the summary line alone."""
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: treat the (captured) stderr as a terminal
+    _cli_campaign(tmp_path)
+    result = _cli_run(tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == SUMMARY
+    assert "campaign 1: requisites 1 · read 1 · not_shop 1 · dead 1" in result.stderr
+    assert "4/4" in result.stderr
+    again = _cli_run(tmp_path, monkeypatch, "--no-progress", sandbox=False)  # nothing left to do, no display
+    assert again.exit_code == 0, again.output
+    assert again.stdout == "0 conversations; outcomes: {}; new requisites: 0\n"
+    assert _no_display(again.stderr)

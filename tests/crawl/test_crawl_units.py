@@ -201,3 +201,24 @@ def test_refusal_needs_the_words_of_a_ban(text: str, refusal: bool) -> None:
     from prokai.crawl.engine import _looks_like_refusal
 
     assert _looks_like_refusal(text) is refusal
+
+
+def test_progress_bar_sums_the_campaigns_of_a_sweep() -> None:
+    """The CLI's bar: done / total summed over campaigns (a sweep runs one per source), the
+    outcomes in a fixed order, unknown ones after them."""
+    from rich.progress import Progress
+
+    from prokai.crawl.commands import CrawlProgress, describe
+    from prokai.crawl.runner import ProgressEvent
+
+    assert describe("sweep", {}) == "sweep"
+    assert describe("sweep", {"dead": 1, "zzz": 2, "requisites": 3, "error": 0}) == "sweep: requisites 3 · dead 1 · zzz 2"
+    progress = Progress(disable=True)
+    bar = CrawlProgress(progress, "sweep")
+    bar(ProgressEvent(7, 0, 2, {}))
+    bar(ProgressEvent(7, 2, 2, {"requisites": 1, "dead": 1}))
+    bar(ProgressEvent(8, 0, 3, {}))
+    bar(ProgressEvent(8, 1, 4, {"requisites": 1}))
+    task = progress.tasks[0]
+    assert (task.completed, task.total) == (3, 6)
+    assert task.description == "sweep: requisites 2 · dead 1"
