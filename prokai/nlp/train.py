@@ -25,7 +25,6 @@ from typing import Any
 
 from prokai.nlp.datagen import DEFAULT_SEED, Dataset, DataSizes, Example, build_datasets, data_card
 from prokai.nlp.modeling import MAX_LENGTH, EncoderSize, build_model, train_tokenizer, wrap_tokenizer
-from prokai.nlp.wordvec import WordVectors, corpus_words, extend_vocab
 
 log = logging.getLogger("prokai.nlp.train")
 
@@ -54,10 +53,6 @@ class TrainConfig:
     # the intent development cases; for shop detection BERT did better on the held-out cases.
     archs: dict[str, str] = field(default_factory=lambda: {"shop": "bert", "intent": "modernbert"})
     select_on_dev: bool = True  # ship the epoch with the best dev score, not the last one
-    # Pretrained Russian word vectors (prokai.nlp.wordvec): how many of their words nearest to the
-    # training words join the vocabulary (0: vectors off), and whether vector rows stay frozen.
-    word_vectors: int = 0
-    freeze_word_vectors: bool = True
 
 
 def _batches(items: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
@@ -174,10 +169,8 @@ def train_task(
     out: Path,
     progress: Callable[[str], None] | None = None,
     encoder: dict[str, Any] | None = None,
-    vectors: WordVectors | None = None,
 ) -> dict[str, Any]:
-    """Train one classifier on `ds` (from the pre-trained `encoder` if given, with word `vectors` in
-    its embedding if given); save it under `out`."""
+    """Train one classifier on `ds` (from the pre-trained `encoder` if given); save it under `out`."""
     import torch
 
     rng = random.Random(cfg.seed)
@@ -186,21 +179,10 @@ def train_task(
     model = build_model(size, len(tokenizer), ds.labels, cfg.seed)
     if encoder is not None:
         model.base_model.load_state_dict(encoder, strict=False)  # the head stays freshly initialised
-    embedding = model.get_input_embeddings()
-    vector_rows = 0
-    if vectors is not None:
-        frozen = vectors.init_embeddings(embedding, tokenizer.get_vocab(), cfg.seed)
-        vector_rows = int(frozen.sum())
-        if cfg.freeze_word_vectors:
-            keep = (~frozen).float().unsqueeze(1)
-            embedding.weight.register_hook(lambda grad: grad * keep)
     model.train()
     index = {label: i for i, label in enumerate(ds.labels)}
     steps = cfg.epochs * math.ceil(len(ds.train) / cfg.batch_size)
-    # No weight decay on the token embedding: decay would also shrink the frozen word-vector rows.
-    others = [p for p in model.parameters() if p is not embedding.weight]
-    groups: list[dict[str, Any]] = [{"params": others}, {"params": [embedding.weight], "weight_decay": 0.0}]
-    optim = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optim = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     warm = max(1, int(steps * cfg.warmup))
 
     def schedule(step: int) -> float:
@@ -264,28 +246,10 @@ def train_task(
         "val_examples": len(ds.val),
         "dev_examples": len(ds.dev),
         "selected_epoch": best[1] if best is not None else cfg.epochs,
-        "word_vector_rows": vector_rows,
         "seconds": round(time.monotonic() - started, 1),
         "parameters": sum(p.numel() for p in model.parameters()),
         "history": history,
     }
-
-
-def build_tokenizer(
-    texts: list[str], cfg: TrainConfig, progress: Callable[[str], None] | None = None
-) -> tuple[Any, WordVectors | None]:
-    """The WordPiece tokenizer trained on `texts`, extended with word-vector words if configured."""
-    tok = train_tokenizer(texts, cfg.size.vocab_size)
-    if cfg.word_vectors <= 0:
-        return wrap_tokenizer(tok), None
-    vectors = WordVectors()
-    words = vectors.expansion_words(corpus_words(texts), cfg.word_vectors)
-    tok = extend_vocab(tok, words)
-    msg = f"vocabulary: {cfg.size.vocab_size} word pieces + {len(words)} words nearest to the training words (navec)"
-    log.info(msg)
-    if progress:
-        progress(msg)
-    return wrap_tokenizer(tok), vectors
 
 
 def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -299,7 +263,7 @@ def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | Non
     started = time.monotonic()
     datasets = build_datasets(cfg.seed, cfg.data)
     texts = [e.text for task in ("shop", "intent") for e in datasets[task].train]
-    tokenizer, vectors = build_tokenizer(texts, cfg, progress)
+    tokenizer = wrap_tokenizer(train_tokenizer(texts, cfg.size.vocab_size))
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = out_dir / "training.json"
     report: dict[str, Any] = {"config": asdict(cfg), "tasks": {}}
@@ -314,7 +278,7 @@ def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | Non
     for task in cfg.tasks:
         start_from = encoder if task in cfg.pretrain_tasks else None
         report["tasks"][task] = train_task(
-            datasets[task], tokenizer, cfg, out_dir / task, progress, start_from, vectors
+            datasets[task], tokenizer, cfg, out_dir / task, progress, start_from
         )
         report["tasks"][task]["pretrained_encoder"] = start_from is not None
     report["seconds"] = round(time.monotonic() - started, 1)
