@@ -112,7 +112,7 @@ def generate_data(
 def train_cmd(
     ctx: typer.Context,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: nlp.model_dir)."),
-    epochs: int = typer.Option(3, "--epochs", min=1, help="Training epochs per task."),
+    epochs: int = typer.Option(4, "--epochs", min=1, help="Training epochs per task (the dev-best one is kept)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (default: fixed project seed)."),
     threads: int = typer.Option(2, "--threads", min=1, help="Torch CPU threads."),
     tiny: bool = typer.Option(False, "--tiny", help="Smoke run: a few hundred examples, a tiny encoder."),

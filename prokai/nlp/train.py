@@ -36,7 +36,7 @@ class TrainConfig:
     seed: int = DEFAULT_SEED
     size: EncoderSize = field(default_factory=EncoderSize)
     data: DataSizes = field(default_factory=DataSizes)
-    epochs: int = 3
+    epochs: int = 4
     batch_size: int = 64
     lr: float = 1.5e-3
     weight_decay: float = 0.01
