@@ -127,9 +127,7 @@ def pretrain_encoder(
             total += loss.item()
             n += 1
         msg = f"pretrain: epoch {epoch + 1}/{cfg.pretrain_epochs} MLM loss {total / max(1, n):.4f} ({time.monotonic() - started:.0f}s)"
-        log.info(msg)
-        if progress:
-            progress(msg)
+        (progress or log.info)(msg)  # the CLI's echo, or the log; not both (one line per epoch)
     return {k: v.detach().clone() for k, v in model.base_model.state_dict().items()}
 
 
@@ -232,9 +230,7 @@ def train_task(
         if cfg.select_on_dev and ds.dev and (best is None or dev >= best[0]):
             best = (dev, epoch + 1, {k: v.detach().clone() for k, v in model.state_dict().items()})
         msg = f"{ds.task}: epoch {epoch + 1}/{cfg.epochs} loss {total / n_batches:.4f} val acc {val:.4f} dev F1 {dev:.4f} ({time.monotonic() - started:.0f}s)"
-        log.info(msg)
-        if progress:
-            progress(msg)
+        (progress or log.info)(msg)  # the CLI's echo, or the log; not both (one line per epoch)
     if best is not None:
         model.load_state_dict(best[2])
     model.eval()
