@@ -27,6 +27,8 @@ from prokai.sandbox.rpc import serialize_result
 from prokai.sandbox.transport import FullTransport, TransportError, open_transport
 
 if TYPE_CHECKING:
+    from telethon.crypto import AuthKey
+
     from prokai.sandbox.server import SandboxServer
     from prokai.sandbox.world import AuthKeyRecord
 
@@ -55,6 +57,7 @@ class Connection:
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.handshake: Handshake | None = None
         self.key: AuthKeyRecord | None = None
+        self.wire_key: AuthKey | None = None  # the key bytes the client encrypts with (see World.find_key)
         self.session_id: int | None = None
         self._subscribed_as: int | None = None
         self._last_msg_id = 0
@@ -131,6 +134,7 @@ class Connection:
         self.transport.write(struct.pack("<qqi", 0, self._new_msg_id(), len(body)) + body)
         if auth_key is not None:
             self.key = self.world.register_key(auth_key, salt, peer=self.peer)
+            self.wire_key = auth_key
             self.handshake = None
             self.handshakes += 1
             self.server.stats.handshakes += 1
@@ -139,14 +143,15 @@ class Connection:
 
     def _encrypted(self, packet: bytes) -> None:
         (key_id,) = struct.unpack_from("<Q", packet)
-        rec = self.world.auth_keys.get(key_id)
-        if rec is None:
+        found = self.world.find_key(key_id)
+        if found is None:
             # like Telegram: transport error -404, the client has to create a new key
             self.transport.write_error(-404)
             raise TransportError("unknown auth key")
+        rec, self.wire_key = found
         if self.key is not rec:
             self.key = rec
-        plain = decrypt_from_client(rec.key, packet)
+        plain = decrypt_from_client(self.wire_key, packet)
         salt, session_id, msg_id, seq_no, length = struct.unpack_from("<qqqii", plain)
         if length < 0 or 32 + length > len(plain):
             raise DecryptError("bad inner length")
@@ -305,7 +310,7 @@ class Connection:
             msg_id, seq = self._new_msg_id(), self._next_seq(False)
         plain = struct.pack("<qqqii", self.key.salt, self.session_id, msg_id, seq, len(body)) + body
         try:
-            self.transport.write(encrypt_to_client(self.key.key, plain))
+            self.transport.write(encrypt_to_client(self.wire_key or self.key.key, plain))
         except (ConnectionError, RuntimeError):
             self.close()
 

@@ -49,6 +49,14 @@ class Subscriber(Protocol):
     def push_update(self, updates: Any) -> None: ...
 
 
+KEY_BYTES = 256
+
+
+def padded_key(key: AuthKey) -> AuthKey:
+    """`key` as Telethon's StringSession stores it: padded with zero bytes to 256."""
+    return AuthKey(key.key.ljust(KEY_BYTES, b"\0"))
+
+
 @dataclass
 class AuthKeyRecord:
     """A permanent auth key created by a real handshake, and what it is bound to."""
@@ -107,6 +115,7 @@ class World:
         self.usernames: dict[str, tuple[str, int]] = {}
         self.photos: dict[int, PhotoRecord] = {}
         self.auth_keys: dict[int, AuthKeyRecord] = {}
+        self.key_aliases: dict[int, int] = {}  # key id of a zero-padded short key -> its own key id
         self.codes: dict[str, LoginCode] = {}
         self.code_log: list[LoginCode] = []
         self._subscribers: dict[int, set[Subscriber]] = {}
@@ -258,7 +267,22 @@ class World:
         """Remember an auth key a handshake just created."""
         rec = AuthKeyRecord(key=key, salt=salt, created=self.clock.now(), peer=peer)
         self.auth_keys[key.key_id] = rec
+        if len(key.key) < KEY_BYTES:
+            # Telethon keeps g_ab without its leading zero bytes (about 1 key in 256 is shorter),
+            # and StringSession saves the key padded with trailing zeros: a reloaded session then
+            # speaks with that padded key. Accept it as the same key, or such a saved session
+            # would be refused with -404 at random.
+            self.key_aliases[padded_key(key).key_id] = key.key_id
         return rec
+
+    def find_key(self, key_id: int) -> tuple[AuthKeyRecord, AuthKey] | None:
+        """The record of the key a packet names, and the key bytes it was encrypted with."""
+        rec = self.auth_keys.get(key_id)
+        if rec is not None:
+            return rec, rec.key
+        primary = self.key_aliases.get(key_id)
+        rec = self.auth_keys.get(primary) if primary is not None else None
+        return (rec, padded_key(rec.key)) if rec is not None else None
 
     def bind_key(self, rec: AuthKeyRecord, user: UserRecord) -> None:
         """The key is now logged in as `user` (auth.signIn / checkPassword succeeded)."""

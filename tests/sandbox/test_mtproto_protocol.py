@@ -88,3 +88,30 @@ def test_salts_sessions_containers_gzip_pings_and_updates() -> None:
             await client.disconnect()
 
     run(body)
+
+
+def test_a_short_auth_key_saved_by_stringsession_is_still_accepted() -> None:
+    """Telethon keeps g_ab without leading zero bytes (about one key in 256 is shorter than 256
+    bytes) and StringSession pads the saved key with trailing zeros: the reloaded session must
+    reach the same key record, and the sandbox must encrypt to it with the padded bytes."""
+    from telethon.crypto import AuthKey
+    from telethon.sessions import StringSession
+
+    from prokai.sandbox.world import World
+
+    world = World()
+    short = AuthKey(bytes(range(1, 256)))  # 255 bytes: g_ab had a leading zero byte
+    rec = world.register_key(short, salt=1)
+    saved = StringSession()
+    saved.set_dc(2, "127.0.0.1", 443)
+    saved.auth_key = short
+    reloaded = StringSession(saved.save())
+    assert reloaded.auth_key is not None and reloaded.auth_key.key_id != short.key_id
+    found = world.find_key(reloaded.auth_key.key_id)
+    assert found is not None
+    assert found[0] is rec and found[1].key == reloaded.auth_key.key
+    assert world.find_key(short.key_id) == (rec, short)
+    assert len(world.auth_keys) == 1  # one key, not two
+    full = AuthKey(bytes(range(256)))
+    world.register_key(full, salt=2)
+    assert world.find_key(AuthKey(full.key + b"\0").key_id) is None  # a 256-byte key has no alias
