@@ -131,48 +131,39 @@ def build_model(size: EncoderSize, vocab_size: int, labels: tuple[str, ...], see
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
+    # What both architectures share: the encoder's size and the label mapping.
+    common: dict[str, Any] = {
+        "vocab_size": vocab_size,
+        "hidden_size": size.hidden,
+        "num_hidden_layers": size.layers,
+        "num_attention_heads": size.heads,
+        "intermediate_size": size.intermediate,
+        "max_position_embeddings": size.max_positions,
+        "pad_token_id": 0,
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
     if size.arch == "modernbert":
         from transformers import ModernBertConfig, ModernBertForSequenceClassification
 
         mconfig = ModernBertConfig(  # type: ignore[call-arg]
-            vocab_size=vocab_size,
-            hidden_size=size.hidden,
-            num_hidden_layers=size.layers,
-            num_attention_heads=size.heads,
-            intermediate_size=size.intermediate,
-            max_position_embeddings=size.max_positions,
+            **common,
             global_attn_every_n_layers=1,
             classifier_pooling="mean",
             embedding_dropout=0.1,
             mlp_dropout=0.1,
             attention_dropout=0.1,
-            pad_token_id=0,
             cls_token_id=2,
             sep_token_id=3,
             bos_token_id=2,
             eos_token_id=3,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)},
         )
         torch.manual_seed(seed)
         return ModernBertForSequenceClassification(mconfig)
     if size.arch != "bert":
         raise ValueError(f"unknown encoder architecture {size.arch!r} (bert or modernbert)")
 
-    config = BertConfig(  # type: ignore[call-arg]
-        vocab_size=vocab_size,
-        hidden_size=size.hidden,
-        num_hidden_layers=size.layers,
-        num_attention_heads=size.heads,
-        intermediate_size=size.intermediate,
-        max_position_embeddings=size.max_positions,
-        hidden_dropout_prob=0.1,
-        attention_probs_dropout_prob=0.1,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-        pad_token_id=0,
-    )
+    config = BertConfig(**common, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
     torch.manual_seed(seed)
     return BertForSequenceClassification(config)
