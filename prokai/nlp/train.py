@@ -89,6 +89,23 @@ def _mlm_batch(ids: Any, tokenizer: Any, gen: Any) -> tuple[Any, Any]:
     return inputs, labels
 
 
+def _encode(tokenizer: Any, texts: list[str], max_length: int) -> Any:
+    """A padded, truncated batch of `texts` as torch tensors."""
+    return tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+
+
+def _step(loss: Any, model: Any, optim: Any, sched: Any) -> float:
+    """One optimizer step on `loss` (gradients clipped to norm 1); returns the loss value."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optim.step()
+    sched.step()
+    optim.zero_grad()
+    return float(loss.item())
+
+
 def pretrain_encoder(
     texts: list[str], tokenizer: Any, cfg: TrainConfig, progress: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
@@ -110,21 +127,10 @@ def pretrain_encoder(
         rng.shuffle(order)
         total, n = 0.0, 0
         for i in range(0, len(order), cfg.batch_size):
-            enc = tokenizer(
-                order[i : i + cfg.batch_size],
-                padding=True,
-                truncation=True,
-                max_length=cfg.max_length,
-                return_tensors="pt",
-            )
+            enc = _encode(tokenizer, order[i : i + cfg.batch_size], cfg.max_length)
             inputs, labels = _mlm_batch(enc["input_ids"], tokenizer, gen)
             loss = model(input_ids=inputs, attention_mask=enc["attention_mask"], labels=labels).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optim.step()
-            sched.step()
-            optim.zero_grad()
-            total += loss.item()
+            total += _step(loss, model, optim, sched)
             n += 1
         msg = f"pretrain: epoch {epoch + 1}/{cfg.pretrain_epochs} MLM loss {total / max(1, n):.4f} ({time.monotonic() - started:.0f}s)"
         (progress or log.info)(msg)  # the CLI's echo, or the log; not both (one line per epoch)
@@ -138,13 +144,7 @@ def _predict(model: Any, tokenizer: Any, items: list[Example], labels: tuple[str
     out: list[str] = []
     with torch.inference_mode():
         for i in range(0, len(items), 128):
-            enc = tokenizer(
-                [e.text for e in items[i : i + 128]],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
+            enc = _encode(tokenizer, [e.text for e in items[i : i + 128]], max_length)
             out += [labels[k] for k in model(**enc).logits.argmax(-1).tolist()]
     model.train()
     return out
@@ -190,29 +190,15 @@ def train_task(
 
     sched = torch.optim.lr_scheduler.LambdaLR(optim, schedule)
     started = time.monotonic()
-    step = 0
     history = []
     best: tuple[float, int, dict[str, Any]] | None = None
     for epoch in range(cfg.epochs):
         total = 0.0
         for batch in _batches(ds.train, cfg.batch_size, rng):
-            enc = tokenizer(
-                [e.text for e in batch],
-                padding=True,
-                truncation=True,
-                max_length=cfg.max_length,
-                return_tensors="pt",
-            )
+            enc = _encode(tokenizer, [e.text for e in batch], cfg.max_length)
             target = torch.tensor([index[e.label] for e in batch])
             enc["input_ids"] = _mask_tokens(enc["input_ids"], tokenizer, cfg.token_mask, gen)
-            loss = model(**enc, labels=target).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optim.step()
-            sched.step()
-            optim.zero_grad()
-            total += loss.item()
-            step += 1
+            total += _step(model(**enc, labels=target).loss, model, optim, sched)
         pred = _predict(model, tokenizer, ds.val, ds.labels, cfg.max_length)
         val = sum(p == e.label for p, e in zip(pred, ds.val, strict=True)) / max(1, len(ds.val))
         dev_pred = _predict(model, tokenizer, ds.dev, ds.labels, cfg.max_length)
