@@ -306,12 +306,8 @@ def read_tsv(path: Path | str, source: str) -> list[Example]:
     return out
 
 
-def data_file(name: str) -> Path:
-    """A file shipped in `prokai/nlp/data/`."""
-    return Path(str(resources.files("prokai.nlp") / "data" / name))
-
-
 def _data_files(pattern: str) -> list[Path]:
+    """The files shipped in `prokai/nlp/data/` that match `pattern`, in name order."""
     folder = Path(str(resources.files("prokai.nlp") / "data"))
     return sorted(folder.glob(pattern))
 
