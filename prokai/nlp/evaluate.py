@@ -108,10 +108,7 @@ def _by_set(task: str, items: list[Example], preds: dict[str, list[str]]) -> dic
     for name in dict.fromkeys(e.source for e in items):
         idx = [i for i, e in enumerate(items) if e.source == name]
         sub = [items[i] for i in idx]
-        out[name] = {
-            method: _score_task(task, sub, {method: [pred[i] for i in idx]})[method]["all"]
-            for method, pred in preds.items()
-        }
+        out[name] = _score_task(task, sub, {method: [pred[i] for i in idx] for method, pred in preds.items()})
     return out
 
 

@@ -35,7 +35,8 @@ def _why(q: dict[str, Any]) -> str:
     def sets(task: str) -> str:
         per = q[task].get("heldout_sets", {})
         return ", ".join(
-            f"set `{name}` {m['transformer']['f1']:.3f} vs {m['tfidf_lr']['f1']:.3f} (n={m['transformer']['n']})"
+            f"set `{name}` {m['transformer']['all']['f1']:.3f} vs {m['tfidf_lr']['all']['f1']:.3f}"
+            f" (n={m['transformer']['all']['n']})"
             for name, m in per.items()
         )
 
@@ -110,7 +111,7 @@ def _sets_table(q: dict[str, Any]) -> list[str]:
         if "dev" in q[task]:
             rows.append(("development split", q[task]["dev"]))
         for name, per in rows:
-            cells = [per[m]["all"] if "all" in per[m] else per[m] for m in METHOD_NAMES]
+            cells = [per[m]["all"] for m in METHOD_NAMES]
             lines.append(
                 f"| {task} | {name} | {cells[0]['n']} | " + " | ".join(_f(c["f1"]) for c in cells) + " |"
             )
