@@ -369,7 +369,8 @@ class DataSizes:
 
 
 def build_datasets(seed: int = DEFAULT_SEED, sizes: DataSizes | None = None) -> dict[str, Dataset]:
-    """Both tasks' datasets. Test/val never repeat a training text (case-insensitive)."""
+    """Both tasks' datasets. Test/val never repeat a training text, and training never holds a
+    held-out text (case-insensitive)."""
     sizes = sizes or DataSizes()
     rng = random.Random(seed)
     out: dict[str, Dataset] = {}
@@ -389,9 +390,12 @@ def build_datasets(seed: int = DEFAULT_SEED, sizes: DataSizes | None = None) -> 
         hand = [ex for ex in hand if not is_dev(ex)]
         train = train + _augmented(hand, sizes.handwritten_repeat, sizes.noise, rng)
         rng.shuffle(train)
+        held = {ex.text.strip().lower() for ex in heldout(task)}
+        # A template (or a noisy copy) can produce a held-out text word for word ("Ок"): drop it.
+        train = [ex for ex in train if ex.text.strip().lower() not in held]
         seen = {ex.text.strip().lower() for ex in train}
         dev = _dedupe(dev, set(seen))  # a dev case a template also produced says nothing
-        seen |= {ex.text.strip().lower() for ex in heldout(task)}
+        seen |= held
         val = _dedupe(val, seen)
         test = _dedupe(test, seen)
         out[task] = Dataset(task, labels, train, val, test, dev)
@@ -430,9 +434,10 @@ def data_card(datasets: dict[str, Dataset], seed: int) -> str:
         "  the templates do not; `train_intent_c` (Russian street style and obfuscation), `_d` (Kazakh,",
         "  Latin-script Kazakh, code-switching) and `_e` (near-miss pairs, indirect phrasings) in a",
         "  third round, `_f` (Kazakh in three scripts), `_g` (operator chat, long bot messages) and",
-        "  `_h` (every label in many bot styles) in a fourth, the same way (lines that coincided word",
-        "  for word with a held-out case were reworded or dropped). In training they appear once as",
-        "  written and then",
+        "  `_h` (every label in many bot styles) in a fourth, with `train_shop_c` (indirect shop texts",
+        "  and their innocent twins) and `train_shop_d` (hard negatives and their shop twins), the",
+        "  same way (lines that coincided word for word with a held-out case were reworded or",
+        "  dropped). In training they appear once as written and then",
         f"  {DataSizes().handwritten_repeat - 1} more times with noise on a share of the copies.",
         f"- **dev**: {DEV_SHARE:.0%} of the hand-written training examples, chosen by a hash of the text",
         "  (stable when lines are added), are never trained on: training keeps the epoch that does",
