@@ -330,9 +330,14 @@ def heldout(task: str) -> list[Example]:
 DEV_SHARE = 0.15
 
 
+def text_key(text: str) -> str:
+    """What two examples must share to count as the same text: case and outer space ignored."""
+    return text.strip().lower()
+
+
 def is_dev(example: Example) -> bool:
     """Whether a hand-written training example belongs to the development split (stable per text)."""
-    digest = hashlib.sha256(example.text.strip().lower().encode("utf-8")).digest()
+    digest = hashlib.sha256(text_key(example.text).encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") < DEV_SHARE * 2**32
 
 
@@ -349,7 +354,7 @@ def _augmented(hand: list[Example], repeat: int, noise: float, rng: random.Rando
 def _dedupe(items: list[Example], seen: set[str]) -> list[Example]:
     out = []
     for ex in items:
-        key = ex.text.strip().lower()
+        key = text_key(ex.text)
         if key not in seen:
             seen.add(key)
             out.append(ex)
@@ -390,10 +395,10 @@ def build_datasets(seed: int = DEFAULT_SEED, sizes: DataSizes | None = None) -> 
         hand = [ex for ex in hand if not is_dev(ex)]
         train = train + _augmented(hand, sizes.handwritten_repeat, sizes.noise, rng)
         rng.shuffle(train)
-        held = {ex.text.strip().lower() for ex in heldout(task)}
+        held = {text_key(ex.text) for ex in heldout(task)}
         # A template (or a noisy copy) can produce a held-out text word for word ("Ок"): drop it.
-        train = [ex for ex in train if ex.text.strip().lower() not in held]
-        seen = {ex.text.strip().lower() for ex in train}
+        train = [ex for ex in train if text_key(ex.text) not in held]
+        seen = {text_key(ex.text) for ex in train}
         dev = _dedupe(dev, set(seen))  # a dev case a template also produced says nothing
         seen |= held
         val = _dedupe(val, seen)
