@@ -189,14 +189,17 @@ class DialogEngine:
             captcha = intent == "captcha" or _looks_like_captcha(screen)
             if judging:
                 # Judge the bot on its first real screens (past any captcha): description,
-                # everything it said so far and its menus' labels. A city menu alone says
-                # little, so a low score gets one more screen before the bot is left alone.
-                greeting.append(text)
-                greeting.extend(b.text for o in observed for b in o.buttons)
+                # everything it said so far and its menus' labels, and this screen on its own
+                # (a price list of drugs decides, even after a courier-style greeting). A city
+                # menu alone says little, so a low score gets one more screen before the bot is
+                # left alone.
+                labels = [b.text for o in observed for b in o.buttons]
+                greeting += [text, *labels]
                 if captcha:
                     judging = False  # legitimate businesses do not make buyers solve captchas
                 else:
-                    result.shop_score = self.model.shop_scores(["\n".join(greeting)])[0]
+                    scores = self.model.shop_scores(["\n".join(greeting), "\n".join([text, *labels])])
+                    result.shop_score = max(result.shop_score or 0.0, *scores)
                     judged += 1
                     if found or result.shop_score >= self.shop_threshold:
                         judging = False
