@@ -145,6 +145,7 @@ def train_cmd(
             intent_train_per_label=20,
             intent_eval_per_label=4,
             handwritten_repeat=1,
+            handwritten_variants=0,
         )
         cfg.size = EncoderSize(vocab_size=1000, hidden=32, layers=1, heads=2, intermediate=64)
         cfg.pretrain_epochs = 1

@@ -3,8 +3,12 @@
 The tokenizer is a WordPiece model trained with the `tokenizers` package on the project's own data.
 Its normalizer folds case, `ё`, Latin look-alike letters (`a e o p c x y k m i`) into Cyrillic and
 drops emoji variation selectors, so obfuscated spellings (`мeф` with a Latin `e`) tokenize like
-the plain ones. It lives inside `tokenizer.json`, so `AutoTokenizer.from_pretrained(dir)` applies
-it too. Heavy imports stay inside the functions.
+the plain ones. It also folds scripts: Kazakh and Russian are typed in Cyrillic, in Latin
+(the official Kazakh Latin alphabets of 2018-2021 or informal transliteration) and with Kazakh
+letters replaced by Russian ones, so all of these become one reduced Cyrillic spelling
+(`Qai qalada alasyn?` and `Қай қалада аласың?` both read `каи калада аласун?`). It lives
+inside `tokenizer.json`, so `AutoTokenizer.from_pretrained(dir)` applies it too. Heavy imports
+stay inside the functions.
 """
 
 from __future__ import annotations
@@ -55,11 +59,40 @@ class EncoderSize:
     arch: str = "bert"
 
 
-def _normalizer() -> Any:
+# Script folding (the tokenizer's normalizer only; `normalize` and the baselines keep the script).
+# Order: Latin digraphs (before the look-alikes fold their letters), the look-alikes, the other
+# Latin letters, then Kazakh and rarer Russian letters to a reduced Cyrillic.
+# Latin `y` is already `у` (a look-alike), so `ы` folds to `у` too: Kazakh Latin `alasyn` and
+# Cyrillic `аласың` meet; `p` stays the look-alike `р`, as obfuscated Russian uses it.
+LATIN_DIGRAPHS: tuple[tuple[str, str], ...] = (
+    ("sh", "ш"),
+    ("ch", "ч"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ya", "я"),
+    ("yu", "ю"),
+)
+LATIN_LETTERS: dict[str, str] = {
+    "ş": "ш", "ç": "ч", "ğ": "г", "ǵ": "г", "ñ": "н", "ń": "н", "ä": "а", "á": "а",
+    "ö": "о", "ó": "о", "ü": "у", "ú": "у", "ū": "у", "ı": "и", "ý": "у", "q": "к",
+    "w": "у", "j": "ж", "z": "з", "n": "н", "s": "с", "h": "х", "t": "т", "d": "д",
+    "l": "л", "r": "р", "b": "б", "v": "в", "g": "г", "f": "ф", "u": "у",
+}  # fmt: skip
+CYRILLIC_FOLD: dict[str, str] = {
+    "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х",
+    "і": "и", "ы": "у", "й": "и", "щ": "ш", "э": "е", "ъ": "", "ь": "",
+}  # fmt: skip
+
+
+def _normalizer(fold_scripts: bool = False) -> Any:
     from tokenizers import normalizers
 
     steps: list[Any] = [normalizers.NFKC(), normalizers.Lowercase()]
-    steps += [normalizers.Replace(src, dst) for src, dst in LOOKALIKES.items()]
+    pairs = list(LATIN_DIGRAPHS) if fold_scripts else []
+    pairs += LOOKALIKES.items()
+    if fold_scripts:
+        pairs += [*LATIN_LETTERS.items(), *CYRILLIC_FOLD.items()]
+    steps += [normalizers.Replace(src, dst) for src, dst in pairs]
     return normalizers.Sequence(steps)
 
 
@@ -83,17 +116,19 @@ def _shared_normalizer() -> Any:
 
 
 def normalize(text: str) -> str:
-    """The tokenizer's normalization, for code that matches keywords the same way."""
+    """The tokenizer's normalization without script folding (case, `ё`, look-alikes), for code
+    that matches keywords and for the baselines."""
     result: str = _shared_normalizer().normalize_str(text)
     return result
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Tokenizer:
-    """A WordPiece tokenizer trained on `texts` (deterministic for the same input order)."""
+def train_tokenizer(texts: Iterable[str], vocab_size: int, fold_scripts: bool = True) -> Tokenizer:
+    """A WordPiece tokenizer trained on `texts` (deterministic for the same input order); its
+    normalizer folds scripts unless `fold_scripts` is false."""
     from tokenizers import Tokenizer, decoders, models, processors, trainers
 
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=40))
-    tok.normalizer = _normalizer()
+    tok.normalizer = _normalizer(fold_scripts)
     tok.pre_tokenizer = _pre_tokenizer()
     trainer = trainers.WordPieceTrainer(
         vocab_size=vocab_size,

@@ -53,6 +53,8 @@ class TrainConfig:
     # the intent development cases; for shop detection BERT did better on the held-out cases.
     archs: dict[str, str] = field(default_factory=lambda: {"shop": "bert", "intent": "modernbert"})
     select_on_dev: bool = True  # ship the epoch with the best dev score, not the last one
+    # The tokenizer folds Latin and Kazakh letters to one reduced Cyrillic (see modeling.py).
+    fold_scripts: bool = True
 
 
 def _batches(items: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
@@ -245,7 +247,7 @@ def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | Non
     started = time.monotonic()
     datasets = build_datasets(cfg.seed, cfg.data)
     texts = [e.text for task in ("shop", "intent") for e in datasets[task].train]
-    tokenizer = wrap_tokenizer(train_tokenizer(texts, cfg.size.vocab_size))
+    tokenizer = wrap_tokenizer(train_tokenizer(texts, cfg.size.vocab_size, cfg.fold_scripts))
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = out_dir / "training.json"
     report: dict[str, Any] = {"config": asdict(cfg), "tasks": {}}

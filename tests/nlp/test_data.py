@@ -84,3 +84,19 @@ def test_heldout_sets_are_named_by_their_file() -> None:
     for task in ("shop", "intent"):
         sets = {e.source for e in heldout(task)}
         assert {"heldout", "heldout2"} <= sets, task
+
+
+def test_hand_written_lines_are_trained_as_written_noisy_and_as_harder_copies() -> None:
+    from dataclasses import replace
+
+    plain = build_datasets(7, replace(SMALL, handwritten_repeat=1, handwritten_variants=0))["intent"]
+    more = build_datasets(7, replace(SMALL, handwritten_repeat=2, handwritten_variants=2))["intent"]
+    hand = [e for e in plain.train if e.source == "handwritten"]
+    hand_more = [e for e in more.train if e.source == "handwritten"]
+    # Every line once as written, once more (noisy or not), then two harder copies; a copy can
+    # only be lost by coinciding with a held-out text.
+    assert 3.9 * len(hand) <= len(hand_more) <= 4 * len(hand)
+    written = {e.text for e in hand}
+    assert written <= {e.text for e in hand_more}
+    changed = [e for e in hand_more if e.text not in written]
+    assert len(changed) > len(hand)  # the harder copies differ from what was written

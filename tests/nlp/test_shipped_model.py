@@ -53,6 +53,29 @@ def test_loads_offline_with_transformers_auto_classes(no_network: None) -> None:
         assert tokenizer("Мeф 1г")["input_ids"][0] == tokenizer.cls_token_id
 
 
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        # Kazakh in Cyrillic, on a Russian keyboard, in the 2021 Latin alphabet, informal Latin.
+        ("Қай қалада аласың?", "Кай калада аласын?", "Qaı qalada alasyń?", "qai qalada alasyn?"),
+        ("Төлем қалай жасайсың?", "Толем калай жасайсын?", "Tólem qalaı jasaısyń?", "tolem qalai zhasaisyn?"),
+        # Obfuscated Russian (Latin look-alikes) and its plain spelling.
+        ("Выбeритe paйoн", "Выберите район"),
+    ],
+)
+def test_tokenizer_reads_every_script_the_same(spellings: tuple[str, ...], no_network: None) -> None:
+    from transformers import AutoTokenizer
+
+    from prokai.nlp.modeling import normalize
+
+    tokenizer = AutoTokenizer.from_pretrained(MODELS / "intent", local_files_only=True)
+    pieces = [tokenizer.tokenize(text) for text in spellings]
+    assert all(p == pieces[0] for p in pieces), pieces
+    assert "[UNK]" not in pieces[0]
+    # The baselines' normalization keeps the script: only the tokenizer folds it.
+    assert normalize("Қай қалада") == "қай қалада"
+
 def test_clear_cases_right_with_sockets_blocked(no_network: None) -> None:
     from prokai.nlp.infer import Classifier
 
