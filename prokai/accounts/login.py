@@ -255,15 +255,14 @@ class LoginRunner:
             refresh(s, acc, now, ACTOR)
             state = AccountState(acc.state)
             done: LoginResult | None = None
-            if acc.session_enc is not None and state in (AccountState.ACTIVE, AccountState.COOLING, AccountState.LIMITED):
-                if not self.relogin:
-                    done = LoginResult(target.iccid, target.phone, ALREADY, state.value, "session in the vault")
-            elif state == AccountState.BANNED:
+            if state == AccountState.BANNED:
                 done = LoginResult(target.iccid, target.phone, BANNED, state.value, acc.state_reason or "")
             elif state == AccountState.FROZEN:
                 done = LoginResult(target.iccid, target.phone, SKIPPED, state.value, "frozen")
             elif state == AccountState.TWO_FA_LOCKED and not self._untried_passwords(acc):
                 done = LoginResult(target.iccid, target.phone, TWO_FA_LOCKED, state.value, acc.state_reason or "")
+            if done is None:
+                done = self._vaulted(target, acc)  # logged in already (unless this run logs in anew)
             if done is None:
                 ends = cooldown_for(s, acc, KIND_LOGIN, now)
                 if ends is not None:
@@ -278,7 +277,21 @@ class LoginRunner:
                     held = f" until {acc.lease_until:%H:%M:%S} UTC" if acc.lease_until else ""
                     done = LoginResult(target.iccid, target.phone, SKIPPED, acc.state,
                                        f"account is leased by {acc.lease_owner}{held}")
+                else:
+                    # Another run may have logged it in and let go between our first read and
+                    # our lease: look again now that the lease (and the write lock) is ours.
+                    s.refresh(acc)
+                    done = self._vaulted(target, acc)
+                    if done is not None:
+                        drop_lease(s, acc.id, owner)
             return acc.id, done
+
+    def _vaulted(self, target: LoginTarget, acc: Account) -> LoginResult | None:
+        """ALREADY when `acc` has a usable session in the vault and this run does not log in anew."""
+        usable = (AccountState.ACTIVE, AccountState.COOLING, AccountState.LIMITED)
+        if self.relogin or acc.session_enc is None or AccountState(acc.state) not in usable:
+            return None
+        return LoginResult(target.iccid, target.phone, ALREADY, acc.state, "session in the vault")
 
     def _owner(self, account_id: int) -> str:
         """The lease owner of this run's login of one account (unique per run)."""
