@@ -84,7 +84,7 @@ CYRILLIC_FOLD: dict[str, str] = {
 }  # fmt: skip
 
 
-def _normalizer(fold_scripts: bool = False) -> Any:
+def _normalizer(fold_scripts: bool) -> Any:
     from tokenizers import normalizers
 
     steps: list[Any] = [normalizers.NFKC(), normalizers.Lowercase()]
@@ -112,7 +112,7 @@ def _pre_tokenizer() -> Any:
 
 @functools.cache
 def _shared_normalizer() -> Any:
-    return _normalizer()
+    return _normalizer(fold_scripts=False)
 
 
 def normalize(text: str) -> str:
