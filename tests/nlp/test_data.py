@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,6 @@ def test_heldout_sets_are_named_by_their_file() -> None:
 
 
 def test_hand_written_lines_are_trained_as_written_noisy_and_as_harder_copies() -> None:
-    from dataclasses import replace
-
     plain = build_datasets(7, replace(SMALL, handwritten_repeat=1, handwritten_variants=0))["intent"]
     more = build_datasets(7, replace(SMALL, handwritten_repeat=2, handwritten_variants=2))["intent"]
     hand = [e for e in plain.train if e.source == "handwritten"]
