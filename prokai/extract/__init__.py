@@ -26,15 +26,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from prokai.extract.images import ImageResult
 
 
-def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True) -> ImageResult:
-    """Requisites in an image (PNG/JPEG bytes): QR codes and Tesseract OCR (rus+kaz+eng).
+def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True, engine: str = "tesseract") -> ImageResult:
+    """Requisites in an image (PNG/JPEG bytes): QR codes and OCR (`engine`: "tesseract"
+    rus+kaz+eng, "rapidocr" or "both"), checksum-repaired.
 
-    Spans of the results index `ImageResult.text` (the OCR text, then decoded QR payloads).
-    Slow (Tesseract); the text path never imports it.
+    Spans of the results index `ImageResult.text` (the QR payloads, then the OCR text).
+    Slow (OCR); the text path never imports it.
     """
     from prokai.extract.images import extract_image as _impl
 
-    return _impl(data, ocr=ocr, qr=qr)
+    return _impl(data, ocr=ocr, qr=qr, engine=engine)
 
 
 def validate(kind: str, value: str) -> bool:

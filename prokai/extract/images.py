@@ -78,6 +78,35 @@ def ocr_text(img: Image.Image, langs: str = OCR_LANGS) -> str:
     return str(pytesseract.image_to_string(_prepare(img), lang=langs, config="--psm 6"))
 
 
+_RAPID: list[object] = []
+
+
+def rapid_text(img: Image.Image) -> str:
+    """RapidOCR (PP-OCRv4 det/rec ONNX models shipped inside the wheel; Latin and digits, no
+    Cyrillic): the recognized boxes as lines, top to bottom, left to right within a line."""
+    import numpy as np
+    from rapidocr_onnxruntime import RapidOCR
+
+    if not _RAPID:
+        _RAPID.append(RapidOCR())
+    engine = _RAPID[0]
+    result, _ = engine(np.array(img.convert("RGB")))  # type: ignore[operator]
+    if not result:
+        return ""
+    boxes = sorted(((min(p[1] for p in box), max(p[1] for p in box), min(p[0] for p in box), text)
+                    for box, text, _score in result), key=lambda b: (b[0] + b[1]) / 2)
+    lines: list[list[tuple[float, float, float, str]]] = []
+    for b in boxes:
+        if lines and (b[0] + b[1]) / 2 < lines[-1][0][1]:
+            lines[-1].append(b)
+        else:
+            lines.append([b])
+    return "\n".join(" ".join(t for *_, t in sorted(line, key=lambda b: b[2])) for line in lines)
+
+
+OCR_ENGINES = ("tesseract", "rapidocr", "both")
+
+
 # ---------------------------------------------------------------- checksum-guided repair
 
 _B58 = set("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
@@ -395,9 +424,11 @@ def _uri_amount(payload: str, found: Found) -> None:
         found.amount, found.currency = value, cur
 
 
-def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True) -> ImageResult:
-    """Requisites in an image: QR payloads, then OCR text (two passes: rus+kaz+eng for the
-    message, eng alone for the Latin requisites) with checksum-guided repair.
+def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True, engine: str = "tesseract") -> ImageResult:
+    """Requisites in an image: QR payloads, then OCR text with checksum-guided repair.
+
+    `engine`: "tesseract" (two passes: rus+kaz+eng for the message, eng alone for the Latin
+    requisites), "rapidocr" (one pass, Latin and digits) or "both".
 
     Spans index `ImageResult.text`: the OCR passes and QR payloads joined by newlines.
     """
@@ -407,9 +438,13 @@ def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True) -> ImageRes
     if qr:
         result.qr = decode_qr(img)
         chunks += [("qr", q) for q in result.qr]
-    if ocr:
+    if engine not in OCR_ENGINES:
+        raise ValueError(f"unknown OCR engine: {engine} (known: {', '.join(OCR_ENGINES)})")
+    if ocr and engine in ("tesseract", "both"):
         for langs in (OCR_LANGS, "eng"):
             chunks.append(("ocr", ocr_text(img, langs)))
+    if ocr and engine in ("rapidocr", "both"):
+        chunks.append(("ocr", rapid_text(img)))
     seen: set[str] = set()
     offset = 0
     for method, chunk in chunks:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("card", "iban", "phone", "btc", "eth", "trx", "ltc", "xmr", "ton")
-
 
 @dataclass
 class Found:
