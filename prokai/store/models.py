@@ -461,3 +461,65 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     head_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- The network (prokai.network): derived from the evidence, updated incrementally -------------
+
+
+class NetworkState(Base):
+    """How far `prokai.network` has read the store: one row per watermark (the last id processed)."""
+
+    __tablename__ = "network_state"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NetworkHolder(Base):
+    """A holder's name as the shop wrote it next to a requisite, read from the sighting's message."""
+
+    __tablename__ = "network_holders"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sighting_id: Mapped[int] = mapped_column(ForeignKey("sightings.id", ondelete="CASCADE"), unique=True)
+    requisite_id: Mapped[int] = mapped_column(ForeignKey("requisites.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    name_key: Mapped[str] = mapped_column(String(128), index=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NetworkLink(Base):
+    """A shop naming another peer (@username, t.me link, link button) in its messages or description."""
+
+    __tablename__ = "network_links"
+    __table_args__ = (UniqueConstraint("shop_id", "target", "kind"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    first_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    context: Mapped[str] = mapped_column(String(256), default="")
+    mentions: Mapped[int] = mapped_column(default=0)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShopFamily(Base):
+    """Shops run by one organisation; the id comes from its founder (oldest member) and stays."""
+
+    __tablename__ = "shop_families"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    founder_shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    members: Mapped[int] = mapped_column(default=0)
+    merged_into: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShopFamilyMember(Base):
+    """Which family a shop belongs to now."""
+
+    __tablename__ = "shop_family_members"
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("shop_families.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
