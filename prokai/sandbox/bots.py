@@ -108,9 +108,13 @@ class BotChat:
         self.bot_id = bot_id
         self.user_id = user_id
 
-    async def send(self, text: str = "", buttons: Keyboard | None = None, image: Image | None = None) -> int:
-        """Send a message (optionally with an inline keyboard and/or an image); returns its id."""
-        return self.world.send_private(self.bot_id, self.user_id, text, buttons=buttons, image=image)
+    async def send(
+        self, text: str = "", buttons: Keyboard | None = None, image: Image | None = None,
+        links: Sequence[tuple[str, str]] = (),
+    ) -> int:
+        """Send a message (optionally with an inline keyboard and/or an image); returns its id.
+        `links`: (word, url) pairs hidden under words of `text` as text_url entities."""
+        return self.world.send_private(self.bot_id, self.user_id, text, buttons=buttons, image=image, links=links)
 
     async def edit(self, message_id: int, text: str | None = None, buttons: Keyboard | None = None) -> None:
         """Edit one of the bot's messages in this chat in place (the user sees UpdateEditMessage)."""

@@ -221,6 +221,9 @@ class Connection:
         assert self.key is not None
         self.server.stats.requests += 1
         try:
+            delay = self.world.draw_latency()
+            if delay:  # a round trip of the configured latency, in sandbox time
+                await self.world.clock.sleep(delay)
             result = await call(self.world, self.key, self, request)
             data = serialize_result(result)
         except RpcFault as fault:

@@ -63,4 +63,11 @@ async def call(world: World, key: AuthKeyRecord, conn: Subscriber, request: Any)
             raise RpcFault(401, "USER_DEACTIVATED_BAN")
         if method.writes and user.frozen:
             raise RpcFault(420, "FROZEN_METHOD_INVALID")
+        if world.limiter is not None:
+            world.limiter.check_call(limit_name(request), user)
     return await method.handler(CallContext(world, key, conn, request), request)
+
+
+def limit_name(request: Any) -> str:
+    """`contacts.ResolveUsername` style name the limits profile keys its rules by."""
+    return method_name(request).removesuffix("Request")

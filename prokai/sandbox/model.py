@@ -31,6 +31,27 @@ class PhotoRecord:
     height: int
     date: int
     mime_type: str = "image/jpeg"
+    # smaller copies, as Telegram keeps them: size type -> (width, height, JPEG bytes)
+    scaled: dict[str, tuple[int, int, bytes]] = field(default_factory=dict, repr=False)
+    size_type: str = "x"  # the type of the original (largest) size
+
+    def size_bytes(self, size_type: str) -> bytes:
+        """The bytes of one of the photo's sizes; the original for its own type or an unknown one."""
+        small = self.scaled.get(size_type)
+        return small[2] if small is not None and size_type != self.size_type else self.data
+
+
+@dataclass
+class DocumentRecord:
+    """A file a client uploaded and sent as a document (downloadable with upload.getFile)."""
+
+    id: int
+    access_hash: int
+    file_reference: bytes
+    data: bytes
+    date: int
+    mime_type: str
+    name: str
 
 
 @dataclass
@@ -46,8 +67,14 @@ class StoredMessage:
     channel_id: int | None = None
     buttons: list[list[Button]] | None = None
     photo: PhotoRecord | None = None
+    document: DocumentRecord | None = None
     edit_date: int | None = None
     twin: tuple[int, int] | None = None  # (user id, message id) of the other party's copy
+    entities: list[Any] = field(default_factory=list)  # TL MessageEntity* (UTF-16 offsets)
+    views: int | None = None  # channel posts: view counter (grows as members read it)
+    forwards: int | None = None  # channel posts: how often it was forwarded
+    fwd_from: Any = None  # TL MessageFwdHeader of a forwarded copy
+    viewers: set[int] = field(default_factory=set, repr=False)
 
 
 @dataclass
@@ -95,6 +122,9 @@ class UserRecord:
     peer_flood: bool = False
     has_app_session: bool = False  # another session exists: login codes go to the app first
     created: float | None = None  # when the account was registered (sandbox time); None = long ago
+    restricted_until: float | None = None  # spam restriction (PEER_FLOOD) under the limits profile
+    photo: PhotoRecord | None = None  # profile photo
+    commands: list[tuple[str, str]] = field(default_factory=list)  # bots: (command, description)
     deleted: bool = False  # a deleted account/bot: shown with deleted=True, cannot be written to
     box: Box = field(default_factory=Box)
     read_inbox: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -115,13 +145,44 @@ class ChannelRecord:
     access_hash: int = field(default_factory=random_long)
     date: int = 0
     invite_hash: str | None = None  # private invite link t.me/+<hash>
+    photo: PhotoRecord | None = None  # channel photo
     members: set[int] = field(default_factory=set)
     box: Box = field(default_factory=Box)
 
 
+# Telegram's photo size types and the box each fits in (core.telegram.org/api/files#image-thumbnail-types)
+PHOTO_BOXES = (("s", 100), ("m", 320), ("x", 800), ("y", 1280), ("w", 2560))
+
+
+def _scaled_copies(image: Image) -> tuple[dict[str, tuple[int, int, bytes]], str]:
+    """Smaller JPEG copies for every box below the image's longest side; the original's type."""
+    longest = max(image.width, image.height)
+    smaller = [(t, box) for t, box in PHOTO_BOXES if box < longest]
+    own = next((t for t, box in PHOTO_BOXES if box >= longest), "w")
+    if not smaller:
+        return {}, own
+    try:
+        import io
+
+        from PIL import Image as PilImage
+
+        src = PilImage.open(io.BytesIO(image.data)).convert("RGB")
+    except Exception:  # bytes PIL cannot read (a test's placeholder): the original size only
+        return {}, own
+    out: dict[str, tuple[int, int, bytes]] = {}
+    for size_type, box in smaller:
+        copy = src.copy()
+        copy.thumbnail((box, box))
+        buf = io.BytesIO()
+        copy.save(buf, format="JPEG", quality=80)
+        out[size_type] = (copy.width, copy.height, buf.getvalue())
+    return out, own
+
+
 def new_photo(image: Image, date: int, dc_id: int) -> PhotoRecord:
-    """Store an image as a photo record."""
+    """Store an image as a photo record, with the smaller sizes Telegram would keep of it."""
     del dc_id
+    scaled, own = _scaled_copies(image)
     return PhotoRecord(
         id=abs(random_long()),
         access_hash=random_long(),
@@ -131,4 +192,6 @@ def new_photo(image: Image, date: int, dc_id: int) -> PhotoRecord:
         height=image.height,
         date=date,
         mime_type=image.mime_type,
+        scaled=scaled,
+        size_type=own,
     )

@@ -7,13 +7,20 @@ from typing import TYPE_CHECKING, Any
 from telethon.tl import types
 
 from prokai.sandbox.bots import Button
-from prokai.sandbox.model import ChannelRecord, PhotoRecord, StoredMessage, UserRecord
+from prokai.sandbox.model import ChannelRecord, DocumentRecord, PhotoRecord, StoredMessage, UserRecord
 
 if TYPE_CHECKING:
     from prokai.sandbox.world import World
 
 
-def tl_user(user: UserRecord, viewer_id: int | None) -> Any:
+def tl_profile_photo(photo: PhotoRecord | None, dc_id: int) -> Any:
+    """UserProfilePhoto of a user's or bot's photo (None without one)."""
+    if photo is None:
+        return None
+    return types.UserProfilePhoto(photo_id=photo.id, dc_id=dc_id)
+
+
+def tl_user(user: UserRecord, viewer_id: int | None, dc: int = 2) -> Any:
     """`User` as `viewer_id` sees it (phone only for oneself)."""
     is_self = user.id == viewer_id
     if user.deleted:
@@ -29,17 +36,19 @@ def tl_user(user: UserRecord, viewer_id: int | None) -> Any:
         username=user.username,
         phone=user.phone if is_self else None,
         status=None if user.is_bot else types.UserStatusRecently(),
+        photo=tl_profile_photo(user.photo, dc),
         bot_info_version=1 if user.is_bot else None,
         bot_inline_placeholder=None,
     )
 
 
-def tl_channel(channel: ChannelRecord, viewer_id: int | None) -> Any:
+def tl_channel(channel: ChannelRecord, viewer_id: int | None, dc: int = 2) -> Any:
     """`Channel` (broadcast) as `viewer_id` sees it."""
+    photo = types.ChatPhoto(photo_id=channel.photo.id, dc_id=dc) if channel.photo else types.ChatPhotoEmpty()
     return types.Channel(
         id=channel.id,
         title=channel.title,
-        photo=types.ChatPhotoEmpty(),
+        photo=photo,
         date=channel.date,
         broadcast=True,
         left=viewer_id not in channel.members,
@@ -76,14 +85,28 @@ def tl_markup(buttons: list[list[Button]] | None) -> Any:
 
 
 def tl_photo(photo: PhotoRecord, dc_id: int) -> Any:
-    """`Photo` with one size 'x' of the stored bytes."""
+    """`Photo` with its sizes, smallest first (the scaled copies, then the original)."""
+    sizes = [
+        types.PhotoSize(type=t, w=w, h=h, size=len(data))
+        for t, (w, h, data) in sorted(photo.scaled.items(), key=lambda kv: kv[1][0])
+    ]
+    sizes.append(types.PhotoSize(type=photo.size_type, w=photo.width, h=photo.height, size=len(photo.data)))
     return types.Photo(
         id=photo.id,
         access_hash=photo.access_hash,
         file_reference=photo.file_reference,
         date=photo.date,
-        sizes=[types.PhotoSize(type="x", w=photo.width, h=photo.height, size=len(photo.data))],
+        sizes=sizes,
         dc_id=dc_id,
+    )
+
+
+def tl_document(doc: DocumentRecord, dc_id: int) -> Any:
+    """`Document` with its file name."""
+    return types.Document(
+        id=doc.id, access_hash=doc.access_hash, file_reference=doc.file_reference, date=doc.date,
+        mime_type=doc.mime_type, size=len(doc.data), dc_id=dc_id,
+        attributes=[types.DocumentAttributeFilename(file_name=doc.name)],
     )
 
 
@@ -98,7 +121,9 @@ def tl_message(msg: StoredMessage, dc_id: int) -> Any:
         peer = types.PeerUser(user_id=msg.chat_user_id)
         from_id = types.PeerUser(user_id=msg.sender_id) if msg.sender_id is not None else None
         post = None
-    media = types.MessageMediaPhoto(photo=tl_photo(msg.photo, dc_id)) if msg.photo else None
+    media: Any = types.MessageMediaPhoto(photo=tl_photo(msg.photo, dc_id)) if msg.photo else None
+    if msg.document is not None:
+        media = types.MessageMediaDocument(document=tl_document(msg.document, dc_id))
     return types.Message(
         id=msg.id,
         peer_id=peer,
@@ -109,6 +134,10 @@ def tl_message(msg: StoredMessage, dc_id: int) -> Any:
         from_id=from_id,
         media=media,
         reply_markup=tl_markup(msg.buttons),
+        entities=list(msg.entities) or None,
+        views=msg.views,
+        forwards=msg.forwards,
+        fwd_from=msg.fwd_from,
         edit_date=msg.edit_date,
         edit_hide=None,
     )
@@ -128,19 +157,25 @@ class Refs:
             return
         rec = self.world.users.get(user_id)
         if rec is not None:
-            self._users[user_id] = tl_user(rec, self.viewer_id)
+            self._users[user_id] = tl_user(rec, self.viewer_id, self.world.dc_id)
 
     def channel(self, channel_id: int | None) -> None:
         if channel_id is None or channel_id in self._chats:
             return
         rec = self.world.channels.get(channel_id)
         if rec is not None:
-            self._chats[channel_id] = tl_channel(rec, self.viewer_id)
+            self._chats[channel_id] = tl_channel(rec, self.viewer_id, self.world.dc_id)
 
     def message(self, msg: StoredMessage) -> None:
         self.user(msg.sender_id)
         self.user(msg.chat_user_id)
         self.channel(msg.channel_id)
+        fwd = msg.fwd_from
+        if fwd is not None and fwd.from_id is not None:
+            if isinstance(fwd.from_id, types.PeerChannel):
+                self.channel(fwd.from_id.channel_id)
+            else:
+                self.user(fwd.from_id.user_id)
 
     @property
     def users(self) -> list[Any]:

@@ -8,12 +8,13 @@ connected clients through subscribers (the server's connections).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
 import secrets
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,8 +32,17 @@ from prokai.sandbox.bots import (
     Keyboard,
 )
 from prokai.sandbox.clock import Clock
+from prokai.sandbox.entities import entities_for
 from prokai.sandbox.faults import Faults, RpcFault
-from prokai.sandbox.model import ChannelRecord, PhotoRecord, StoredMessage, UserRecord, new_photo
+from prokai.sandbox.limits import LatencyModel, Limiter, LimitsProfile
+from prokai.sandbox.model import (
+    ChannelRecord,
+    DocumentRecord,
+    PhotoRecord,
+    StoredMessage,
+    UserRecord,
+    new_photo,
+)
 from prokai.sandbox.sms import MemoryGateway, SmsGateway
 from prokai.sandbox.views import Refs, tl_message
 
@@ -101,11 +111,17 @@ class World:
         bot_response_timeout: float = 10.0,
         fixed_code: str | None = None,
         seed: str = "prokai-sandbox",
+        limits: LimitsProfile | None = None,
+        latency: LatencyModel | None = None,
     ) -> None:
         self.clock = clock or Clock()
         self.sms: SmsGateway = sms or MemoryGateway()
         self.dc_id = dc_id
-        self.bot_response_timeout = bot_response_timeout
+        self.bot_response_timeout = limits.bot_response_timeout_s if limits is not None else bot_response_timeout
+        # Telegram's natural limits and round-trip latency (prokai.sandbox.limits); None = off
+        self.limiter: Limiter | None = Limiter(limits, self.clock) if limits is not None else None
+        self.latency = latency
+        self._latency_rng = latency.sampler() if latency is not None else None
         self.fixed_code = fixed_code  # benchmarks only: every login code is this value
         self.seed = seed  # access hashes derive from it: stable across restarts of the process
         self.faults = Faults(self.clock)
@@ -114,6 +130,8 @@ class World:
         self.phones: dict[str, int] = {}
         self.usernames: dict[str, tuple[str, int]] = {}
         self.photos: dict[int, PhotoRecord] = {}
+        self.documents: dict[int, DocumentRecord] = {}
+        self.uploads: dict[tuple[int, int], dict[int, bytes]] = {}  # (user id, file id) -> parts
         self.auth_keys: dict[int, AuthKeyRecord] = {}
         self.key_aliases: dict[int, int] = {}  # key id of a zero-padded short key -> its own key id
         self.codes: dict[str, LoginCode] = {}
@@ -123,6 +141,31 @@ class World:
         self._next_channel_id = 2_000_001
         self._tasks: set[asyncio.Task[Any]] = set()
         self.add_user("Telegram", user_id=SERVICE_USER_ID)
+
+    # ------------------------------------------------------------------ limits and latency
+
+    def set_latency(self, latency: LatencyModel | None) -> None:
+        """Answer every RPC after a delay drawn from `latency` (None: at once)."""
+        self.latency = latency
+        self._latency_rng = latency.sampler() if latency is not None else None
+
+    def draw_latency(self) -> float:
+        """The delay of the next RPC in sandbox seconds (0 without a latency model)."""
+        if self.latency is None or self._latency_rng is None:
+            return 0.0
+        return self.latency.draw(self._latency_rng)
+
+    @contextlib.contextmanager
+    def unthrottled(self) -> Iterator[None]:
+        """Neither limits nor latency inside the block (a baseline of the sandbox's own speed)."""
+        limiter, latency = self.limiter, self.latency
+        self.limiter = None
+        self.set_latency(None)
+        try:
+            yield
+        finally:
+            self.limiter = limiter
+            self.set_latency(latency)
 
     # ------------------------------------------------------------------ building the world
 
@@ -175,12 +218,24 @@ class World:
         user.has_app_session = has_app_session
         return user
 
-    def add_bot(self, username: str, bot: Bot | None, first_name: str | None = None, about: str = "") -> UserRecord:
-        """A bot peer; `bot` gives it behaviour (None = a silent bot)."""
+    def add_bot(
+        self, username: str, bot: Bot | None, first_name: str | None = None, about: str = "",
+        commands: Iterable[tuple[str, str]] = (),
+    ) -> UserRecord:
+        """A bot peer; `bot` gives it behaviour (None = a silent bot). `commands` are (command,
+        description) pairs, the list clients get in GetFullUser's bot_info (no leading '/')."""
         user = self.add_user(first_name or username, username=username, about=about)
         user.is_bot = True
         user.bot = bot
+        user.commands = [(c.lstrip("/"), d) for c, d in commands]
         return user
+
+    def set_photo(self, peer: UserRecord | ChannelRecord, image: Image) -> PhotoRecord:
+        """Give a user, bot or channel a profile photo (downloadable with download_profile_photo)."""
+        photo = new_photo(image, self.clock.now_int(), self.dc_id)
+        self.photos[photo.id] = photo
+        peer.photo = photo
+        return photo
 
     def add_channel(
         self, title: str, *, username: str | None = None, about: str = "", invite_hash: str | None = None
@@ -367,8 +422,17 @@ class World:
         buttons: Keyboard | None = None,
         image: Image | None = None,
         exclude: Subscriber | None = None,
+        links: Iterable[tuple[str, str]] = (),
+        entities: Iterable[Any] = (),
+        photo: PhotoRecord | None = None,
+        document: DocumentRecord | None = None,
+        fwd_from: Any = None,
     ) -> int:
-        """Deliver a private message; returns its id in the sender's box."""
+        """Deliver a private message; returns its id in the sender's box.
+
+        Entities are found in `text` as Telegram's server finds them; `links` adds text_url
+        links hidden under words ((word, url) pairs), `entities` those a client sent.
+        """
         sender = self.users[sender_id]
         target = self.users.get(to_id)
         if target is None:
@@ -377,19 +441,20 @@ class World:
             raise RpcFault(400, "INPUT_USER_DEACTIVATED")
         now = self.clock.now_int()
         rows = [list(r) for r in buttons] if buttons else None
-        photo = None
         if image is not None:
             photo = new_photo(image, now, self.dc_id)
             self.photos[photo.id] = photo
+        ents = entities_for(text, links, entities)
         out_id = sender.box.new_id()
         in_id = target.box.new_id()
         out = StoredMessage(
             id=out_id, date=now, text=text, sender_id=sender_id, out=True, chat_user_id=to_id,
-            buttons=rows, photo=photo, twin=(to_id, in_id),
+            buttons=rows, photo=photo, document=document, twin=(to_id, in_id), entities=ents, fwd_from=fwd_from,
         )
         inc = StoredMessage(
             id=in_id, date=now, text=text, sender_id=sender_id, out=False, chat_user_id=sender_id,
-            buttons=rows, photo=photo, twin=(sender_id, out_id),
+            buttons=rows, photo=photo, document=document, twin=(sender_id, out_id), entities=list(ents),
+            fwd_from=fwd_from,
         )
         sender.box.messages[out_id] = out
         target.box.messages[in_id] = inc
@@ -404,9 +469,11 @@ class World:
         return out_id
 
     def edit_private(
-        self, owner_id: int, message_id: int, *, text: str | None = None, buttons: Keyboard | None = None
-    ) -> None:
-        """Edit a message `owner_id` sent (both copies); the other party gets UpdateEditMessage."""
+        self, owner_id: int, message_id: int, *, text: str | None = None, buttons: Keyboard | None = None,
+        entities: Iterable[Any] = (), exclude: Subscriber | None = None,
+    ) -> Any:
+        """Edit a message `owner_id` sent (both copies); the other party gets UpdateEditMessage.
+        Returns the owner's Updates (its other sessions got them pushed, `exclude` aside)."""
         owner = self.users[owner_id]
         msg = owner.box.messages.get(message_id)
         if msg is None or not msg.out:
@@ -418,9 +485,12 @@ class World:
             twin = other.box.messages.get(msg.twin[1])
             if twin is not None:
                 copies.append((other, twin))
+        new_entities = entities_for(text, given=entities) if text is not None else None
+        own_updates = None
         for user, copy in copies:
             if text is not None:
                 copy.text = text
+                copy.entities = list(new_entities or [])
             if buttons is not None:
                 copy.buttons = [list(r) for r in buttons] or None
             copy.edit_date = now
@@ -428,7 +498,33 @@ class World:
             upd, _ = user.box.add_update(
                 lambda pts, n, c=copy, d=dc: types.UpdateEditMessage(tl_message(c, d), pts, n)
             )
-            self.push(user.id, self._updates(user.id, upd, [copy]))
+            updates = self._updates(user.id, upd, [copy])
+            if user is owner:
+                own_updates = updates
+            self.push(user.id, updates, exclude=exclude if user is owner else None)
+        return own_updates
+
+    def delete_private(self, owner_id: int, message_ids: Iterable[int], *, revoke: bool = True) -> int:
+        """Delete messages of `owner_id`'s box; with `revoke`, the other party's copies of the
+        owner's own messages too (Telegram deletes for both). Returns the owner's new pts."""
+        owner = self.users[owner_id]
+        mine: list[int] = []
+        theirs: dict[int, list[int]] = {}
+        for mid in message_ids:
+            msg = owner.box.messages.pop(mid, None)
+            if msg is None:
+                continue
+            mine.append(mid)
+            if revoke and msg.twin is not None:
+                other = self.users.get(msg.twin[0])
+                if other is not None and other.box.messages.pop(msg.twin[1], None) is not None:
+                    theirs.setdefault(other.id, []).append(msg.twin[1])
+        _, pts = owner.box.add_update(lambda p, n: types.UpdateDeleteMessages(mine, p, n), max(1, len(mine)))
+        for uid, ids in theirs.items():
+            other = self.users[uid]
+            upd, _ = other.box.add_update(lambda p, n, i=ids: types.UpdateDeleteMessages(i, p, n), len(ids))
+            self.push(uid, self._updates(uid, upd))
+        return pts
 
     def chat_history(self, a_id: int, b_id: int, limit: int = 20) -> list[tuple[int, bool, str]]:
         """(id, out, text) of the chat between a and b in a's box, newest first."""
@@ -519,9 +615,11 @@ class World:
     # ------------------------------------------------------------------ channels
 
     def post(
-        self, channel_id: int, text: str, *, buttons: Keyboard | None = None, image: Image | None = None
+        self, channel_id: int, text: str, *, buttons: Keyboard | None = None, image: Image | None = None,
+        links: Iterable[tuple[str, str]] = (),
     ) -> int:
-        """Publish a post in a channel; members get UpdateNewChannelMessage."""
+        """Publish a post in a channel; members get UpdateNewChannelMessage. `links`: (word, url)
+        pairs hidden under words of `text` as text_url entities."""
         channel = self.channels[channel_id]
         now = self.clock.now_int()
         photo = None
@@ -532,6 +630,7 @@ class World:
         msg = StoredMessage(
             id=mid, date=now, text=text, sender_id=None, channel_id=channel_id,
             buttons=[list(r) for r in buttons] if buttons else None, photo=photo,
+            entities=entities_for(text, links), views=0, forwards=0,
         )
         channel.box.messages[mid] = msg
         dc = self.dc_id
@@ -541,8 +640,10 @@ class World:
         return mid
 
     def join_channel(self, user_id: int, channel_id: int) -> None:
-        """User joins a channel (idempotent)."""
+        """User joins a channel (idempotent; CHANNELS_TOO_MUCH past the profile's maximum)."""
         channel = self.channels[channel_id]
+        if self.limiter is not None and user_id not in channel.members:
+            self.limiter.join(self.users[user_id])
         channel.members.add(user_id)
         self.users[user_id].channels.add(channel_id)
 
@@ -576,6 +677,8 @@ class World:
                  "posts": len(c.box.messages)}
                 for c in self.channels.values()
             ],
+            "limits": self.limiter.stats.as_dict() if self.limiter is not None else None,
+            "latency": None if self.latency is None else {"median_s": self.latency.median_s, "sigma": self.latency.sigma},
             "auth_keys": len(self.auth_keys),
             "logged_in_keys": sum(1 for r in self.auth_keys.values() if r.user_id is not None),
             "faults": [

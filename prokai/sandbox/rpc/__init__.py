@@ -87,4 +87,4 @@ def serialize_result(obj: Any) -> bytes:
 
 def load_all() -> None:
     """Import every handler module (they register themselves)."""
-    from prokai.sandbox.rpc import account, help, messages, updates, upload, users  # noqa: F401
+    from prokai.sandbox.rpc import account, content, help, messages, updates, upload, users  # noqa: F401

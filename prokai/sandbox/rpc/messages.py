@@ -19,13 +19,25 @@ def _box_messages(ctx: CallContext, me: UserRecord, peer: UserRecord | ChannelRe
     return [m for m in me.box.messages.values() if m.chat_user_id == peer.id]
 
 
-def _check_can_write(me: UserRecord, peer: UserRecord | ChannelRecord, ctx: CallContext) -> UserRecord:
+def _check_can_write(me: UserRecord, peer: UserRecord | ChannelRecord, ctx: CallContext,
+                     method: str = "messages.SendMessage") -> UserRecord:
+    """Whether `me` may write into the chat with `peer`: a channel is read-only; PEER_FLOOD for a
+    restricted account writing to someone who never wrote first, and (limits profile) for one
+    that opens more new chats than its age allows; the per-chat rate."""
     if isinstance(peer, ChannelRecord):
         raise RpcFault(403, "CHAT_WRITE_FORBIDDEN")
-    if me.peer_flood and not peer.is_bot:
+    limiter = ctx.world.limiter
+    if limiter is not None:
+        limiter.check_chat(method, me, peer.id)
+    restricted = limiter.restricted(me) if limiter is not None else me.peer_flood
+    if restricted and (not peer.is_bot or limiter is not None):
         wrote_first = any(not m.out and m.chat_user_id == peer.id for m in me.box.messages.values())
         if not wrote_first:
             raise RpcFault(400, "PEER_FLOOD")
+    if limiter is not None and peer.id not in me.contacts and not any(
+        m.chat_user_id == peer.id for m in me.box.messages.values()
+    ):
+        limiter.new_chat(me, peer)
     return peer
 
 
@@ -38,9 +50,11 @@ async def send_message(ctx: CallContext, req: Any) -> Any:
     if len(req.message) > 4096:
         raise RpcFault(400, "MESSAGE_TOO_LONG")
     peer = _check_can_write(me, input_peer(ctx, req.peer), ctx)
-    msg_id = ctx.world.send_private(me.id, peer.id, req.message, exclude=ctx.conn)
+    msg_id = ctx.world.send_private(me.id, peer.id, req.message, exclude=ctx.conn, entities=req.entities or ())
     msg = me.box.messages[msg_id]
-    return types.UpdateShortSentMessage(id=msg_id, pts=me.box.pts, pts_count=1, date=msg.date, out=True)
+    return types.UpdateShortSentMessage(
+        id=msg_id, pts=me.box.pts, pts_count=1, date=msg.date, out=True, entities=list(msg.entities) or None
+    )
 
 
 @rpc(functions.messages.StartBotRequest, writes=True)
@@ -50,6 +64,7 @@ async def start_bot(ctx: CallContext, req: Any) -> Any:
     bot = input_user(ctx, req.bot)
     if not bot.is_bot:
         raise RpcFault(400, "BOT_INVALID")
+    _check_can_write(me, bot, ctx, "messages.StartBot")
     text = f"/start {req.start_param}".strip() if req.start_param else "/start"
     msg_id = ctx.world.send_private(me.id, bot.id, text, exclude=ctx.conn)
     msg = me.box.messages[msg_id]
@@ -96,6 +111,9 @@ async def get_history(ctx: CallContext, req: Any) -> Any:
     refs = Refs(ctx.world, me.id)
     for m in page:
         refs.message(m)
+        if m.views is not None:  # a channel post counts each account that loaded it once
+            m.viewers.add(me.id)
+            m.views = len(m.viewers)
     tl = [tl_message(m, ctx.world.dc_id) for m in page]
     if isinstance(peer, ChannelRecord):
         refs.channel(peer.id)
@@ -235,6 +253,8 @@ async def get_bot_callback_answer(ctx: CallContext, req: Any) -> Any:
     peer = input_peer(ctx, req.peer)
     if isinstance(peer, ChannelRecord) or req.data is None:
         raise RpcFault(400, "DATA_INVALID")
+    if ctx.world.limiter is not None:
+        ctx.world.limiter.check_chat("messages.GetBotCallbackAnswer", me, peer.id)
     answer = await ctx.world.press_button(me.id, peer.id, req.msg_id, req.data)
     if answer is None:
         return types.messages.BotCallbackAnswer(cache_time=0)
@@ -250,7 +270,7 @@ async def get_bot_callback_answer(ctx: CallContext, req: Any) -> Any:
 def _channel_updates(ctx: CallContext, channel: ChannelRecord, me: UserRecord) -> Any:
     return types.Updates(
         updates=[types.UpdateChannel(channel_id=channel.id)], users=[],
-        chats=[tl_channel(channel, me.id)], date=ctx.world.clock.now_int(), seq=0,
+        chats=[tl_channel(channel, me.id, ctx.world.dc_id)], date=ctx.world.clock.now_int(), seq=0,
     )
 
 
@@ -276,7 +296,7 @@ async def check_chat_invite(ctx: CallContext, req: Any) -> Any:
     me = ctx.me()
     channel = _by_invite(ctx, req.hash)
     if me.id in channel.members:
-        return types.ChatInviteAlready(chat=tl_channel(channel, me.id))
+        return types.ChatInviteAlready(chat=tl_channel(channel, me.id, ctx.world.dc_id))
     return types.ChatInvite(
         title=channel.title, photo=types.PhotoEmpty(id=0), participants_count=len(channel.members), color=0,
         channel=True, broadcast=True, about=channel.about or None,
@@ -325,14 +345,14 @@ async def get_full_channel(ctx: CallContext, req: Any) -> Any:
         chat_photo=types.PhotoEmpty(id=0), notify_settings=types.PeerNotifySettings(), bot_info=[],
         pts=channel.box.pts, participants_count=len(channel.members),
     )
-    return types.messages.ChatFull(full_chat=full, chats=[tl_channel(channel, me.id)], users=[])
+    return types.messages.ChatFull(full_chat=full, chats=[tl_channel(channel, me.id, ctx.world.dc_id)], users=[])
 
 
 @rpc(functions.channels.GetChannelsRequest)
 async def get_channels(ctx: CallContext, req: Any) -> Any:
     """Channels by InputChannel."""
     me = ctx.me()
-    return types.messages.Chats(chats=[tl_channel(input_channel(ctx, c), me.id) for c in req.id])
+    return types.messages.Chats(chats=[tl_channel(input_channel(ctx, c), me.id, ctx.world.dc_id) for c in req.id])
 
 
 @rpc(functions.messages.GetPeerDialogsRequest)

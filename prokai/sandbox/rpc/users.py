@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from telethon.tl import functions, types
@@ -10,7 +11,11 @@ from prokai.sandbox.faults import RpcFault
 from prokai.sandbox.model import ChannelRecord
 from prokai.sandbox.rpc import CallContext, rpc
 from prokai.sandbox.rpc.peers import input_user
-from prokai.sandbox.views import Refs, tl_channel, tl_user
+from prokai.sandbox.views import Refs, tl_channel, tl_photo, tl_user
+
+# What Telegram accepts as a username: a letter first, then letters, digits and underscores,
+# 5-32 characters (4 for collectible ones), no trailing underscore (limits.tginfo.me).
+USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,30}[A-Za-z0-9]")
 
 
 @rpc(functions.users.GetUsersRequest)
@@ -20,7 +25,7 @@ async def get_users(ctx: CallContext, req: Any) -> Any:
     out = []
     for item in req.id:
         try:
-            out.append(tl_user(input_user(ctx, item), me.id))
+            out.append(tl_user(input_user(ctx, item), me.id, ctx.world.dc_id))
         except RpcFault:
             continue
     return out
@@ -31,7 +36,10 @@ async def get_full_user(ctx: CallContext, req: Any) -> Any:
     """users.UserFull with the profile's about text (bots: description)."""
     me = ctx.me()
     user = input_user(ctx, req.id)
-    bot_info = types.BotInfo(user_id=user.id, description=user.about, commands=[]) if user.is_bot else None
+    bot_info = types.BotInfo(
+        user_id=user.id, description=user.about,
+        commands=[types.BotCommand(command=c, description=d) for c, d in user.commands],
+    ) if user.is_bot else None
     full = types.UserFull(
         id=user.id,
         settings=types.PeerSettings(),
@@ -39,14 +47,17 @@ async def get_full_user(ctx: CallContext, req: Any) -> Any:
         common_chats_count=0,
         about=user.about or None,
         bot_info=bot_info,
+        profile_photo=tl_photo(user.photo, ctx.world.dc_id) if user.photo else None,
     )
-    return types.users.UserFull(full_user=full, chats=[], users=[tl_user(user, me.id)])
+    return types.users.UserFull(full_user=full, chats=[], users=[tl_user(user, me.id, ctx.world.dc_id)])
 
 
 @rpc(functions.contacts.ResolveUsernameRequest)
 async def resolve_username(ctx: CallContext, req: Any) -> Any:
     """@username -> user or channel; USERNAME_NOT_OCCUPIED otherwise."""
     me = ctx.me()
+    if not USERNAME_RE.fullmatch(req.username.lstrip("@")):
+        raise RpcFault(400, "USERNAME_INVALID")
     target = ctx.world.usernames.get(req.username.lower().lstrip("@"))
     if target is None:
         raise RpcFault(400, "USERNAME_NOT_OCCUPIED")
@@ -54,10 +65,10 @@ async def resolve_username(ctx: CallContext, req: Any) -> Any:
     if kind == "channel":
         channel: ChannelRecord = ctx.world.channels[ident]
         return types.contacts.ResolvedPeer(
-            peer=types.PeerChannel(ident), chats=[tl_channel(channel, me.id)], users=[]
+            peer=types.PeerChannel(ident), chats=[tl_channel(channel, me.id, ctx.world.dc_id)], users=[]
         )
     return types.contacts.ResolvedPeer(
-        peer=types.PeerUser(ident), chats=[], users=[tl_user(ctx.world.users[ident], me.id)]
+        peer=types.PeerUser(ident), chats=[], users=[tl_user(ctx.world.users[ident], me.id, ctx.world.dc_id)]
     )
 
 
@@ -68,7 +79,7 @@ async def resolve_phone(ctx: CallContext, req: Any) -> Any:
     user = ctx.world.user_by_phone(req.phone)
     if user is None:
         raise RpcFault(400, "PHONE_NOT_OCCUPIED")
-    return types.contacts.ResolvedPeer(peer=types.PeerUser(user.id), chats=[], users=[tl_user(user, me.id)])
+    return types.contacts.ResolvedPeer(peer=types.PeerUser(user.id), chats=[], users=[tl_user(user, me.id, ctx.world.dc_id)])
 
 
 @rpc(functions.contacts.GetContactsRequest)
@@ -78,7 +89,7 @@ async def get_contacts(ctx: CallContext, req: Any) -> Any:
     users = [ctx.world.users[uid] for uid in sorted(me.contacts) if uid in ctx.world.users]
     tl = []
     for user in users:
-        item = tl_user(user, me.id)
+        item = tl_user(user, me.id, ctx.world.dc_id)
         item.contact = True
         item.phone = user.phone
         tl.append(item)
@@ -98,7 +109,7 @@ async def import_contacts(ctx: CallContext, req: Any) -> Any:
             continue
         me.contacts.add(user.id)
         imported.append(types.ImportedContact(user_id=user.id, client_id=contact.client_id))
-        item = tl_user(user, me.id)
+        item = tl_user(user, me.id, ctx.world.dc_id)
         item.contact = True
         item.phone = user.phone
         users.append(item)
@@ -122,15 +133,24 @@ async def search(ctx: CallContext, req: Any) -> Any:
             user = ctx.world.users[ident]
             if q in key or q in f"{user.first_name} {user.last_name}".lower():
                 peers.append(types.PeerUser(ident))
-                users.append(tl_user(user, me.id))
+                users.append(tl_user(user, me.id, ctx.world.dc_id))
         else:
             channel = ctx.world.channels[ident]
             if q in key or q in channel.title.lower():
                 peers.append(types.PeerChannel(ident))
-                chats.append(tl_channel(channel, me.id))
+                chats.append(tl_channel(channel, me.id, ctx.world.dc_id))
     return types.contacts.Found(my_results=[], results=peers, chats=chats, users=users)
 
 
 def refs_for(ctx: CallContext) -> Refs:
     """A Refs collector for the calling user."""
     return Refs(ctx.world, ctx.key.user_id)
+
+
+@rpc(functions.photos.GetUserPhotosRequest)
+async def get_user_photos(ctx: CallContext, req: Any) -> Any:
+    """The user's profile photos (the sandbox keeps the current one)."""
+    ctx.me()
+    user = input_user(ctx, req.user_id)
+    photos = [tl_photo(user.photo, ctx.world.dc_id)] if user.photo else []
+    return types.photos.Photos(photos=photos, users=[])
