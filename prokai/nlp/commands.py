@@ -108,6 +108,28 @@ def generate_data(
     typer.echo(f"{out / 'DATA_CARD.md'}")
 
 
+@nlp_app.command("corpus")
+def corpus_cmd(
+    out: Path = typer.Option(Path("data/pretrain/corpus.txt"), "--out", "-o", help="Corpus file to write."),
+    cache: Path = typer.Option(
+        Path("data/pretrain"), "--cache", help="Where the downloaded and unpacked .deb files are kept."
+    ),
+) -> None:
+    """Build the unlabeled pre-training corpus from Debian packages (apt-get download, no install)."""
+    import subprocess
+
+    from prokai.nlp.corpus import build_corpus, write_corpus
+
+    try:
+        lines, counts = build_corpus(cache)
+    except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:
+        fail(f"cannot build the corpus: {exc}", EXIT_USAGE)
+    write_corpus(lines, counts, out)
+    for package, n in counts.items():
+        typer.echo(f"{package}: {n} lines", err=True)
+    typer.echo(f"{out}: {len(lines)} lines")
+
+
 @nlp_app.command("train")
 def train_cmd(
     ctx: typer.Context,
@@ -120,7 +142,13 @@ def train_cmd(
         ["shop", "intent"], "--task", help="Task(s) to train: shop, intent (repeatable)."
     ),
     pretrain_epochs: int = typer.Option(
-        0, "--pretrain-epochs", min=0, help="Masked-LM pre-training epochs for the intent encoder."
+        0, "--pretrain-epochs", min=0, help="Masked-LM pre-training epochs (0: train from scratch)."
+    ),
+    pretrain_corpus: Path | None = typer.Option(
+        None, "--pretrain-corpus", help="Unlabeled text for pre-training (from `prokai nlp corpus`)."
+    ),
+    pretrain_task: list[str] = typer.Option(
+        ["intent"], "--pretrain-task", help="Task(s) whose encoder starts from the pre-trained one."
     ),
 ) -> None:
     """Generate the data and train the tokenizer and both classifiers from scratch on CPU."""
@@ -138,6 +166,11 @@ def train_cmd(
         tasks=tuple(dict.fromkeys(task)),
     )
     cfg.pretrain_epochs = pretrain_epochs
+    cfg.pretrain_tasks = tuple(dict.fromkeys(pretrain_task))
+    if pretrain_corpus is not None:
+        if not pretrain_corpus.is_file():
+            fail(f"{pretrain_corpus}: no such file (write it with `prokai nlp corpus -o FILE`)", EXIT_USAGE)
+        cfg.pretrain_corpus = str(pretrain_corpus)
     if tiny:
         cfg.data = DataSizes(
             shop_train=300,

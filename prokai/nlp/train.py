@@ -44,10 +44,13 @@ class TrainConfig:
     max_length: int = MAX_LENGTH
     threads: int = 2
     token_mask: float = 0.12  # share of word pieces replaced by [MASK] in training (robustness)
-    # Masked-language-model pre-training of the encoder on the training texts (0: none). Off by
-    # default: on the hand-written development cases it did not help (see the model card).
+    # Masked-language-model pre-training of the encoder (0: none) on the training texts plus, when
+    # `pretrain_corpus` names a file (`prokai nlp corpus`), unlabeled Debian text. One encoder is
+    # pre-trained per architecture that a task in `pretrain_tasks` uses.
     pretrain_epochs: int = 0
     pretrain_tasks: tuple[str, ...] = ("intent",)  # the tasks whose model starts from it
+    pretrain_corpus: str = ""
+    pretrain_lr: float = 1.5e-3
     tasks: tuple[str, ...] = ("shop", "intent")
     # Encoder architecture per task (overrides size.arch). Mean pooling (modernbert) did better on
     # the intent development cases; for shop detection BERT did better on the held-out cases.
@@ -109,19 +112,25 @@ def _step(loss: Any, model: Any, optim: Any, sched: Any) -> float:
 
 
 def pretrain_encoder(
-    texts: list[str], tokenizer: Any, cfg: TrainConfig, progress: Callable[[str], None] | None = None
+    texts: list[str],
+    tokenizer: Any,
+    cfg: TrainConfig,
+    progress: Callable[[str], None] | None = None,
+    arch: str | None = None,
 ) -> dict[str, Any]:
-    """Masked-language-model pre-training on `texts`; returns the encoder's state dict."""
+    """Masked-language-model pre-training on `texts` of an `arch` encoder (default `cfg.size.arch`);
+    returns the encoder's state dict (the keys of the classifier's `base_model`)."""
     import torch
     from transformers import AutoModelForMaskedLM
 
-    template = build_model(cfg.size, tokenizer.vocab_size, ("a", "b"), cfg.seed)
+    size = replace(cfg.size, arch=arch or cfg.size.arch)
+    template = build_model(size, len(tokenizer), ("a", "b"), cfg.seed)
     model = AutoModelForMaskedLM.from_config(template.config)
     model.train()
     rng = random.Random(cfg.seed + 1)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     steps = cfg.pretrain_epochs * math.ceil(len(texts) / cfg.batch_size)
-    optim = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optim = torch.optim.AdamW(model.parameters(), lr=cfg.pretrain_lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda step: max(0.0, 1 - step / max(1, steps)))
     started = time.monotonic()
     for epoch in range(cfg.pretrain_epochs):
@@ -134,7 +143,7 @@ def pretrain_encoder(
             loss = model(input_ids=inputs, attention_mask=enc["attention_mask"], labels=labels).loss
             total += _step(loss, model, optim, sched)
             n += 1
-        msg = f"pretrain: epoch {epoch + 1}/{cfg.pretrain_epochs} MLM loss {total / max(1, n):.4f} ({time.monotonic() - started:.0f}s)"
+        msg = f"pretrain {size.arch}: epoch {epoch + 1}/{cfg.pretrain_epochs} MLM loss {total / max(1, n):.4f} ({time.monotonic() - started:.0f}s)"
         (progress or log.info)(msg)  # the CLI's echo, or the log; not both (one line per epoch)
     return {k: v.detach().clone() for k, v in model.base_model.state_dict().items()}
 
@@ -178,7 +187,12 @@ def train_task(
     size = replace(cfg.size, arch=cfg.archs.get(ds.task, cfg.size.arch))
     model = build_model(size, len(tokenizer), ds.labels, cfg.seed)
     if encoder is not None:
-        model.base_model.load_state_dict(encoder, strict=False)  # the head stays freshly initialised
+        # Every encoder weight must arrive: a silent partial load (another architecture's keys)
+        # would train from scratch while the report says "pre-trained".
+        result = model.base_model.load_state_dict(encoder, strict=False)
+        missing = [k for k in result.missing_keys if not k.startswith("pooler.")]  # BERT's MLM has no pooler
+        if missing:
+            raise ValueError(f"pre-trained encoder lacks {len(result.missing_keys)} weights, e.g. {missing[0]}")
     model.train()
     index = {label: i for i, label in enumerate(ds.labels)}
     steps = cfg.epochs * math.ceil(len(ds.train) / cfg.batch_size)
@@ -236,6 +250,15 @@ def train_task(
     }
 
 
+def load_pretrain_corpus(path: Path) -> list[str]:
+    """The unlabeled corpus of `prokai nlp corpus`, less every line equal to a held-out text."""
+    from prokai.nlp.datagen import heldout, text_key
+
+    held = {text_key(ex.text) for task in ("shop", "intent") for ex in heldout(task)}
+    lines = list(dict.fromkeys(ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()))
+    return [ln for ln in lines if text_key(ln) not in held]
+
+
 def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Generate the data, train the tokenizer and every task's model; write everything to `out_dir`."""
     import torch
@@ -247,20 +270,24 @@ def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | Non
     started = time.monotonic()
     datasets = build_datasets(cfg.seed, cfg.data)
     texts = [e.text for task in ("shop", "intent") for e in datasets[task].train]
-    tokenizer = wrap_tokenizer(train_tokenizer(texts, cfg.size.vocab_size, cfg.fold_scripts))
+    corpus = load_pretrain_corpus(Path(cfg.pretrain_corpus)) if cfg.pretrain_corpus else []
+    tokenizer = wrap_tokenizer(train_tokenizer(texts + corpus, cfg.size.vocab_size, cfg.fold_scripts))
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = out_dir / "training.json"
     report: dict[str, Any] = {"config": asdict(cfg), "tasks": {}}
     if set(cfg.tasks) != {"shop", "intent"} and previous.is_file():
         # Retraining a subset: keep the other task's record.
         report["tasks"] = json.loads(previous.read_text(encoding="utf-8")).get("tasks", {})
-    encoder = None
+    encoders: dict[str, dict[str, Any]] = {}
     if cfg.pretrain_epochs > 0 and set(cfg.tasks) & set(cfg.pretrain_tasks):
         t0 = time.monotonic()
-        encoder = pretrain_encoder(texts, tokenizer, cfg, progress)
+        for arch in dict.fromkeys(cfg.archs.get(t, cfg.size.arch) for t in cfg.tasks if t in cfg.pretrain_tasks):
+            encoders[arch] = pretrain_encoder(texts + corpus, tokenizer, cfg, progress, arch)
         report["pretrain_seconds"] = round(time.monotonic() - t0, 1)
+        report["pretrain_texts"] = {"training": len(texts), "corpus": len(corpus)}
     for task in cfg.tasks:
-        start_from = encoder if task in cfg.pretrain_tasks else None
+        arch = cfg.archs.get(task, cfg.size.arch)
+        start_from = encoders.get(arch) if task in cfg.pretrain_tasks else None
         report["tasks"][task] = train_task(
             datasets[task], tokenizer, cfg, out_dir / task, progress, start_from
         )

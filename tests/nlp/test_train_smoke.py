@@ -34,3 +34,29 @@ def test_tiny_training_produces_a_loadable_model(tmp_path, no_network) -> None: 
     scores = clf.shop_scores(["меф 1г клад", "новости"])
     assert len(scores) == 2 and all(0 <= s <= 1 for s in scores)
     assert len(clf.intents(["Выберите город"])) == 1
+
+
+def test_tiny_pretraining_on_a_corpus_reaches_both_architectures(tmp_path, no_network) -> None:  # type: ignore[no-untyped-def]
+    """Both encoders (BERT for shop, ModernBERT for intents) start from their own pre-trained
+    weights; before, the intent model silently loaded none of a BERT encoder's keys."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(
+        "\n".join(["Указать размер шрифта", "Сілтемені қолдану", "Бас тарту", "Пусть сапожник судит не выше сапога."] * 20)
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "models"
+    args = ["nlp", "train", "--tiny", "--epochs", "1", "--out", str(out), "--threads", "1"]
+    args += ["--pretrain-corpus", str(corpus), "--pretrain-task", "shop", "--pretrain-task", "intent"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "training.json").read_text(encoding="utf-8"))
+    assert report["pretrain_texts"]["corpus"] == 4  # deduplicated lines of the file
+    assert all(report["tasks"][t]["pretrained_encoder"] for t in ("shop", "intent"))
+    assert "pretrain bert" in result.output and "pretrain modernbert" in result.output
+
+
+def test_missing_pretrain_corpus_is_a_one_line_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["nlp", "train", "--tiny", "--pretrain-corpus", str(tmp_path / "nope.txt")])
+    assert result.exit_code != 0
+    assert "no such file" in result.output and "Traceback" not in result.output
