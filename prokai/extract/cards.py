@@ -49,8 +49,11 @@ DIGIT_LOOKALIKES = {"O": "0", "o": "0", "I": "1", "l": "1", "З": "3", "з": "3"
 _DL = "".join(DIGIT_LOOKALIKES)
 MASK_CHARS = "*•●#×∗⁎✱"
 _GROUP = rf"[0-9{_DL}]*[0-9][0-9{_DL}]*"
-# Up to three separator characters: anything that is not a letter/digit or a mask character.
-_SEP = rf"[^\w{re.escape(MASK_CHARS)}]{{1,3}}|_"
+# Between digit groups: up to five characters that are not letters, digits or mask characters
+# (spaces, punctuation, line breaks, emoji, arrows), or one bullet/star among at most four
+# such characters ("4400 • 4301"); two mask characters in a row mean a masked number.
+_M = re.escape(MASK_CHARS)
+_SEP = rf"[^\w{_M}]{{1,5}}|[^\w{_M}]{{0,2}}[{_M}][^\w{_M}]{{0,2}}|_"
 CLUSTER_RE = re.compile(rf"(?<![0-9{re.escape(MASK_CHARS)}])(?:{_GROUP})(?:(?:{_SEP})(?:{_GROUP}))*")
 _GROUP_RE = re.compile(_GROUP)
 _MASK_NEAR_RE = re.compile(rf"[{re.escape(MASK_CHARS)}xXхХ]{{2,}}")
@@ -84,7 +87,7 @@ def split_groups(text: str, start: int, end: int) -> list[Group]:
     return groups
 
 
-def _mostly_real(groups: list[Group]) -> bool:
+def mostly_real(groups: list[Group]) -> bool:
     """At least half of the digits were written as digits (the rest lookalike letters)."""
     return 2 * sum(g.real for g in groups) >= sum(len(g.digits) for g in groups)
 
@@ -112,7 +115,7 @@ def card_candidates(groups: list[Group], text: str = "") -> list[tuple[int, int,
     whole = "".join(digits)
     if 13 <= len(whole) <= 19 and all(digits) and len(set(seps)) <= 1 and _regular([len(d) for d in digits]):
         brand = card_ok(whole)  # the common case: the cluster is the card
-        if brand and _mostly_real(groups):
+        if brand and mostly_real(groups):
             return [(0, len(groups) - 1, whole, brand)]
     cands: list[tuple[tuple[int, int, int, int], int, int, str, str]] = []
     n = len(groups)
@@ -133,7 +136,7 @@ def card_candidates(groups: list[Group], text: str = "") -> list[tuple[int, int,
             if not (regular or uniform):
                 continue
             brand = card_ok(run)
-            if not brand or not _mostly_real(groups[i : j + 1]):
+            if not brand or not mostly_real(groups[i : j + 1]):
                 continue
             rank = (int(regular and uniform), int(regular), int(len(run) == 16), len(run))
             cands.append((rank, i, j, run, brand))

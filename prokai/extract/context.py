@@ -43,26 +43,179 @@ PAYMENT_WORDS = (
     "төле", "төлем", "аудар", "нөмір", "нөмірге", "карт", "card", "pay", "transfer", "send",
     "деньги", "сумм", "₸", "тенге", "руб", "₽", "usdt", "btc", "кошел", "wallet", "счет", "счёт",
 )
-# Words that make a phone number a contact, not a payment requisite.
-CONTACT_WORDS = (
-    "звони", "звонит", "позвон", "связь", "связи", "на связи", "контакт", "whatsapp", "ватсап",
-    "вацап", "viber", "вайбер", "telegram", "телеграм", "оператор", "менеджер", "поддержк",
-    "call", "contact", "хабарлас", "қоңырау", "диспетчер", "курьер", "тел.", "тел:",
+# Words that make a phone number a payment requisite within its clause: paying *to* the number.
+PHONE_PAY_WORDS = (
+    "переведи", "перевод", "переводи", "перекин", "скинь", "скиньте", "скидывай", "закинь",
+    "кинь", "оплат", "оплач", "плати", "платеж", "платёж", "по номеру", "на номер", "номер для",
+    "к оплате", "реквизит", "kaspi", "каспи", "qiwi", "киви", "сбп", "halyk", "халык", "jusan",
+    "жусан", "freedom", "фридом", "т-банк", "тинькофф", "тиньков", "сбер", "sber",
+    "мобильный банк", "төле", "аудар", "нөміріне", "нөмірге", "pay", "transfer", "send",
+    "деньги", "денег", "ақша", "wallet", "кошел", "только на", "только по", "only to", "only via",
+    "тек қана",
 )
-# Words that make a long digit run something other than a card (order, tracking, id numbers).
-NOT_CARD_WORDS = (
-    "заказ", "order", "трек", "track", "отслеж", "накладн", "отправлени", "посылк", "квитанц",
-    "иин", "бин ", "инн", "огрн", "кпп", "бик", "invoice", "инвойс", "чек №", "чек#", "id ",
-    "id:", "артикул", "штрихкод", "barcode", "imei", "iccid", "timestamp", "время", "unix",
-    "тапсырыс", "ref", "транзакц", "txid", "tx ", "hash",
+# Words that make a phone number a contact (call the courier, write to the operator).
+CONTACT_WORDS = (
+    "звони", "звонит", "позвон", "связ", "контакт", "whatsapp", "ватсап", "вацап", "wa.me",
+    "viber", "вайбер", "telegram", "телеграм", "оператор", "менеджер", "поддержк", "call",
+    "contact", "text us", "message", "write", "пиши", "напиши", "смс", "sms", "хабарлас",
+    "қоңырау", "жазыңыз", "байланыс", "диспетчер", "курьер", "courier", "driver", "водител",
+    "тел.", "тел:", "по вопросам", "support", "hotline", "questions",
+)
+# Cash on delivery: the number belongs to whoever takes the cash, not to a payment.
+CASH_WORDS = ("наличн", "налом", "cash", "қолма-қол", "қолма қол", "при получении", "курьеру",
+              "on delivery")
+# "Not us, never pay to this": a warning about the number, never a requisite.
+NEVER_WORDS = (
+    "не переводи", "не оплачива", "не плати", "не отправляй", "не скидывай", "никогда не",
+    "не наш", "не мы", "мошенн", "фейк", "подделк", "осторожно", "scam", "fake", "never pay",
+    "never send", "do not pay", "don't pay", "do not send", "don't send", "not us", "not ours",
+    "not our", "beware", "төлемеңіз", "аудармаңыз", "жібермеңіз", "алаяқ", "біз емес",
+    "біздікі емес", "біздің емес", "сақ болыңыз",
 )
 CARD_WORDS = ("карт", "card", "kaspi", "каспи", "visa", "виза", "master", "мастер", "мир ", "mir ",
               "gold", "голд", "төле", "перевод", "оплат", "плати", "скинь", "кинь")
 
-_PAYMENT_RE = re.compile("|".join(re.escape(w) for w in PAYMENT_WORDS))
-_CONTACT_RE = re.compile("|".join(re.escape(w) for w in CONTACT_WORDS))
-_NOT_CARD_RE = re.compile("|".join(re.escape(w) for w in NOT_CARD_WORDS))
-_CARD_RE = re.compile("|".join(re.escape(w) for w in CARD_WORDS))
+_PAYMENT_RE = re.compile(trie_regex(PAYMENT_WORDS))
+_CONTACT_RE = re.compile(trie_regex(CONTACT_WORDS))
+_CARD_RE = re.compile(trie_regex(CARD_WORDS))
+_PHONE_PAY_RE = re.compile(trie_regex(PHONE_PAY_WORDS))
+_CASH_RE = re.compile(trie_regex(CASH_WORDS))
+_NEVER_RE = re.compile(trie_regex(NEVER_WORDS))
+
+# ---------------------------------------------------------------- identifiers (per value)
+
+# Keywords that name an identifier (order, ticket, tracking, receipt, ID numbers); a number is
+# that identifier only when such a label chain ends right before it ("Номер заказа: N",
+# "Order ID #N", "Трек-номер N", "Тапсырыс нөмірі N"), never because the word is nearby.
+ID_KEYWORDS = (
+    "заказ", "order", "трек", "track", "отслеж", "накладн", "отправлени", "посылк", "квитанц",
+    "тикет", "ticket", "заявк", "обращени", "иин", "жсн", "бин", "бсн", "инн", "огрн", "кпп",
+    "бик", "invoice", "инвойс", "чек", "receipt", "артикул", "штрихкод", "barcode", "imei",
+    "iccid", "id", "айди", "идентификатор", "тапсырыс", "түбіртек", "өтінім", "ref", "reference",
+    "транзакц", "txid", "tx", "hash", "timestamp", "unix", "время", "договор", "contract",
+    "операци", "shipment", "parcel", "case", "ttn", "ттн", "sku", "серийн", "serial",
+)
+_ID_LABEL_WORDS = ("номер", "number", "нөмір", "num", "no", "nr", "код", "code")
+# Words that make the identifier a complement of a payment word ("реквизиты вашего заказа",
+# "оплата заказа", "payment for order"): then the label does not name the number after it.
+_ID_GOVERNORS = ("реквизит", "оплат", "оплач", "плат", "карт", "счет", "счёт", "перевод",
+                 "переведи", "payment", "pay", "details", "card", "төле", "деректеме", "аудар")
+_ID_FILLERS = ("вашего", "вашему", "вашей", "вашу", "ваш", "вашим", "своего", "нашего", "для",
+               "по", "за", "your", "the", "for", "of", "сіздің")
+_WORD_BEFORE_RE = re.compile(r"([^\W\d_]+|[#№])[^\w#№]*$")
+_DIRECT_MARK_RE = re.compile(r"(?:[#№]|\bno\.?|\bid)[\s:.=\-–—]*$")
+_ID_AFTER_RE = re.compile(r"[\s\-–—:(,]*(?:это\s+|is\s+)?(?:ваш\s+|your\s+|the\s+)?(?:номер|№|number|id)\s*"
+                          r"(?:заказа|order|трека|отслеживания|накладной|посылки|отправления|тапсырыс)")
+_ID_WORD_NEAR_RE = re.compile(trie_regex(ID_KEYWORDS))
+
+
+def _stem_in(word: str, stems: tuple[str, ...]) -> bool:
+    return any(word.startswith(s) for s in stems)
+
+
+def id_labeled(lower: str, start: int, end: int) -> bool:
+    """True when the number at [start, end) is itself an order/ticket/tracking/ID number: a
+    label chain ("номер заказа:", "order id #", "трек-номер") ends right before it and is not the
+    complement of a payment word, or "— номер заказа" follows it."""
+    if _ID_AFTER_RE.match(lower, end, min(len(lower), end + 40)):
+        return True
+    lo = max(0, start - 60)
+    direct = _DIRECT_MARK_RE.search(lower, lo, start) is not None
+    pos = start
+    has_kw = False
+    for _ in range(6):
+        m = _WORD_BEFORE_RE.search(lower, lo, pos)
+        if m is None:
+            break
+        word = m.group(1)
+        if word in ("#", "№") or _stem_in(word, _ID_LABEL_WORDS[:3]) or word in _ID_LABEL_WORDS:
+            pos = m.start()
+            continue
+        if (len(word) > 2 or word in ("id", "tx")) and _stem_in(word, ID_KEYWORDS):
+            has_kw = True
+            pos = m.start()
+            continue
+        break
+    if not has_kw:
+        return False
+    for _ in range(3):  # the word before the chain: does a payment word govern it?
+        m = _WORD_BEFORE_RE.search(lower, max(0, pos - 40), pos)
+        if m is None:
+            return True
+        word = m.group(1)
+        if word in _ID_FILLERS:
+            pos = m.start()
+            continue
+        return direct or not _stem_in(word, _ID_GOVERNORS)
+    return True
+
+
+def clause(lower: str, start: int, end: int) -> tuple[int, int]:
+    """The clause holding [start, end): up to the nearest line break, sentence end, semicolon
+    or comma followed by a space (a dot or comma inside a number does not end it)."""
+    lo = start
+    while lo > 0 and start - lo < 160:
+        c = lower[lo - 1]
+        if c in "\n!?;" or (c in ".," and lo < len(lower) and lower[lo] == " "):
+            break
+        lo -= 1
+    hi = end
+    n = len(lower)
+    while hi < n and hi - end < 160:
+        c = lower[hi]
+        if c in "\n!?;" or (c in ".," and (hi + 1 >= n or lower[hi + 1] in " \n")):
+            break
+        hi += 1
+    return lo, hi
+
+
+def warned(lower: str, start: int, end: int) -> bool:
+    """True when the requisite's clause warns against paying to it ("не переводите", "not us")."""
+    lo, hi = clause(lower, start, end)
+    return _NEVER_RE.search(lower, lo, hi) is not None
+
+
+def _nearest(pattern: re.Pattern[str], lower: str, lo: int, hi: int, start: int, end: int) -> int | None:
+    best = None
+    for m in pattern.finditer(lower, lo, hi):
+        if m.end() <= start:
+            d = start - m.end()
+        elif m.start() >= end:
+            d = m.start() - end
+        else:
+            continue
+        best = d if best is None or d < best else best
+    return best
+
+
+def phone_decision(lower: str, start: int, end: int) -> tuple[bool, list[str]]:
+    """Whether the phone at [start, end) is given to pay to (True) or as a contact, for cash or
+    in a warning (False). Its own clause decides: a warning there rejects it, else the nearer of
+    payment words and contact/cash words wins; when its clause says nothing, the clause before
+    it, then the one after, decide the same way. Returns the payment words that decided it."""
+    lo, hi = clause(lower, start, end)
+    if _NEVER_RE.search(lower, lo, hi):
+        return False, []
+    spans = [(lo, hi)]
+    if lo > 1:
+        spans.append(clause(lower, lo - 2, lo - 1))
+    if hi + 1 < len(lower):
+        spans.append(clause(lower, hi + 1, hi + 2))
+    for k, (a, b) in enumerate(spans):
+        if k and _NEVER_RE.search(lower, a, b):
+            return False, []
+        pay = _nearest(_PHONE_PAY_RE, lower, a, b, start, end)
+        contact = _nearest(_CONTACT_RE, lower, a, b, start, end)
+        cash = _nearest(_CASH_RE, lower, a, b, start, end)
+        if cash is not None and (contact is None or cash < contact):
+            contact = cash
+        if pay is None and contact is None:
+            continue
+        if contact is not None and (pay is None or contact < pay):
+            return False, []
+        return True, sorted({m.group(0) for m in _PHONE_PAY_RE.finditer(lower, a, b)})
+    return False, []
+
 
 # Bank names as people write them → canonical bank name.
 BANK_NAMES: dict[str, str] = {
@@ -183,11 +336,6 @@ def payment_words(lower: str, start: int, end: int, before: int = 80, after: int
 def contact_words(lower: str, start: int, end: int, before: int = 40, after: int = 25) -> list[tuple[str, int]]:
     """Contact keywords near a span (a phone given to call, not to pay)."""
     return words_near(_CONTACT_RE, lower, start, end, before, after)
-
-
-def not_card_words(lower: str, start: int, end: int) -> list[tuple[str, int]]:
-    """Order/tracking/id keywords just before a digit run."""
-    return words_near(_NOT_CARD_RE, lower, start, end, 30, 0)
 
 
 def card_words(lower: str, start: int, end: int) -> list[tuple[str, int]]:

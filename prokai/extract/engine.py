@@ -56,7 +56,7 @@ def extract(text: str) -> list[Found]:
     for rec in REGISTRY:
         if rec.applies(doc):
             found.extend(rec.find(doc))
-    kept = _resolve(found)
+    kept = [f for f in _resolve(found) if f.kind == "phone" or not context.warned(doc.lower, f.start, f.end)]
     _add_context(doc, kept)
     return kept
 

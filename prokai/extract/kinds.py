@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
+from phonenumbers import PhoneMetadata
 from stdnum import iban as stdnum_iban
 
 from prokai.extract import bins
@@ -60,19 +61,18 @@ def _iban(raw: str) -> str | None:
     return compact if ok else None
 
 
+# Payments go to mobile numbers: the mobile national-number patterns of phonenumbers' own
+# metadata for the +7 regions, compiled once (phonenumbers.number_type costs ~20 µs a call).
+_MOBILE_RE = re.compile("|".join(
+    f"(?:{PhoneMetadata.metadata_for_region(r).mobile.national_number_pattern})"  # type: ignore[union-attr]
+    for r in PHONE_REGIONS))
+
+
 def phone_e164(national: str) -> str | None:
-    """E.164 of a ten-digit KZ/RU national number when it is a valid mobile one, else None."""
-    if len(national) != 10 or not national.isdigit():
+    """E.164 of a ten-digit KZ/RU national number when it is a mobile one, else None."""
+    if len(national) != 10 or not national.isdigit() or not national.isascii():
         return None
-    num = phonenumbers.PhoneNumber(country_code=7, national_number=int(national))
-    if not phonenumbers.is_valid_number(num):
-        return None
-    if phonenumbers.region_code_for_number(num) not in PHONE_REGIONS:
-        return None
-    if phonenumbers.number_type(num) not in (phonenumbers.PhoneNumberType.MOBILE,
-                                             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-        return None
-    return "+7" + national
+    return "+7" + national if _MOBILE_RE.fullmatch(national) else None
 
 
 def _phone(raw: str) -> str | None:

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import phonenumbers
 from stdnum import iban as stdnum_iban
 
 from prokai.extract import bins, cards, context
 from prokai.extract.checksums import mod97
+from prokai.extract.kinds import KZ_BANK_CODES, phone_e164
 from prokai.extract.normalize import Normalized, lower_same_length, normalize
 from prokai.extract.types import Found
 from prokai.extract.wallets import (
@@ -43,6 +43,7 @@ class Doc:
     _long_token: bool | None = field(default=None, init=False, repr=False)
     _lower: str | None = field(default=None, init=False, repr=False)
     _amounts: list[context.Amount] | None = field(default=None, init=False, repr=False)
+    _clusters: list[tuple[int, int, list[cards.Group]]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.norm = normalize(self.original)
@@ -74,6 +75,21 @@ class Doc:
         if self._amounts is None:
             self._amounts = context.amounts(self.lower)
         return self._amounts
+
+    @property
+    def clusters(self) -> list[tuple[int, int, list[cards.Group]]]:
+        """Digit clusters with at least ten digits (start, end, groups) in the normalized text,
+        found once and shared by the card and phone recognizers."""
+        if self._clusters is None:
+            text = self.norm.text
+            out = []
+            for m in cards.CLUSTER_RE.finditer(text):
+                if m.end() - m.start() >= 10:
+                    groups = cards.split_groups(text, m.start(), m.end())
+                    if sum(len(g.digits) for g in groups) >= 10:
+                        out.append((m.start(), m.end(), groups))
+            self._clusters = out
+        return self._clusters
 
     def method_for(self, a: int, b: int, lookalike: bool = False) -> str:
         """How a normalized span [a, b) was read: pattern, normalized, words or lookalike."""
@@ -126,19 +142,17 @@ class CardRecognizer:
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
         out: list[Found] = []
-        for m in cards.CLUSTER_RE.finditer(text):
-            if m.end() - m.start() < 13:
+        for _, _, groups in doc.clusters:
+            if sum(len(g.digits) for g in groups) < 13:
                 continue
-            groups = cards.split_groups(text, m.start(), m.end())
             for gi, gj, number, brand in cards.card_candidates(groups, text):
                 a, b = groups[gi].start, groups[gj].end
                 if cards.masked_near(text, a, b):
                     continue
                 start, end = doc.norm.span(a, b)
-                neg = context.not_card_words(doc.lower, start, end)
+                if context.id_labeled(doc.lower, start, end):
+                    continue  # this number is the order/ticket/tracking/ID number itself
                 pos = context.card_words(doc.lower, start, end)
-                if neg and (not pos or min(d for _, d in neg) < min(d for _, d in pos)):
-                    continue
                 lookalike = any(g.lookalike for g in groups[gi : gj + 1])
                 conf = 0.97 if pos else 0.88
                 if lookalike:
@@ -159,14 +173,7 @@ class CardRecognizer:
 
 # ---------------------------------------------------------------- IBAN
 
-# Kazakh IBAN bank codes (positions 5–7): compiled by hand from banks' published requisites.
-KZ_BANK_CODES = {
-    "722": "Kaspi Bank", "601": "Halyk Bank", "998": "Jusan Bank", "856": "Bank CenterCredit",
-    "965": "ForteBank", "551": "Freedom Bank", "886": "Home Credit Bank", "948": "Eurasian Bank",
-    "914": "Bereke Bank", "826": "ATF Bank", "821": "Bank RBK", "849": "Nurbank", "432": "VTB",
-    "947": "Alfa-Bank",
-}
-_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-.\u00a0\u202f\u2010-\u2015]?[A-Za-z0-9]){10,32}")
+_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:(?:[\s\-.·•|/,:\u00a0\u202f\u2010-\u2015]{1,3})?[A-Za-z0-9]){10,32}")
 
 
 class IbanRecognizer:
@@ -186,8 +193,8 @@ class IbanRecognizer:
             compact = "".join(c for c, _ in chars)
             for n in range(min(len(compact), 34), 14, -1):
                 cand = compact[:n]
-                if n < len(compact) and compact[n - 1].isalpha() and compact[n].isalpha():
-                    continue  # would cut a word in half
+                if n < len(compact) and chars[n][1] == chars[n - 1][1] + 1:
+                    continue  # would cut a word or number in half
                 if mod97(cand[4:] + cand[:4]) == 1 and stdnum_iban.is_valid(cand):  # cheap check first
                     a, b = chars[0][1], chars[n - 1][1] + 1
                     start, end = doc.norm.span(a, b)
@@ -203,50 +210,72 @@ class IbanRecognizer:
 
 # ---------------------------------------------------------------- phones (payment context only)
 
-_PHONE_RE = re.compile(
-    r"(?<![\w+])(?:\+\s?7|8|7)[\s\-.(\u2010-\u2015]{0,3}\d{3}[\s\-.)\u2010-\u2015]{0,3}\d{3}"
-    r"[\s\-.\u2010-\u2015]{0,2}\d{2}[\s\-.\u2010-\u2015]{0,2}\d{2}(?![\d])"
-)
 PHONE_REGIONS = ("KZ", "RU")
-_NON_DIGIT_RE = re.compile(r"\D")
+_AMOUNT_AFTER_RE = re.compile(r"[ \u00a0]?(?:₸|тг|тенге|теңге|руб|₽|\$|usd|kzt|rub|сом|eur|€|usdt)", re.IGNORECASE)
+
+
+def phone_candidates(groups: list[cards.Group]) -> list[tuple[int, int, str]]:
+    """Phone numbers among a cluster's digit groups: (first group, last group, E.164).
+
+    Eleven digits starting with 7 or 8 in any grouping ("+7 777 123 45 67", "8-7771-234567"),
+    or ten without the trunk prefix when printed as a phone ("777 123 45 67", "(916) 1234567");
+    each must be a KZ/RU mobile number. The longest from each group wins, left to right."""
+    out: list[tuple[int, int, str]] = []
+    n = len(groups)
+    i = 0
+    while i < n:
+        best: tuple[int, int, str] | None = None
+        run = ""
+        for j in range(i, n):
+            d = groups[j].digits
+            if not d:
+                break
+            run += d
+            if len(run) > 11:
+                break
+            e164 = None
+            if len(run) == 11 and run[0] in "78":
+                e164 = phone_e164(run[1:])
+            elif len(run) == 10 and run[0] in "79" and (j == i or len(groups[i].digits) == 3):
+                e164 = phone_e164(run)
+            if e164 and cards.mostly_real(groups[i : j + 1]):
+                best = (i, j, e164)
+        if best:
+            out.append(best)
+            i = best[1] + 1
+        else:
+            i += 1
+    return out
 
 
 class PhoneRecognizer:
-    """KZ/RU phone numbers (E.164 via phonenumbers), emitted only in a payment context."""
+    """KZ/RU mobile numbers (E.164), emitted only when their sentence says to pay to them."""
 
     kind = "phone"
     name = "phone"
 
     def applies(self, doc: Doc) -> bool:
-        return doc.digits >= 10
+        return doc.digits >= 6  # lookalike letters may stand for the rest
 
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
         out: list[Found] = []
-        for m in _PHONE_RE.finditer(text):
-            digits = _NON_DIGIT_RE.sub("", m.group(0))
-            if len(digits) != 11:
-                continue
-            # Built directly (country code 7, ten national digits): phonenumbers.parse would only
-            # re-derive the same from the string, at several times the cost.
-            num = phonenumbers.PhoneNumber(country_code=7, national_number=int(digits[1:]))
-            if not phonenumbers.is_valid_number(num):
-                continue
-            region = phonenumbers.region_code_for_number(num)
-            if region not in PHONE_REGIONS:
-                continue
-            start, end = doc.norm.span(m.start(), m.end())
-            pay = context.payment_words(doc.lower, start, end)
-            if not pay:
-                continue
-            contact = context.contact_words(doc.lower, start, end)
-            if contact and min(d for _, d in contact) < min(d for _, d in pay):
-                continue
-            e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-            out.append(Found(kind="phone", value=e164, start=start, end=end,
-                             method=doc.method_for(m.start(), m.end()), checksum="e164",
-                             confidence=0.9, raw=doc.original[start:end],
-                             context=sorted({w for w, _ in pay}), country=region))
+        for _, _, groups in doc.clusters:
+            for gi, gj, e164 in phone_candidates(groups):
+                a, b = groups[gi].start, groups[gj].end
+                if _AMOUNT_AFTER_RE.match(text, b):
+                    continue  # a price, not a phone
+                start, end = doc.norm.span(a, b)
+                if context.id_labeled(doc.lower, start, end):
+                    continue
+                pay, words = context.phone_decision(doc.lower, start, end)
+                if not pay:
+                    continue
+                lookalike = any(g.lookalike for g in groups[gi : gj + 1])
+                out.append(Found(kind="phone", value=e164, start=start, end=end,
+                                 method=doc.method_for(a, b, lookalike), checksum="e164",
+                                 confidence=0.8 if lookalike else 0.9, raw=doc.original[start:end],
+                                 context=words, country="KZ" if e164[2] == "7" else "RU"))
         return out
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from prokai.extract.kinds import KIND_NAMES as KINDS  # the kinds table is the source
+
+__all__ = ["KINDS", "Found"]
+
 
 @dataclass
 class Found:

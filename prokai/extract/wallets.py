@@ -161,7 +161,10 @@ _TON_TAGS = {0x11: "bounceable", 0x51: "non_bounceable"}
 
 
 def check_ton(text: str) -> WalletCheck | None:
-    """TON: user-friendly 48 chars (base64 or base64url, CRC16) or raw `wc:64hex`."""
+    """TON: user-friendly 48 chars (base64 or base64url, CRC16) or raw `wc:64hex`.
+
+    Canonical value: the user-friendly form in the URL-safe alphabet with the flags as written
+    (bounceable or not, testnet or not); the raw form with lower-case hex."""
     if ":" in text:
         wc, _, hexpart = text.partition(":")
         if wc not in ("0", "-1") or len(hexpart) != 64:
@@ -170,7 +173,7 @@ def check_ton(text: str) -> WalletCheck | None:
             bytes.fromhex(hexpart)
         except ValueError:
             return None
-        return WalletCheck(text, "main", "none", "raw")
+        return WalletCheck(f"{wc}:{hexpart.lower()}", "main", "none", "raw")
     if len(text) != 48:
         return None
     urlsafe = "-" in text or "_" in text
@@ -189,7 +192,8 @@ def check_ton(text: str) -> WalletCheck | None:
         return None
     if crc16_xmodem(raw[:34]) != int.from_bytes(raw[34:], "big"):
         return None
-    return WalletCheck(text, "test" if testnet else "main", "crc16", kind)
+    canon = text.replace("+", "-").replace("/", "_")
+    return WalletCheck(canon, "test" if testnet else "main", "crc16", kind)
 
 
 CHECKERS = {
