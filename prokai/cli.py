@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "prokai.crawl.commands",  # campaign, sweep
     "prokai.review.commands",  # run (the long-running process), bot
     "prokai.export.commands",  # export
+    "prokai.network.commands",  # network (families, requisite handouts, graph export)
 )
 
 app = typer.Typer(

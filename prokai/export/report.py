@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -64,6 +65,7 @@ class CampaignReport:
     head_seq: int
     head_hash: str
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    families: list[Any] = field(default_factory=list)  # prokai.network.views.Family of the shops, as last updated
 
 
 def collect_report(session: Session, campaign_id: int) -> CampaignReport:
@@ -113,6 +115,8 @@ def collect_report(session: Session, campaign_id: int) -> CampaignReport:
         timeline.append((change.at, "ev_shop_status", {"shop": shop_label(by_shop[change.shop_id]), "status": change.status}))
     timeline.sort(key=lambda e: e[0])
     head = session.get(ChainHead, 1)
+    from prokai.network.views import families_of_shops
+
     return CampaignReport(
         campaign=campaign,
         case=case,
@@ -122,6 +126,7 @@ def collect_report(session: Session, campaign_id: int) -> CampaignReport:
         chain=verify_chain(session),
         head_seq=head.seq if head else 0,
         head_hash=head.head_hash if head else "",
+        families=families_of_shops(session, [s.id for s in shops]),
     )
 
 
@@ -145,6 +150,8 @@ def render_pdf(report: CampaignReport, path: Path, lang: str = "ru", timezone: s
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from prokai.network.bot import tie_text
 
     font = _register_font()
     tz = ZoneInfo(timezone)
@@ -207,6 +214,14 @@ def render_pdf(report: CampaignReport, path: Path, lang: str = "ru", timezone: s
             ],
             [22, 70, 35, 25, 45, 28, 28, 12],
         ),
+        p(t(lang, "report_families"), h2),
+        table(
+            [t(lang, "col_family"), t(lang, "col_members"), t(lang, "col_ties")],
+            [[f.id, ", ".join(m.label for m in f.members[:40]) + (f" … +{len(f.members) - 40}" if len(f.members) > 40 else ""),
+              " • ".join(tie_text(e, lang, timezone) for e in f.evidence[:20]) or t(lang, "links_alone")]
+             for f in report.families],
+            [25, 80, 160],
+        ),
         p(t(lang, "report_timeline"), h2),
         table(
             [t(lang, "col_when"), t(lang, "col_event")],
@@ -224,6 +239,9 @@ def render_pdf(report: CampaignReport, path: Path, lang: str = "ru", timezone: s
 
 def campaign_report(db: Database, campaign_id: int, path: str | Path, lang: str = "ru", timezone: str = "Asia/Almaty") -> Path:
     """Write the PDF report of one campaign to `path`; returns the path (ReportError if unknown)."""
+    from prokai.network.update import update
+
+    update(db)  # the families section shows the network as of now
     with db.session() as s:
         report = collect_report(s, campaign_id)
         target = Path(path)

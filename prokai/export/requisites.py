@@ -28,6 +28,8 @@ from prokai.store.models import Requisite, Review, Shop, Sighting
 Format = Literal["xlsx", "csv", "json"]
 StatusFilter = Literal["confirmed", "pending", "rejected", "all"]
 FORMATS: tuple[Format, ...] = ("xlsx", "csv", "json")
+SortOrder = Literal["bank", "priority"]
+SORTS: tuple[SortOrder, ...] = ("bank", "priority")
 COLUMNS = (
     "group",
     "kind",
@@ -91,8 +93,10 @@ def export_rows(
     bank: str | None = None,
     since: datetime | None = None,
     wallets: bool | None = None,
+    sort: SortOrder = "bank",
 ) -> list[ExportRow]:
-    """Requisites as export rows, sorted by group then value.
+    """Requisites as export rows, sorted by group then value (`sort="priority"`: within each
+    group by freeze priority, `prokai.network.priority`: shops using it, recency, amounts).
 
     `bank` matches the group case-insensitively (a bank name, or a chain like `TRX`); `since`
     keeps requisites last seen at or after it; `wallets` True/False keeps only wallets/only bank
@@ -162,6 +166,11 @@ def export_rows(
             )
         )
     rows.sort(key=lambda x: (x.group == "unknown", x.group.lower(), x.kind, x.value))
+    if sort == "priority":
+        from prokai.network.priority import ranks
+
+        rank = ranks(session, ids)
+        rows.sort(key=lambda x: (x.group == "unknown", x.group.lower(), rank.get(x.requisite_id, len(rank) + 1)))
     return rows
 
 
@@ -251,6 +260,7 @@ def export_requisites(
     bank: str | None = None,
     since: datetime | None = None,
     wallets: bool | None = None,
+    sort: SortOrder = "bank",
 ) -> Path:
     """Write the export to `path` (parents created, replaced atomically); returns the path.
 
@@ -260,7 +270,7 @@ def export_requisites(
     if fmt not in FORMATS:
         raise ExportError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     with db.session() as s:
-        rows = export_rows(s, status=status, bank=bank, since=since, wallets=wallets)
+        rows = export_rows(s, status=status, bank=bank, since=since, wallets=wallets, sort=sort)
     data = render(rows, fmt)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

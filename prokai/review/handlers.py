@@ -389,6 +389,24 @@ async def cmd_sweep(update: Update, context: Ctx) -> None:
     await reply(update, t(lang, key, name=reviewer.name))
 
 
+async def cmd_links(update: Update, context: Ctx) -> None:
+    """/links <value or @shop>: the shop family with the evidence for each tie, and its picture."""
+    from prokai.network.bot import links_answer
+
+    d, reviewer, lang = current(update, context)
+    query = " ".join(context.args or []).strip()
+    if not query:
+        await reply(update, t(lang, "links_usage"))
+        return
+    answer = await asyncio.to_thread(links_answer, d.db, query, lang, d.settings.scheduler.timezone)
+    _record(d, reviewer.actor, "review.links", "query", None, query=query, families=answer.families)
+    await reply(update, answer.text[:4000])
+    message = update.effective_message
+    assert message is not None
+    for png, caption in answer.pictures:
+        await message.reply_photo(InputFile(png, filename="family.png"), caption=caption[:1024])
+
+
 async def cmd_lang(update: Update, context: Ctx) -> None:
     """/lang ru|kk|en."""
     d, reviewer, lang = current(update, context)
@@ -561,6 +579,7 @@ COMMANDS: list[tuple[str, Any]] = [
     ("export", cmd_export),
     ("campaigns", cmd_campaigns),
     ("sweep", cmd_sweep),
+    ("links", cmd_links),
     ("lang", cmd_lang),
 ]
 

@@ -29,6 +29,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
             "/pending — очередь на проверку\n"
             "/search <карта|IBAN|телефон|кошелёк|@магазин> — поиск\n"
             "/shop @имя — реквизиты магазина по времени\n"
+            "/links <реквизит|@магазин> — семья магазинов, связи и схема\n"
             "/stats — статистика и график\n"
             "/export — списки для запросов на арест (по банкам) и кошельки (по сетям)\n"
             "/campaigns — кампании\n"
@@ -40,6 +41,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
             "/pending — тексеру кезегі\n"
             "/search <карта|IBAN|телефон|әмиян|@дүкен> — іздеу\n"
             "/shop @атауы — дүкеннің деректемелері уақыт бойынша\n"
+            "/links <деректеме|@дүкен> — дүкендер отбасы, байланыстар және сызба\n"
             "/stats — статистика және график\n"
             "/export — тыйым салу сұраулары үшін тізімдер (банк бойынша) және әмияндар (желі бойынша)\n"
             "/campaigns — науқандар\n"
@@ -51,6 +53,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
             "/pending — the review queue\n"
             "/search <card|IBAN|phone|wallet|@shop> — search\n"
             "/shop @name — a shop's requisites over time\n"
+            "/links <requisite|@shop> — the shop family, its ties and a picture\n"
             "/stats — statistics and a chart\n"
             "/export — freeze-request lists (by bank) and wallets (by chain)\n"
             "/campaigns — campaigns\n"
@@ -229,6 +232,84 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "kind_phone": {"ru": "телефон", "kk": "телефон", "en": "phone"},
     "kind_wallet": {"ru": "кошелёк {chain}", "kk": "{chain} әмияны", "en": "{chain} wallet"},
     "unknown": {"ru": "—", "kk": "—", "en": "—"},
+    # --- /links: shop families (prokai.network) ---
+    "links_usage": {
+        "ru": "Использование: /links <карта|IBAN|телефон|кошелёк|@магазин>",
+        "kk": "Қолданылуы: /links <карта|IBAN|телефон|әмиян|@дүкен>",
+        "en": "Usage: /links <card|IBAN|phone|wallet|@shop>",
+    },
+    "links_none": {
+        "ru": "Связей по запросу «{query}» не найдено.",
+        "kk": "«{query}» сұрауы бойынша байланыстар табылмады.",
+        "en": "No links found for “{query}”.",
+    },
+    "links_header": {
+        "ru": "Семья {id} (основатель {founder}): магазинов {count}",
+        "kk": "{id} отбасы (негізін қалаушы {founder}): дүкендер саны {count}",
+        "en": "Family {id} (founded by {founder}): {count} shop(s)",
+    },
+    "links_more": {"ru": "… и ещё {count}", "kk": "… және тағы {count}", "en": "… and {count} more"},
+    "links_evidence": {"ru": "Связи:", "kk": "Байланыстар:", "en": "Ties:"},
+    "links_alone": {
+        "ru": "– других магазинов с ним не связывает ничего",
+        "kk": "– оны басқа дүкендермен ештеңе байланыстырмайды",
+        "en": "– nothing ties it to another shop",
+    },
+    "links_requisites": {
+        "ru": "Реквизиты по приоритету ареста:",
+        "kk": "Тыйым салу басымдығы бойынша деректемелер:",
+        "en": "Requisites by freeze priority:",
+    },
+    "links_requisite_line": {
+        "ru": "{rank}. {kind} {value} — {bank}, {status}; магазинов {shops}, последний раз {last}",
+        "kk": "{rank}. {kind} {value} — {bank}, {status}; дүкендер {shops}, соңғы рет {last}",
+        "en": "{rank}. {kind} {value} — {bank}, {status}; {shops} shop(s), last seen {last}",
+    },
+    "links_requisite_head": {
+        "ru": "{kind} {value}: выдавали {shops}; получатель: {holders}",
+        "kk": "{kind} {value}: берген дүкендер {shops}; алушы: {holders}",
+        "en": "{kind} {value}: handed out by {shops}; holder: {holders}",
+    },
+    "links_picture": {"ru": "Схема семьи {id}", "kk": "{id} отбасының сызбасы", "en": "Family {id}"},
+    "links_left_out": {
+        "ru": "(не показано реквизитов: {count})",
+        "kk": "(көрсетілмеген деректемелер: {count})",
+        "en": "({count} requisites not drawn)",
+    },
+    "tie_requisite": {
+        "ru": "{what}: выдавали {shops} ({first} … {last})",
+        "kk": "{what}: {shops} берген ({first} … {last})",
+        "en": "{what}: handed out by {shops} ({first} … {last})",
+    },
+    "tie_operator": {
+        "ru": "{source} указывает оператора {what} (с {first})",
+        "kk": "{source} операторы ретінде {what} көрсетеді ({first} бастап)",
+        "en": "{source} names {what} as its operator (since {first})",
+    },
+    "tie_operator_shared": {
+        "ru": "общий оператор {what}: {shops} (с {first})",
+        "kk": "ортақ оператор {what}: {shops} ({first} бастап)",
+        "en": "shared operator {what}: {shops} (since {first})",
+    },
+    "tie_backup_of": {
+        "ru": "{source} называет {what} своим резервным ботом (с {first})",
+        "kk": "{source} {what} ботын өзінің қосалқы боты деп атайды ({first} бастап)",
+        "en": "{source} names {what} as its backup (since {first})",
+    },
+    "tie_renamed_to": {
+        "ru": "{source} объявляет новое имя {what} ({first})",
+        "kk": "{source} жаңа атауы {what} екенін хабарлайды ({first})",
+        "en": "{source} announces {what} as its new name ({first})",
+    },
+    "tie_showcase": {
+        "ru": "{source} ссылается на {what} (витрина, с {first})",
+        "kk": "{source} {what} сілтемесін береді (витрина, {first} бастап)",
+        "en": "{source} links to {what} (showcase, since {first})",
+    },
+    "report_families": {"ru": "Семьи магазинов", "kk": "Дүкен отбасылары", "en": "Shop families"},
+    "col_family": {"ru": "Семья", "kk": "Отбасы", "en": "Family"},
+    "col_members": {"ru": "Магазины", "kk": "Дүкендер", "en": "Shops"},
+    "col_ties": {"ru": "Связи", "kk": "Байланыстар", "en": "Ties"},
     # --- the campaign report (PDF) ---
     "report_title": {"ru": "Отчёт по кампании", "kk": "Науқан бойынша есеп", "en": "Campaign report"},
     "report_case": {

@@ -1,0 +1,25 @@
+"""The network after each sweep: a scheduler job that sweeps, then updates the network.
+
+Point `scheduler.sweep_callable` at `prokai.network.jobs:sweep_and_update` to have the families
+and the graph tables brought up to date right after every nightly sweep (queries update them
+anyway before they answer; this keeps the first morning query fast).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from prokai.review.jobs import JobContext
+
+
+async def sweep_and_update(ctx: JobContext) -> dict[str, Any]:
+    """The nightly sweep (`prokai.review.sweeps:nightly_sweep`), then `prokai.network.update`."""
+    from prokai.network.update import update
+    from prokai.review.sweeps import nightly_sweep
+
+    result = await nightly_sweep(ctx)
+    report = await asyncio.to_thread(update, ctx.db)
+    fams = report.families
+    return {**result, "network": {"sightings": report.sightings, "messages": report.messages, "links": report.links,
+                                  "families": fams.families if fams else None}}

@@ -1,0 +1,112 @@
+"""Shop families in the scenario world (networld.py), on SQLite and PostgreSQL: found exactly,
+with the evidence for each tie; renames, deaths and a merge keep the ids; updates are incremental."""
+
+from __future__ import annotations
+
+import networld as nw
+from sqlalchemy import select
+
+from prokai.network import families_for, family_by_id, priorities, requisites_matching, update
+from prokai.network.families import family_id_for
+from prokai.store.db import Database
+from prokai.store.models import Message, ShopFamily, ShopFamilyMember
+
+KRISTALL = {"kristall_bot", "kristall_reserve_bot", "kristall_op", "kristall_vitrina"}
+LUNA = {"luna_bot", "zvezda_bot", "kometa_bot"}
+
+
+def families(db: Database) -> dict[str, set[str]]:
+    """Every family id with its members' current @names."""
+    with db.session() as s:
+        out: dict[str, set[str]] = {}
+        for fid in s.scalars(select(ShopFamily.id).where(ShopFamily.members > 0)):
+            fam = family_by_id(s, fid)
+            assert fam is not None
+            out[fid] = {m.label.lstrip("@") for m in fam.members}
+        return out
+
+
+def test_families_are_found_exactly_with_the_evidence_for_each_tie(db: Database) -> None:
+    w = nw.day0(db)
+    report = update(db)
+    assert report.families is not None and report.sightings == 12
+    assert families(db) == {
+        family_id_for(w.shops["kristall_bot"]): KRISTALL,
+        family_id_for(w.shops["luna_bot"]): LUNA,
+        family_id_for(w.shops["solo_bot"]): {"solo_bot"},
+    }  # the news channel is in none; a shared holder's name and a rejected phone join nothing
+    with db.session() as s:
+        (kristall,) = families_for(s, "@kristall_reserve_bot")
+        ties = {(e.kind, e.what, tuple(e.shops)) for e in kristall.evidence}
+        assert ties == {
+            ("backup_of", "@kristall_reserve_bot", ("@kristall_bot", "@kristall_reserve_bot")),
+            ("operator", "@kristall_op", ("@kristall_bot", "@kristall_op")),
+            ("showcase", "@kristall_vitrina", ("@kristall_bot", "@kristall_vitrina")),
+            ("showcase", "@kristall_bot", ("@kristall_vitrina", "@kristall_bot")),
+        }
+        backup = next(e for e in kristall.evidence if e.kind == "backup_of")
+        said = s.get(Message, backup.message_id)
+        assert said is not None and "Резервный бот: @kristall_reserve_bot" in said.text
+        assert "names @kristall_reserve_bot as its backup" in backup.sentence()
+
+        (luna,) = families_for(s, nw.D2)
+        ties = {(e.kind, e.what, tuple(e.shops)) for e in luna.evidence}
+        assert ties == {
+            ("requisite", f"card {nw.D1}", ("@luna_bot", "@zvezda_bot")),
+            ("requisite", f"card {nw.D2}", ("@zvezda_bot", "@kometa_bot")),
+            ("requisite", f"trx {nw.WALLET}", ("@zvezda_bot", "@kometa_bot")),
+            ("operator", "@cosmos_op", ("@luna_bot", "@kometa_bot")),
+        }
+        # Its requisites by freeze priority: the shared ones first, the rejected phone not at all.
+        assert [p.value for p in luna.requisites[:3]] == [nw.WALLET, nw.D2, nw.D1]
+        assert nw.REJECTED_PHONE not in {p.value for p in luna.requisites}
+
+
+def test_renames_deaths_and_a_merge_keep_family_ids(db: Database) -> None:
+    w = nw.day0(db)
+    update(db)
+    k_id, l_id = family_id_for(w.shops["kristall_bot"]), family_id_for(w.shops["luna_bot"])
+    again = update(db)
+    assert (again.sightings, again.messages, again.families) == (0, 0, None)  # nothing new, nothing redone
+
+    nw.day3(w)
+    report = update(db)
+    assert (report.sightings, report.messages) == (3, 3)  # only the sweep's messages are read
+    assert families(db) == {k_id: KRISTALL | {"almaz_bot"}, l_id: {"luna_new_bot", "zvezda_bot", "kometa_bot"},
+                            family_id_for(w.shops["solo_bot"]): {"solo_bot"}}
+    with db.session() as s:
+        (by_old_name,) = families_for(s, "@luna_bot")
+        assert by_old_name.id == l_id
+        member = next(m for m in by_old_name.members if m.label == "@luna_new_bot")
+        assert member.names == ["@luna_bot", "@luna_new_bot"] and member.status == "renamed"
+        (kristall,) = families_for(s, "@kristall_bot")
+        assert kristall.id == k_id and kristall.founder == "@kristall_bot"
+        assert next(m for m in kristall.members if m.label == "@kristall_bot").status == "dead"
+        assert ("requisite", f"card {nw.C4}") in {(e.kind, e.what) for e in kristall.evidence}
+
+    nw.day4(w)
+    report = update(db)
+    assert report.families is not None and report.families.merged == {l_id: k_id}
+    assert families(db) == {k_id: KRISTALL | LUNA - {"luna_bot"} | {"luna_new_bot", "almaz_bot"},
+                            family_id_for(w.shops["solo_bot"]): {"solo_bot"}}
+    with db.session() as s:
+        merged = family_by_id(s, l_id)  # the absorbed id still answers, with the family that took it in
+        assert merged is not None and merged.id == k_id and merged.merged == [l_id]
+        assert s.scalar(select(ShopFamily.merged_into).where(ShopFamily.id == l_id)) == k_id
+        assert len(set(s.scalars(select(ShopFamilyMember.family_id)))) == 2
+
+
+def test_a_requisite_with_every_shop_and_date_and_the_freeze_priorities(db: Database) -> None:
+    nw.day3(nw.day0(db))
+    update(db)
+    with db.session() as s:
+        (view,) = requisites_matching(s, "5395 4577 8486 4880")
+        assert [(h.shop, h.dates, h.times) for h in view.handed] == [
+            ("@luna_new_bot", ["2026-11-30"], 1), ("@zvezda_bot", ["2026-11-30"], 1)]
+        assert view.holders == ["Бекзат О."] and len(view.families) == 1
+        (shared_holder,) = requisites_matching(s, nw.SOLO)
+        assert shared_holder.holders == ["Ержан К."]  # the same name as C1's holder, in another family
+        ranked = priorities(s, wallets=False)
+        assert ranked[0].value == nw.C4  # two shops, and the most recent (day 3)
+        assert [p.shops for p in ranked] == [2, 2, 2, 2] + [1] * (len(ranked) - 4)
+        assert [p.rank for p in ranked] == list(range(1, len(ranked) + 1))
