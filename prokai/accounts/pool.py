@@ -5,9 +5,13 @@
         await lease.client.send_message("shop_bot", "/start")
 
 One live client per session, across processes and nodes: a lease is taken with a conditional
-UPDATE (`… WHERE lease_owner IS NULL OR lease_until < now`) and renewed while held; a process
-that dies frees its leases when they expire (`accounts.lease_ttl_s`). A Telegram error that
-escapes the `async with` body is reported (state, cooldown, audit) before it propagates.
+UPDATE (`… WHERE lease_owner IS NULL OR lease_until < now`) and renewed while held. The owner
+token (`host:pid:start:random`) names the process that holds it and fences it: renewing and
+releasing are conditional on the token, so a holder whose lease was taken over learns so and
+stops. A lease held by a dead process on this host (kill -9; its pid gone, or reused by a process
+that started later) is taken over at once with a compare-and-set on that token; a lease of another
+host frees when it expires (`accounts.lease_ttl_s`). A Telegram error that escapes the
+`async with` body is reported (state, cooldown, audit) before it propagates.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
@@ -54,7 +59,14 @@ ACTOR = "accounts"
 
 
 class LeaseRefused(Exception):
-    """No session could be leased (named account busy, unusable, or none free)."""
+    """No session could be leased (named account busy, unusable, or none free).
+
+    `busy`: at least one account that could serve is only leased by a live holder right now,
+    so waiting may help; False when no account can serve at all (banned, cooling, none)."""
+
+    def __init__(self, message: str, *, busy: bool = False) -> None:
+        super().__init__(message)
+        self.busy = busy
 
 
 @dataclass
@@ -69,9 +81,51 @@ class Lease:
     watchdog: Watchdog | None = field(default=None, repr=False)
 
 
+def _start_ticks(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, /proc), None if unknown or gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    if len(fields) < 20:
+        return None
+    return "Z" if fields[0] in ("Z", "X") else fields[19]  # a zombie is dead for our purposes
+
+
 def node_name() -> str:
-    """This process, as a lease owner prefix: host:pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process, as a lease owner prefix: host:pid:start (start: /proc start time, or 0)."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid) or 0}"
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """Whether the process named by lease token `owner` is certainly gone (same host only).
+
+    Unknown formats, other hosts and live processes count as alive: their leases wait for the TTL.
+    """
+    if not owner:
+        return False
+    parts = owner.split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    if not Path("/proc").is_dir():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+        return False
+    started = _start_ticks(pid)
+    if started is None or started == "Z":
+        return True
+    recorded = parts[2] if len(parts) > 2 else ""
+    # The pid was reused by a process that started later: the holder is gone.
+    return recorded.isdigit() and recorded != "0" and recorded != started
 
 
 class AccountPool:
@@ -117,6 +171,7 @@ class AccountPool:
         until = now + timedelta(seconds=self.settings.accounts.lease_ttl_s)
         allowed = [s.value for s in allowed_states(kind)]
         with self.db.session() as s:
+            reap_dead_leases(s)
             if account is not None:
                 acc = s.get(Account, account) if isinstance(account, int) else find_account(s, account)
                 if acc is None:
@@ -133,6 +188,7 @@ class AccountPool:
                     if a.id not in skip
                 ]
             reasons: list[str] = []
+            busy = False
             for acc in candidates:
                 refresh(s, acc, now, ACTOR)
                 s.flush()
@@ -152,9 +208,11 @@ class AccountPool:
                     s.expunge(acc)
                     return acc, owner
                 reasons.append(f"{acc.phone}: already leased")
+                busy = True
         if account is not None:
-            raise LeaseRefused(reasons[0] if reasons else f"account {account} cannot be leased")
-        raise LeaseRefused(f"no session free for {kind}" + (f" ({'; '.join(reasons[:3])})" if reasons else ""))
+            raise LeaseRefused(reasons[0] if reasons else f"account {account} cannot be leased", busy=busy)
+        raise LeaseRefused(f"no session free for {kind}" + (f" ({'; '.join(reasons[:3])})" if reasons else ""),
+                           busy=busy)
 
     def renew(self, account_id: int, owner: str) -> bool:
         """Extend a held lease; False if it was lost (expired and taken by someone else)."""
@@ -220,14 +278,17 @@ class AccountPool:
             self.report_error(acc, exc, kind)
             raise
         finally:
-            if lease is not None and lease.watchdog is not None:
-                await lease.watchdog.stop()
             new_text = None
             with contextlib.suppress(Exception):
                 new_text = session_string(client) if client.session.auth_key else None
-            with contextlib.suppress(Exception):
-                await client.disconnect()
-            self.release(acc.id, owner, new_text)
+            try:
+                if lease is not None and lease.watchdog is not None:
+                    await lease.watchdog.stop()
+                with contextlib.suppress(Exception):
+                    await client.disconnect()
+            finally:
+                # Also when a cancellation (SIGTERM) interrupts the disconnect: never leave it held.
+                self.release(acc.id, owner, new_text)
 
     async def _open(self, acc: Account, kind: str, receive_updates: bool) -> TelegramClient:
         """A connected client on `acc`'s session whose key the server accepts; LeaseRefused (and
@@ -324,7 +385,10 @@ class AccountPool:
 def take_lease(
     s: Session, account_id: int, owner: str, until: datetime, now: datetime, *, need_session: bool
 ) -> bool:
-    """The conditional UPDATE behind every lease: it succeeds for one taker only, in any process."""
+    """The conditional UPDATE behind every lease: it succeeds for one taker only, in any process.
+
+    A free or expired lease is taken; a lease whose holder died on this host (`owner_is_dead`) is
+    taken over with a compare-and-set on the dead holder's token, audited."""
     conds = [
         Account.id == account_id,
         or_(Account.lease_owner.is_(None), Account.lease_until.is_(None), Account.lease_until < now),
@@ -337,7 +401,46 @@ def take_lease(
         .values(lease_owner=owner, lease_until=until, last_used_at=now)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    if getattr(result, "rowcount", 0) == 1:
+        return True
+    held_by = s.scalar(select(Account.lease_owner).where(Account.id == account_id))
+    if not owner_is_dead(held_by):
+        return False
+    conds[1] = Account.lease_owner == held_by
+    result = s.execute(
+        update(Account)
+        .where(*conds)
+        .values(lease_owner=owner, lease_until=until, last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    from prokai.store.audit import audit
+
+    audit(s, ACTOR, "lease.taken_over", "account", account_id, dead_owner=held_by, owner=owner)
+    log.warning("account %s: lease of dead process %s taken over", account_id, held_by)
+    return True
+
+
+def reap_dead_leases(s: Session) -> int:
+    """Free every lease held by a dead process of this host (compare-and-set, audited); how many."""
+    freed = 0
+    for account_id, held_by in s.execute(select(Account.id, Account.lease_owner).where(Account.lease_owner.is_not(None))).all():
+        if not owner_is_dead(held_by):
+            continue
+        result = s.execute(
+            update(Account)
+            .where(Account.id == account_id, Account.lease_owner == held_by)
+            .values(lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            from prokai.store.audit import audit
+
+            audit(s, ACTOR, "lease.reaped", "account", account_id, dead_owner=held_by)
+            log.warning("account %s: lease of dead process %s freed", account_id, held_by)
+            freed += 1
+    return freed
 
 
 def drop_lease(s: Session, account_id: int, owner: str) -> None:

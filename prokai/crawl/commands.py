@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import signal
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 campaign_app = typer.Typer(help="Crawl campaigns: create, run, status, stop.", no_args_is_help=True)
 
+STOP_GRACE_HELP = "After SIGTERM/Ctrl-C: seconds the conversations in progress may go on before they are cut."
 MODEL_HELP = "Classifier: transformer (the shipped model) or keywords (the baseline, no torch)."
 
 # The order outcomes are shown in on the progress bar (others follow alphabetically).
@@ -62,6 +64,37 @@ class CrawlProgress:
         self.progress.update(self.task, completed=sum(e.done for e in self.latest.values()),
                              total=sum(e.total for e in self.latest.values()),
                              description=describe(self.label, outcomes))
+
+
+def run_stoppable(runner: Any, work: Coroutine[Any, Any, Any]) -> Any:
+    """Run `work` with SIGTERM and SIGINT asking `runner` to stop gracefully (a second one: at once)."""
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        stop = getattr(runner, "request_stop", None)
+        signals = (signal.SIGTERM, signal.SIGINT) if stop is not None else ()
+        for sig in signals:
+            loop.add_signal_handler(sig, runner.request_stop, sig.name)
+        try:
+            return await work
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(main())
+
+
+def report_unfinished(what: str, report: Any) -> None:
+    """Say on stderr what was left pending and exit non-zero (128+signal after a signal, else 1)."""
+    if report.stopped_by is None and not report.pending:
+        return
+    reasons = sorted(set(report.pending.values()))
+    why = f"stopped by {report.stopped_by}" if report.stopped_by else "not finished"
+    typer.echo(f"{what} {why}: {max(report.left, len(report.pending))} target(s) left pending"
+               + (f" ({reasons[0]}{' …' if len(reasons) > 1 else ''})" if reasons else "")
+               + "; run it again to resume", err=True)
+    stopped = getattr(signal.Signals, str(report.stopped_by), None) if report.stopped_by else None
+    raise typer.Exit(128 + stopped.value if stopped is not None else EXIT_FAILURE)
 
 
 @campaign_app.command("create")
@@ -128,14 +161,23 @@ def run(
     model: str = typer.Option("transformer", "--model", help=MODEL_HELP),
     concurrency: int = typer.Option(4, "--concurrency", min=1, help="Conversations at once."),
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
+    stop_grace: float = typer.Option(10.0, "--stop-grace", min=0, help=STOP_GRACE_HELP),
 ) -> None:
-    """Run (or resume) a campaign until every target is done or it is stopped."""
+    """Run (or resume) a campaign until every target is done or it is stopped.
+
+    SIGTERM or Ctrl-C stops it cleanly: no new conversation starts, those in progress get
+    --stop-grace seconds, then leases are released and unfinished targets stay pending (exit
+    128+signal). Targets no account could take stay pending too (exit 1). Run it again to resume.
+    """
     runner = make_runner(ctx, model, concurrency)
+    if hasattr(runner, "stop_grace_s"):
+        runner.stop_grace_s = stop_grace
     with progress_display(not no_progress) as progress:
         runner.on_progress = CrawlProgress(progress, f"campaign {campaign_id}")
-        report = asyncio.run(runner.run(campaign_id))
+        report = run_stoppable(runner, runner.run(campaign_id))
     typer.echo(f"{report.done} conversations; outcomes: {dict(sorted(report.outcomes.items()))}; "
                f"new requisites: {len(report.new_requisites)}")
+    report_unfinished(f"campaign {campaign_id}", report)
 
 
 @campaign_app.command("status")
@@ -173,16 +215,22 @@ def sweep(
     model: str = typer.Option("transformer", "--model", help=MODEL_HELP),
     concurrency: int = typer.Option(4, "--concurrency", min=1),
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
+    stop_grace: float = typer.Option(10.0, "--stop-grace", min=0, help=STOP_GRACE_HELP),
 ) -> None:
-    """Re-ask every live shop; record alive / renamed / dead / requisites changed."""
+    """Re-ask every live shop; record alive / renamed / dead / requisites changed.
+
+    SIGTERM or Ctrl-C stops it like `campaign run`; the same --key resumes it."""
     from prokai.crawl.sweep import run_sweep
 
     runner = make_runner(ctx, model, concurrency)
+    runner.stop_grace_s = stop_grace
     with progress_display(not no_progress) as progress:
         runner.on_progress = CrawlProgress(progress, "sweep")
-        report = asyncio.run(run_sweep(database(ctx), runner, key=key, campaign_id=campaign, actor="operator"))
+        report = run_stoppable(runner, run_sweep(database(ctx), runner, key=key, campaign_id=campaign,
+                                                 actor="operator"))
     typer.echo(f"sweep {report.key}: {report.run.done} shops; statuses {dict(sorted(report.statuses.items()))}; "
                f"new requisites: {len(report.run.new_requisites)}")
+    report_unfinished(f"sweep {report.key}", report.run)
 
 
 def register(app: typer.Typer) -> None:

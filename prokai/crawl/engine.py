@@ -129,7 +129,7 @@ class DialogEngine:
         return True
 
     async def _press(self, peer: TelethonPeer, screen: Observed, button: Button) -> bool:
-        if not self._allowed(Action(ActionKind.PRESS, button=button)):
+        if not self._allowed(Action(ActionKind.PRESS, text=screen.text, button=button)):
             return False
         await self._pace()
         self.sink.outgoing(

@@ -4,12 +4,17 @@ A `ConversationJob` (campaign, target, account, attempt) is plain JSON, so a que
 several nodes can carry it; here one process runs the jobs with bounded concurrency. Progress is
 persisted on the target (pending → running → done), so a process killed mid-campaign resumes:
 `running` targets are taken up again, reusing their open conversation, and the evidence sink
-never stores a message or a sighting twice.
+never stores a message or a sighting twice. A target no account can take now (all banned,
+cooling, over their daily cap, or held elsewhere for too long) stays `pending` and the run says
+so (`RunReport.pending`); `request_stop` (SIGTERM, Ctrl-C) starts no new conversation, gives
+those in progress `stop_grace_s`, then cancels them: their leases are released and their targets
+go back to `pending`, resumable by the next run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -26,7 +31,7 @@ from prokai.crawl.engine import Budget, DialogEngine, IntentModel, Outcome, Resu
 from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer
 from prokai.crawl.sink import StoreSink
-from prokai.crawl.targets import TargetSpec, find_target_mentions
+from prokai.crawl.targets import TargetKind, TargetSpec, find_target_mentions
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import (
@@ -45,6 +50,7 @@ from prokai.store.types import utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+INVITE = "invite"  # the outcome of an invite-link target: recorded, not visited
 
 
 @dataclass
@@ -84,6 +90,14 @@ class RetryJob(Exception):
     """The account failed (flood wait, ban, peer flood): run the job again with another one."""
 
 
+class SkipAccount(RetryJob):
+    """This account may not take the job (e.g. over its daily cap): another one, no attempt spent."""
+
+
+class NoAccount(RetryJob):
+    """No account can take the job now: the target stays pending for a later run."""
+
+
 @dataclass
 class RunReport:
     done: int = 0
@@ -91,6 +105,9 @@ class RunReport:
     new_requisites: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     total: int = 0  # targets this run knew of: claimed plus discovered on the way (≥ done)
+    pending: dict[int, str] = field(default_factory=dict)  # target id → why it was left pending
+    stopped_by: str | None = None  # the signal (or reason) that stopped the run early
+    left: int = 0  # targets of the campaign still pending when the run ended
 
 
 @dataclass(frozen=True)
@@ -133,6 +150,24 @@ class CampaignRunner:
         self.actor = actor
         self.on_new_requisite = on_new_requisite
         self.on_progress = on_progress  # after each finished job and each claim of targets
+        self.stop_grace_s = 10.0  # after request_stop: how long conversations in progress may go on
+        self._stop: asyncio.Event | None = None
+        self._stop_reason: str | None = None
+        self._deferred: set[int] = set()
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Stop soon (a signal handler may call it): no new conversation starts; those in
+        progress get `stop_grace_s`, a second request cancels them at once."""
+        if self._stop_reason is not None:
+            self.stop_grace_s = 0.0
+        self._stop_reason = reason
+        if self._stop is not None:
+            self._stop.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether `request_stop` was called."""
+        return self._stop_reason is not None
 
     # --- the queue -------------------------------------------------------------------------
 
@@ -142,7 +177,7 @@ class CampaignRunner:
                 select(Target).where(Target.campaign_id == campaign_id, Target.status.in_(("pending", "running")))
                 .order_by(Target.id)
             ).all()
-            return [ConversationJob(campaign_id, t.id) for t in targets]
+            return [ConversationJob(campaign_id, t.id) for t in targets if t.id not in self._deferred]
 
     def _stopping(self, campaign_id: int) -> bool:
         with self.db.session() as s:
@@ -152,6 +187,10 @@ class CampaignRunner:
     async def run(self, campaign_id: int) -> RunReport:
         """Run until no target is left (new ones found on the way are run too), or stopped."""
         report = RunReport()
+        self._stop = asyncio.Event()
+        if self._stop_reason is not None:
+            self._stop.set()
+        self._deferred = set()
         with self.db.session() as s:
             campaign = s.get(Campaign, campaign_id)
             if campaign is None:
@@ -160,7 +199,7 @@ class CampaignRunner:
             campaign.started_at = campaign.started_at or utcnow()
             audit(s, self.actor, "campaign.run", "campaign", campaign_id)
         sem = asyncio.Semaphore(self.concurrency)
-        while True:
+        while not self._stop.is_set():
             jobs = self._claim_jobs(campaign_id)
             if not jobs or self._stopping(campaign_id):
                 break
@@ -169,16 +208,43 @@ class CampaignRunner:
 
             async def one(job: ConversationJob) -> None:
                 async with sem:
-                    if not self._stopping(campaign_id):
+                    if not self._stopping(campaign_id) and not self.stop_requested:
                         await self.run_job(job, report)
 
-            await asyncio.gather(*(one(j) for j in jobs))
+            await self._until_stopped(asyncio.gather(*(one(j) for j in jobs)))
+        report.stopped_by = self._stop_reason
         with self.db.session() as s:
+            left = s.scalar(select(func.count()).select_from(Target).where(
+                Target.campaign_id == campaign_id, Target.status.in_(("pending", "running")))) or 0
+            report.left = left
             campaign = s.get(Campaign, campaign_id)
             assert campaign is not None
-            campaign.status = "stopped" if campaign.status == "stopping" else "done"
+            stopped = campaign.status == "stopping" or self.stop_requested or bool(left)
+            campaign.status = "stopped" if stopped else "done"
             campaign.finished_at = utcnow()
+            if self.stop_requested or report.pending:
+                audit(s, self.actor, "campaign.interrupted", "campaign", campaign_id,
+                      reason=self._stop_reason or "no account free", pending=left)
         return report
+
+    async def _until_stopped(self, batch: asyncio.Future[Any]) -> None:
+        """Await `batch`; on a stop request give it `stop_grace_s`, then cancel it."""
+        assert self._stop is not None
+        stopper = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({batch, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if not batch.done():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(batch), self.stop_grace_s)
+            if not batch.done():
+                log.warning("stopping: conversations in progress cancelled (%s)", self._stop_reason)
+                batch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await batch
+            elif not batch.cancelled():
+                batch.result()
+        finally:
+            stopper.cancel()
 
     async def run_job(self, job: ConversationJob, report: RunReport) -> Result | None:
         """One job with retries on other accounts; records the outcome on the target.
@@ -186,11 +252,27 @@ class CampaignRunner:
         A failed captcha costs that account the shop (shops ban after a few wrong answers), so
         another account tries once more before the target is given up.
         """
+        try:
+            return await self._run_job(job, report)
+        except asyncio.CancelledError:
+            self._defer(job, report, f"interrupted ({self._stop_reason or 'cancelled'})")
+            raise
+
+    async def _run_job(self, job: ConversationJob, report: RunReport) -> Result | None:
+        last = skipped = ""
         while job.attempt < MAX_ATTEMPTS:
             try:
                 result = await self._attempt(job, report)
+            except NoAccount as exc:
+                self._defer(job, report, f"no account free: {exc}" + (f"; {skipped}" if skipped else ""))
+                return None
+            except SkipAccount as exc:
+                skipped = str(exc)
+                report.errors.append(f"target {job.target_id}: {exc}")
+                continue
             except RetryJob as exc:
                 job.attempt += 1
+                last = str(exc)
                 report.errors.append(f"target {job.target_id}: {exc}")
                 continue
             if result.outcome in (Outcome.CAPTCHA_FAILED, Outcome.BANNED) and job.attempt + 1 < MAX_ATTEMPTS:
@@ -201,8 +283,19 @@ class CampaignRunner:
                 continue
             self._finish(job, result, report)
             return result
-        self._finish(job, Result(Outcome.ERROR, reason="no account could complete it"), report)
+        self._defer(job, report, f"no account could complete it in {MAX_ATTEMPTS} attempts (last: {last})")
         return None
+
+    def _defer(self, job: ConversationJob, report: RunReport, reason: str) -> None:
+        """Leave the target pending (a later run takes it up) and say why."""
+        with self.db.session() as s:
+            target = s.get(Target, job.target_id)
+            if target is not None and target.status != "done":
+                target.status = "pending"
+                target.meta = {**target.meta, "pending_reason": reason}
+        self._deferred.add(job.target_id)
+        report.pending[job.target_id] = reason
+        log.warning("target %s left pending: %s", job.target_id, reason)
 
     def _finish(self, job: ConversationJob, result: Result, report: RunReport) -> None:
         with self.db.session() as s:
@@ -229,6 +322,9 @@ class CampaignRunner:
         with self.db.session() as s:
             target = s.get(Target, job.target_id)
             assert target is not None
+            if target.kind == TargetKind.INVITE.value:
+                # Recorded, never resolved: a hash looked up as a username could reach anyone.
+                return Result(INVITE, reason="private invite link: recorded; joining needs a human decision")
             target.status = "running"
             spec_value = str(target.meta.get("value") or target.raw.split(":", 1)[-1])
             start_param = target.meta.get("start_param")
@@ -254,7 +350,7 @@ class CampaignRunner:
             if self._over_daily_cap(leased.account_id):
                 if leased.account_id is not None:
                     job.avoid_accounts.append(leased.account_id)
-                raise RetryJob(f"account {leased.account_id} reached its daily cap of {self.daily_cap} messages")
+                raise SkipAccount(f"account {leased.account_id} reached its daily cap of {self.daily_cap} messages")
             try:
                 entity = await self._resolve(leased.client, spec_value, telegram_id)
                 return await self._converse(job, leased, entity, start_param, depth, report)
@@ -455,7 +551,9 @@ class CampaignRunner:
                 shop.status = ShopStatus.NOT_SHOP.value
             elif shop.status != ShopStatus.RENAMED.value:
                 shop.status = ShopStatus.ALIVE.value
-            if result.outcome != Outcome.NOT_SHOP and depth < self.max_depth:
+            # A target a shop linked to (depth > 0) passes its links on even when it looks
+            # harmless itself: a showcase channel names the operator and the backup bots.
+            if (result.outcome != Outcome.NOT_SHOP or depth > 0) and depth < self.max_depth:
                 found: list[TargetSpec] = []
                 for text in texts:
                     found.extend(find_target_mentions(text or ""))
@@ -488,7 +586,7 @@ class StaticClients:
                 usable = [i for i, c in enumerate(self.clients)
                           if c.account_id not in self.broken and c.account_id not in avoid]
                 if not usable:
-                    raise RetryJob("no other account is available")
+                    raise NoAccount("no other account is available")
                 usable.sort(key=lambda i: self.clients[i].account_id != prefer)
                 free = [i for i in usable if i not in self.busy]
                 if free:
@@ -516,32 +614,38 @@ class PoolClients:
     the errors reported here into account states and persisted cooldowns.
     """
 
-    def __init__(self, pool: Any, kind: str = "message", wait_s: float = 5.0, tries: int = 3) -> None:
+    def __init__(self, pool: Any, kind: str = "message", wait_s: float = 1.0, max_wait_s: float = 600.0) -> None:
+        """`wait_s`: how often to look again while every usable account is leased; after
+        `max_wait_s` of that the job gives up (NoAccount: its target stays pending)."""
         self.pool = pool
         self.kind = kind
         self.wait_s = wait_s
-        self.tries = tries
+        self.max_wait_s = max_wait_s
 
     @asynccontextmanager
     async def lease(self, avoid: list[int], prefer: int | None = None) -> AsyncIterator[Leased]:
         from prokai.accounts.pool import LeaseRefused
 
-        if prefer is not None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.max_wait_s
+        while True:
             try:
-                cm = self.pool.lease(self.kind, account=prefer, also=("resolve",))
-                lease = await cm.__aenter__()
-            except LeaseRefused:
-                prefer = None  # busy or unusable: any other account will do
-        for attempt in range(self.tries if prefer is None else 0):
-            try:
+                if prefer is not None:
+                    try:
+                        cm = self.pool.lease(self.kind, account=prefer, also=("resolve",))
+                        lease = await cm.__aenter__()
+                        break
+                    except LeaseRefused as exc:
+                        if not exc.busy:
+                            prefer = None  # unusable: any other account will do
                 cm = self.pool.lease(self.kind, also=("resolve",), avoid=avoid)
                 lease = await cm.__aenter__()
+                break
             except LeaseRefused as exc:
-                if attempt == self.tries - 1:
-                    raise RetryJob(str(exc)) from exc
+                # Busy accounts come back when their conversations end; none usable: give up.
+                if not exc.busy or loop.time() >= deadline:
+                    raise NoAccount(str(exc)) from exc
                 await asyncio.sleep(self.wait_s)
-                continue
-            break
         try:
             yield Leased(lease.account.id, lease.client)
         except BaseException as exc:

@@ -1,7 +1,8 @@
 """Nightly sweeps: re-ask every live shop, because requisites rotate daily.
 
 A sweep has a key (its date); running the sweep of one key twice resumes it instead of asking
-the shops again (idempotent). Each shop's status that night is recorded as a
+the shops again (idempotent); a sweep stopped or killed part-way is finished by the next run of
+its key, and a shop's night is recorded only once its conversation is done. Each shop's status that night is recorded as a
 `ShopStatusChange`: alive, renamed, dead, or requisites_changed (what it handed out differs
 from its previous sweep).
 """
@@ -88,8 +89,8 @@ def _record_statuses(db: Database, sweep_id: int, key: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     with db.session() as s:
         for target in s.scalars(select(Target).where(Target.campaign_id == sweep_id)):
-            if target.shop_id is None:
-                continue
+            if target.shop_id is None or target.status != "done":
+                continue  # a target left pending (stopped, no account) is recorded when its run ends
             shop = s.get(Shop, target.shop_id)
             assert shop is not None
             if s.scalar(select(ShopStatusChange.id).where(ShopStatusChange.shop_id == shop.id,
@@ -136,6 +137,11 @@ async def run_sweep(db: Database, runner: CampaignRunner, key: str | None = None
         report.run.new_requisites.extend(result.new_requisites)
         for k, v in result.outcomes.items():
             report.run.outcomes[k] = report.run.outcomes.get(k, 0) + v
+        report.run.pending.update(result.pending)
+        report.run.stopped_by = result.stopped_by
+        report.run.left += result.left
         for k, v in _record_statuses(db, sweep_id, key).items():
             report.statuses[k] = report.statuses.get(k, 0) + v
+        if runner.stop_requested:
+            break  # the same key resumes the rest
     return report

@@ -1,9 +1,15 @@
-"""Target lines as operators write them: @names, t.me links, bot names, phone numbers, channels."""
+"""Target lines as operators write them: @names, t.me links, bot names, phone numbers, channels.
+
+Private invite links (`t.me/+HASH`, `t.me/joinchat/HASH`, `tg://join?invite=HASH`) are targets
+of their own kind: recorded, never resolved (a hash looked up as a username could reach an
+unrelated account of that name) and never joined without a human decision. `t.me/+<digits>` is a
+phone-number link.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import phonenumbers
@@ -34,15 +40,17 @@ class TargetSpec:
 
 _USERNAME = r"[A-Za-z][A-Za-z0-9_]{3,31}"
 _TME = re.compile(
-    rf"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?(?P<name>{_USERNAME})/?"
+    rf"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?(?!joinchat\b)(?P<name>{_USERNAME})/?"
     r"(?:\d+)?/?(?:\?start=(?P<start>[\w-]{1,64}))?$",
     re.IGNORECASE,
 )
-_INVITE = re.compile(r"^(?:https?://)?t\.me/(?:\+|joinchat/)(?P<hash>[\w-]{8,})/?$", re.IGNORECASE)
+_INVITE = re.compile(
+    r"^(?:(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:\+|joinchat/)|tg://join\?invite=)"
+    r"(?P<hash>[\w-]{1,64})/?$", re.IGNORECASE)
 _TG_RESOLVE = re.compile(rf"^tg://resolve\?domain=(?P<name>{_USERNAME})(?:&start=(?P<start>[\w-]+))?$", re.I)
 _BARE = re.compile(rf"^@?(?P<name>{_USERNAME})$")
 _MENTION = re.compile(rf"(?<![\w@/.])@(?P<name>{_USERNAME})\b")
-_LINK = re.compile(rf"(?:https?://)?(?:t\.me|telegram\.me)/(?:\+[\w-]{{8,}}|joinchat/[\w-]{{8,}}|{_USERNAME}(?:\?start=[\w-]+)?)", re.I)
+_LINK = re.compile(rf"(?:https?://)?(?:t\.me|telegram\.me)/(?:\+[\w-]+|joinchat/[\w-]+|{_USERNAME}(?:\?start=[\w-]+)?)", re.I)
 
 
 def parse_target(line: str) -> TargetSpec:
@@ -51,6 +59,10 @@ def parse_target(line: str) -> TargetSpec:
     if not raw:
         raise TargetParseError("empty line")
     if m := _INVITE.match(raw):
+        if raw.lower().count("/+") and m["hash"].isdigit():
+            return replace(parse_target("+" + m["hash"]), raw=raw)  # t.me/+77011234567: a phone link
+        if len(m["hash"]) < 8:
+            raise TargetParseError("invite link: the hash is too short")
         return TargetSpec(raw, TargetKind.INVITE, m["hash"])
     for pattern in (_TME, _TG_RESOLVE, _BARE):
         if m := pattern.match(raw):
