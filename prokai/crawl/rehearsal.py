@@ -85,13 +85,19 @@ async def login_sandbox_client(server: Any, phone: str) -> Any:
 
 @asynccontextmanager
 async def rehearsal(db: Database, accounts: int = 4, scenarios_dir: Path | None = None,
-                    scenarios: list[Any] | None = None, day: date | None = None) -> AsyncIterator[Rehearsal]:
+                    scenarios: list[Any] | None = None, day: date | None = None, *, limits: bool = True,
+                    latency: bool = True) -> AsyncIterator[Rehearsal]:
     """A running sandbox with the scenario shops and `accounts` signed-in crawler sessions.
+
+    `limits`: Telegram's flood limits, PEER_FLOOD and join limits (`prokai.sandbox.limits`);
+    `latency`: round trips of tens to hundreds of sandbox milliseconds once the crawler's
+    accounts are signed in. Both on by default, as the crawler meets them on Telegram.
 
     The sandbox clock starts at 12:00 (UTC+5) of `day` (default: the day after tomorrow), so a
     rehearsal never straddles a rotation at midnight by accident.
     """
     from prokai.sandbox.clock import Clock
+    from prokai.sandbox.limits import LatencyModel, telegram_limits
     from prokai.sandbox.server import SandboxServer
     from prokai.sandbox.shops.loader import load_folder
     from prokai.sandbox.shops.rotation import day_start
@@ -100,7 +106,7 @@ async def rehearsal(db: Database, accounts: int = 4, scenarios_dir: Path | None 
 
     day = day or (date.today() + timedelta(days=2))
     clock = Clock(offset=day_start(day) + 12 * 3600 - time.time())
-    world = World(clock=clock)
+    world = World(clock=clock, limits=telegram_limits() if limits else None)
     loaded = scenarios if scenarios is not None else load_folder(scenarios_dir or SCENARIOS)
     shops = ShopWorld(world, loaded, start=day).install()
     shops.start()
@@ -119,6 +125,8 @@ async def rehearsal(db: Database, accounts: int = 4, scenarios_dir: Path | None 
                 s.add(acc)
                 s.flush()
                 leased.append(Leased(acc.id, client))
+        if latency:
+            world.set_latency(LatencyModel())
         yield Rehearsal(world, shops, server, loaded, day, StaticClients(leased), SandboxPacer(clock), clients)
     finally:
         for client in clients:

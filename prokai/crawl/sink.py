@@ -129,6 +129,7 @@ class StoreSink:
         self.window.append(obs.text)
         self.seen_texts.append(obs.text)
         self.seen_texts.extend(b.url for b in obs.buttons if b.url)
+        self.seen_texts.extend(e["url"] for e in obs.entities if e.get("url"))  # text_url: a link under a word
         return fresh
 
     def outgoing(self, obs: Observed, action: str) -> None:

@@ -207,8 +207,10 @@ class World:
         banned: bool = False,
         frozen: bool = False,
         has_app_session: bool = False,
+        created: float | None = None,
     ) -> UserRecord:
-        """An existing Telegram account on SIM number `phone`."""
+        """An existing Telegram account on SIM number `phone`; `created` is when it was registered
+        (sandbox time; None = long ago): the limits profile lets young accounts open fewer chats."""
         digits = normalize_phone(phone)
         user = self.add_user(first_name or f"User {digits[-4:]}", last_name=last_name, username=username, phone=digits)
         user.password = password
@@ -216,6 +218,7 @@ class World:
         user.banned = banned
         user.frozen = frozen
         user.has_app_session = has_app_session
+        user.created = created
         return user
 
     def add_bot(

@@ -19,7 +19,7 @@ from prokai.sandbox.model import (
     random_long,
 )
 from prokai.sandbox.rpc import CallContext, rpc
-from prokai.sandbox.rpc.messages import _box_messages, _check_can_write, _page
+from prokai.sandbox.rpc.messages import _box_messages, _check_can_write, _page, _timestamp
 from prokai.sandbox.rpc.peers import input_channel, input_peer
 from prokai.sandbox.views import Refs, tl_message
 
@@ -60,6 +60,8 @@ async def search_messages(ctx: CallContext, req: Any) -> Any:
         m for m in _box_messages(ctx, me, peer)
         if (not q or q in m.text.casefold()) and (sender is None or m.sender_id == sender)
         and _matches_filter(m, req.filter)
+        and (not _timestamp(req.min_date) or m.date >= _timestamp(req.min_date))
+        and (not _timestamp(req.max_date) or m.date <= _timestamp(req.max_date))
     ]
     page = _page(msgs, req)
     refs = Refs(ctx.world, me.id)

@@ -86,7 +86,7 @@ def _timestamp(value: Any) -> int:
 
 def _page(msgs: list[StoredMessage], req: Any) -> list[StoredMessage]:
     msgs = sorted(msgs, key=lambda m: m.id, reverse=True)
-    offset_date = _timestamp(req.offset_date)
+    offset_date = _timestamp(getattr(req, "offset_date", None))  # messages.search has none
     if offset_date and not req.offset_id:  # offset_id wins when both are given (Telethon sends both)
         msgs = [m for m in msgs if m.date < offset_date]
     start = sum(1 for m in msgs if m.id >= req.offset_id) if req.offset_id else 0

@@ -225,6 +225,10 @@ class _Checker:
             self.text(("channels", ci, "about"), ch.about)
             for pi, post in enumerate(ch.posts):
                 self.text(("channels", ci, "posts", pi, "text"), post.text)
+                for li, link in enumerate(post.text_links):
+                    if not link.text or link.text not in post.text:
+                        self.fail(("channels", ci, "posts", pi, "text_links", li, "text"),
+                                  f"'{link.text}' does not occur in the post's text")
         self.check_walks()
         self.check_names()
         life = spec.lifecycle

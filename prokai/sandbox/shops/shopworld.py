@@ -68,10 +68,14 @@ class ShopWorld:
             spec = sc.spec
             if spec.bot is not None:
                 shop.bot_engine = ShopBot(rt, spec.bot.username)
-                shop.bot = self.world.add_bot(spec.bot.username, shop.bot_engine, first_name=spec.bot.name, about=spec.bot.about)
+                # the bot's /commands, as BotFather's list in GetFullUser: (command, its screen)
+                commands = list(spec.bot.commands.items())
+                shop.bot = self.world.add_bot(spec.bot.username, shop.bot_engine, first_name=spec.bot.name,
+                                              about=spec.bot.about, commands=commands)
                 for b in spec.bot.backups:
                     engine = ShopBot(rt, b.username)
-                    user = self.world.add_bot(b.username, engine, first_name=b.name or spec.bot.name, about=spec.bot.about)
+                    user = self.world.add_bot(b.username, engine, first_name=b.name or spec.bot.name, about=spec.bot.about,
+                                              commands=commands)
                     shop.backups.append((user, engine))
             if spec.operator is not None:
                 op = spec.operator
@@ -112,7 +116,8 @@ class ShopWorld:
         v = shop.runtime.base_vars()
         links = [[Button.link(render(link.text, v), render(link.url, v))] for link in post.links]
         image = text_image(render(post.image, v), seed=len(post.text)) if post.image else None
-        self.world.post(channel.id, render(post.text, v), buttons=links or None, image=image)
+        hidden = [(render(link.text, v), render(link.url, v)) for link in post.text_links]
+        self.world.post(channel.id, render(post.text, v), buttons=links or None, image=image, links=hidden)
 
     def _set_username(self, kind: str, ident: int, old: str | None, new: str) -> None:
         if old:

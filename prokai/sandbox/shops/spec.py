@@ -210,11 +210,16 @@ class LinkSpec(Strict):
 
 
 class PostSpec(Strict):
-    """A channel post, optionally with link buttons and a picture rendered from text."""
+    """A channel post, optionally with link buttons and a picture rendered from text.
+
+    `text_links` hide a link under a word of the text (a text_url entity, how channels hide
+    their bot links): `{text: "тут", url: "https://t.me/shop_bot"}`; the word must occur in `text`.
+    """
 
     text: str
     day: int = 0
     links: list[LinkSpec] = []
+    text_links: list[LinkSpec] = []
     image: str | None = None
 
 
