@@ -108,6 +108,26 @@ def generate_data(
     typer.echo(f"{out / 'DATA_CARD.md'}")
 
 
+@nlp_app.command("calibrate")
+def calibrate_cmd(
+    ctx: typer.Context,
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="Model folder (default: nlp.model_dir)."),
+) -> None:
+    """Fit the shop score's temperature on the development split; write shop/calibration.json."""
+    from prokai.nlp.calibrate import calibrate_shop_model
+    from prokai.nlp.infer import ModelNotFoundError
+
+    folder = _model_dir(ctx, model_dir)
+    try:
+        rec = calibrate_shop_model(folder)
+    except ModelNotFoundError as exc:
+        fail(str(exc), EXIT_USAGE)
+    typer.echo(
+        f"{folder / 'shop'}: temperature {rec['temperature']} on {rec['examples']} dev texts"
+        f" (NLL {rec['nll_before']:.4f} -> {rec['nll_after']:.4f})"
+    )
+
+
 @nlp_app.command("corpus")
 def corpus_cmd(
     out: Path = typer.Option(Path("data/pretrain/corpus.txt"), "--out", "-o", help="Corpus file to write."),

@@ -300,7 +300,7 @@ def read_tsv(path: Path | str, source: str) -> list[Example]:
         parts = line.split("\t", 3)
         if len(parts) != 4 or parts[1] not in LANGS:
             raise ValueError(
-                f"{path}:{lineno}: expected label, lang (ru|kk|mixed), kind, text separated by tabs"
+                f"{path}:{lineno}: expected label, lang ({'|'.join(LANGS)}), kind, text separated by tabs"
             )
         out.append(Example(_unescape(parts[3]), parts[0], parts[1], source, parts[2]))
     return out

@@ -8,6 +8,7 @@ latency figures depend on the machine and are kept in a separate section of `met
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from collections.abc import Sequence
@@ -146,6 +147,20 @@ def _latency(clf: Classifier, texts: list[str]) -> dict[str, Any]:
     }
 
 
+def _calibration(clf: Classifier, items: list[Example]) -> dict[str, Any]:
+    """Reliability of the shop scores on `items`, before and after the model's temperature."""
+    from prokai.nlp.calibrate import reliability
+
+    margins = clf.shop_margins([e.text for e in items])
+    gold = [e.label == SHOP for e in items]
+    t = clf.shop_temperature
+
+    def scores(temp: float) -> list[float]:
+        return [1 / (1 + math.exp(-max(-60.0, min(60.0, m / temp)))) for m in margins]
+
+    return {"temperature": t, "heldout_raw": reliability(scores(1.0), gold), "heldout": reliability(scores(t), gold)}
+
+
 @dataclass
 class EvalResult:
     """What `evaluate` computed, and where it wrote it."""
@@ -207,6 +222,7 @@ def evaluate(model_dir: Path, card_path: Path, metrics_path: Path, latency: bool
                     for e, p in zip(items, preds["transformer"], strict=True)
                     if p != e.label
                 ]
+    quality["shop"]["calibration"] = _calibration(clf, heldout("shop"))
     metrics: dict[str, Any] = {"seed": DEFAULT_SEED, "quality": quality}
     training = model_dir / "training.json"
     if training.is_file():

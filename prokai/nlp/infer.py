@@ -56,7 +56,9 @@ def _check_dir(folder: Path) -> None:
 class Classifier:
     """Shop detection and message intents over one model folder (`shop/` and `intent/` inside)."""
 
-    def __init__(self, model_dir: Path | str, batch_size: int = 32, shop_threshold: float = 0.5) -> None:
+    def __init__(
+        self, model_dir: Path | str, batch_size: int = 32, shop_threshold: float = 0.5, calibrated: bool = True
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -89,6 +91,10 @@ class Classifier:
             self._models[task] = model
         self._check_labels("shop", SHOP_LABELS)
         self._check_labels("intent", INTENT_LABELS)
+        from prokai.nlp.calibrate import read_temperature
+
+        # Shop scores are calibrated (`calibrate.py`); intents are argmax'd, so they need none.
+        self.shop_temperature = read_temperature(self.model_dir / "shop") if calibrated else 1.0
 
     def _check_labels(self, task: str, expected: tuple[str, ...]) -> None:
         id2label = self._models[task].config.id2label
@@ -98,8 +104,8 @@ class Classifier:
                 f"{self.model_dir / task}: labels {found} differ from the code's {expected}"
             )
 
-    def _probabilities(self, task: str, texts: Sequence[str]) -> list[list[float]]:
-        """Softmax probabilities per text, in input order (length-sorted batches inside)."""
+    def _logits(self, task: str, texts: Sequence[str]) -> list[list[float]]:
+        """Raw logits per text, in input order (length-sorted batches inside)."""
         torch = self._torch
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -115,15 +121,28 @@ class Classifier:
                     max_length=MAX_LENGTH,
                     return_tensors="pt",
                 )
-                probs = torch.softmax(model(**enc).logits.float(), dim=-1).tolist()
-                for i, p in zip(idx, probs, strict=True):
-                    out[i] = p
+                logits = model(**enc).logits.float().tolist()
+                for i, row in zip(idx, logits, strict=True):
+                    out[i] = row
         return out
 
-    def shop_scores(self, texts: Sequence[str]) -> list[float]:
-        """P(text comes from a drug shop) for each text."""
+    def _probabilities(self, task: str, texts: Sequence[str], temperature: float = 1.0) -> list[list[float]]:
+        """Softmax probabilities of logits / `temperature` per text, in input order."""
+        torch = self._torch
+        rows = self._logits(task, texts)
+        if not rows:
+            return []
+        return torch.softmax(torch.tensor(rows) / temperature, dim=-1).tolist()
+
+    def shop_margins(self, texts: Sequence[str]) -> list[float]:
+        """The shop logit minus the not-shop logit per text (uncalibrated; what calibration fits)."""
         shop_index = SHOP_LABELS.index(SHOP)
-        return [p[shop_index] for p in self._probabilities("shop", texts)]
+        return [row[shop_index] - row[1 - shop_index] for row in self._logits("shop", texts)]
+
+    def shop_scores(self, texts: Sequence[str]) -> list[float]:
+        """P(text comes from a drug shop) for each text, calibrated when the model folder says how."""
+        shop_index = SHOP_LABELS.index(SHOP)
+        return [p[shop_index] for p in self._probabilities("shop", texts, self.shop_temperature)]
 
     def is_shop(self, texts: Sequence[str]) -> list[bool]:
         """Shop decision at the configured threshold."""

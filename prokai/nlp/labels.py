@@ -57,5 +57,6 @@ INTENT_DESCRIPTIONS: Final[dict[str, str]] = {
     "other": "greetings, rules, ads, price lists, thanks, anything else",
 }
 
-LANGS: Final[tuple[str, ...]] = ("ru", "kk", "mixed")
-"""Language tags of the data: Russian, Kazakh, and mixed (code-switching) text."""
+LANGS: Final[tuple[str, ...]] = ("ru", "kk", "mixed", "en")
+"""Language tags of the data: Russian, Kazakh, mixed (code-switching) text, and English or
+half-English text (shops and recruiters write it too)."""

@@ -175,6 +175,33 @@ def _goal(ok: bool, got: float, goal: float, higher: bool = True) -> str:
     return f"**missed by {diff:.3f}**"
 
 
+def _calibration_section(cal: dict[str, Any] | None) -> list[str]:
+    """The reliability table of the shop scores on the held-out cases, raw and calibrated."""
+    if not cal:
+        return []
+    raw, calibrated = cal["heldout_raw"], cal["heldout"]
+    lines = [
+        "## Calibration of the shop score (held-out cases)",
+        "",
+        f"Temperature {cal['temperature']} fitted on the development split (`shop/calibration.json`,"
+        " `prokai nlp calibrate`); decisions at 0.5 are unchanged by it. Expected calibration error"
+        f" (10 equal bins): {raw['ece']:.3f} raw, {calibrated['ece']:.3f} calibrated (n={calibrated['n']}).",
+        "",
+        "| score bin | texts (raw) | mean score (raw) | shop share (raw) | texts | mean score | shop share |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r, c in zip(raw["bins"], calibrated["bins"], strict=True):
+
+        def cell(row: dict[str, Any], key: str) -> str:
+            return "" if row[key] is None else f"{row[key]:.3f}"
+
+        lines.append(
+            f"| {r['lo']:.1f}-{r['hi']:.1f} | {r['n']} | {cell(r, 'mean_score')} | {cell(r, 'shop_share')}"
+            f" | {c['n']} | {cell(c, 'mean_score')} | {cell(c, 'shop_share')} |"
+        )
+    return [*lines, ""]
+
+
 def render_card(metrics: dict[str, Any], goals: dict[str, float]) -> str:
     """The whole MODEL_CARD.md text."""
     q = metrics["quality"]
@@ -296,6 +323,7 @@ def render_card(metrics: dict[str, Any], goals: dict[str, float]) -> str:
             "- `bench/nlp.py` compares with the TF-IDF baseline in the same run.",
             "",
         ]
+    lines += _calibration_section(q["shop"].get("calibration"))
     errors = [(t, e) for t in ("shop", "intent") for e in q[t].get("heldout_errors", [])]
     lines += ["## Held-out errors of the transformer", ""]
     if not errors:

@@ -292,6 +292,10 @@ def train(cfg: TrainConfig, out_dir: Path, progress: Callable[[str], None] | Non
             datasets[task], tokenizer, cfg, out_dir / task, progress, start_from
         )
         report["tasks"][task]["pretrained_encoder"] = start_from is not None
+    if "shop" in cfg.tasks and (out_dir / "intent").is_dir():
+        from prokai.nlp.calibrate import calibrate_shop_model
+
+        report["calibration"] = calibrate_shop_model(out_dir)
     report["seconds"] = round(time.monotonic() - started, 1)
     report["torch_threads"] = cfg.threads
     (out_dir / "training.json").write_text(
