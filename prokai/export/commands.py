@@ -13,6 +13,8 @@ export_app = typer.Typer(help="Export requisites (freeze lists by bank, wallets 
 
 STATUSES = ("confirmed", "pending", "rejected", "all")
 ONLY = ("all", "banks", "wallets")
+OUTPUT_HELP = ("File to write, or - for stdout (default: <data_dir>/exports/…). Written atomically; "
+               "an existing device, pipe or folder is refused.")
 
 
 @export_app.command("requisites")
@@ -23,7 +25,7 @@ def requisites(
     since: str | None = typer.Option(None, "--since", help="Only requisites seen since YYYY-MM-DD (or an ISO time)."),
     status: str = typer.Option("confirmed", "--status", help="confirmed, pending, rejected or all."),
     only: str = typer.Option("all", "--only", help="all, banks (cards, IBANs, phones) or wallets."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: <data_dir>/exports/…)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     sort: str = typer.Option("bank", "--sort", help="bank (by value) or priority (within each bank: shops using it, recency, amounts)."),
 ) -> None:
     """Requisites grouped by bank (for freeze requests) and wallets by chain."""
@@ -45,13 +47,20 @@ def requisites(
     if output is None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         output = st.data_dir / "exports" / f"requisites-{status}-{stamp}.{fmt}"
-    if output.exists() and output.is_dir():
-        fail(f"--output: {output} is a folder", EXIT_USAGE)
+    from prokai.export.output import OutputError, check_output, is_stdout
+
+    if not is_stdout(output):
+        try:
+            check_output(output)
+        except OutputError as exc:
+            fail(f"--output: {exc}", EXIT_USAGE)
     db = database(ctx)
     wallets = {"all": None, "banks": False, "wallets": True}[only]
     try:
         path = export_requisites(db, fmt, output, status=status, bank=bank, since=since_at, wallets=wallets,  # type: ignore[arg-type]
                                  sort=sort)
+    except OutputError as exc:
+        fail(f"--output: {exc}")
     except OSError as exc:
         fail(f"--output: cannot write {output}: {exc.strerror}")
     from prokai.export.requisites import export_rows
@@ -63,14 +72,14 @@ def requisites(
     with db.session() as s:
         audit(s, "cli", "export.requisites", "export", None, format=fmt, status=status, bank=bank, since=since,
               only=only, sort=sort, path=str(path), count=count)
-    typer.echo(f"{count} requisite(s) written to {path}")
+    typer.echo(f"{count} requisite(s) written to {'stdout' if is_stdout(output) else path}", err=is_stdout(output))
 
 
 @export_app.command("report")
 def report(
     ctx: typer.Context,
     campaign: int = typer.Option(..., "--campaign", help="Campaign id."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="PDF to write (default: <data_dir>/exports/…)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="PDF to write, or - for stdout (default: <data_dir>/exports/…)."),
     lang: str | None = typer.Option(None, "--lang", help="ru, kk or en (default: review.language)."),
 ) -> None:
     """The case report of one campaign (PDF): shops, requisites, timeline, evidence-chain check."""
@@ -82,18 +91,22 @@ def report(
     if language not in LANGS:
         fail(f"--lang: expected one of {', '.join(LANGS)}, got {language!r}", EXIT_USAGE)
     output = output or st.data_dir / "exports" / f"campaign-{campaign}-report.pdf"
+    from prokai.export.output import OutputError, is_stdout
+
     db = database(ctx)
     try:
         path = campaign_report(db, campaign, output, language, st.scheduler.timezone)
     except ReportError as exc:
         fail(str(exc), EXIT_USAGE)
+    except OutputError as exc:
+        fail(f"--output: {exc}", EXIT_USAGE if "regular file" in str(exc) or "folder" in str(exc) else 1)
     except OSError as exc:
         fail(f"--output: cannot write {output}: {exc.strerror}")
     from prokai.store.audit import audit
 
     with db.session() as s:
         audit(s, "cli", "export.report", "campaign", campaign, path=str(path), lang=language)
-    typer.echo(f"report written to {path}")
+    typer.echo(f"report written to {'stdout' if is_stdout(output) else path}", err=is_stdout(output))
 
 
 @export_app.command("bundle")

@@ -238,15 +238,15 @@ def render_pdf(report: CampaignReport, path: Path, lang: str = "ru", timezone: s
 
 
 def campaign_report(db: Database, campaign_id: int, path: str | Path, lang: str = "ru", timezone: str = "Asia/Almaty") -> Path:
-    """Write the PDF report of one campaign to `path`; returns the path (ReportError if unknown)."""
+    """Write the PDF report of one campaign to `path` (`-`: stdout; else a regular file, written
+    atomically, see `prokai.export.output`); returns where it went (ReportError if unknown)."""
     from prokai.network.update import update
 
     update(db)  # the families section shows the network as of now
+    from prokai.export.output import check_output, is_stdout, write_output
+
+    if not is_stdout(path):
+        check_output(path)  # refuse a device before the work
     with db.session() as s:
         report = collect_report(s, campaign_id)
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        render_pdf(report, tmp, lang, timezone)
-    tmp.replace(target)
-    return target
+        return Path(write_output(path, lambda tmp: render_pdf(report, tmp, lang, timezone)))

@@ -262,7 +262,8 @@ def export_requisites(
     wallets: bool | None = None,
     sort: SortOrder = "bank",
 ) -> Path:
-    """Write the export to `path` (parents created, replaced atomically); returns the path.
+    """Write the export to `path` (`-`: stdout; else a regular file, parents created, replaced
+    atomically, see `prokai.export.output`); returns where it went.
 
     For the demo: `export_requisites(db, "xlsx", "data/demo/freeze.xlsx")` writes the confirmed
     requisites grouped by bank (and wallets by chain).
@@ -272,9 +273,6 @@ def export_requisites(
     with db.session() as s:
         rows = export_rows(s, status=status, bank=bank, since=since, wallets=wallets, sort=sort)
     data = render(rows, fmt)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
-    return target
+    from prokai.export.output import write_output
+
+    return Path(write_output(path, data))

@@ -1,4 +1,9 @@
-"""Schema migrations (Alembic), driven from code: `prokai db upgrade`, `prokai db status`."""
+"""Schema migrations (Alembic), driven from code: `prokai db upgrade`, `prokai db status`.
+
+An upgrade or downgrade runs in one transaction, DDL included (on SQLite too): a run cut short
+by a full disk, an error or a kill leaves the schema at the revision it started from, and the
+next `prokai db upgrade` (or the first command on a fresh SQLite file) simply runs it again.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,8 @@ def alembic_config(url: str) -> Config:
 
 
 def _run(url: str, fn: str, revision: str) -> None:
-    engine = make_engine(url)
+    # One transaction for the whole run, DDL included: cut short, it leaves the schema as it was.
+    engine = make_engine(url, transactional_ddl=True)
     try:
         with engine.begin() as conn:
             cfg = alembic_config(url)
