@@ -186,6 +186,16 @@ class NlpSettings(Section):
     shop_threshold: float = Field(default=0.5, ge=0, le=1)
 
 
+class EvidenceSettings(Section):
+    # RFC 3161 time-stamping authority for chain anchors and bundles (null: none, say so).
+    tsa_url: str | None = None
+    # CA certificate (PEM) that issued the TSA's certificate: checks replies, goes into bundles.
+    tsa_ca_file: Path | None = None
+    tsa_timeout_s: float = Field(default=30.0, gt=0)
+    # Anchor file (JSON lines) of signed chain heads; null: <data_dir>/evidence/anchors.jsonl.
+    anchor_file: Path | None = None
+
+
 class SandboxSettings(Section):
     host: str = "127.0.0.1"
     mtproto_port: int = 0
@@ -208,6 +218,7 @@ class Settings(Section):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     nlp: NlpSettings = Field(default_factory=NlpSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
 
     source: str = Field(default="<defaults>", exclude=True)

@@ -42,6 +42,7 @@ from prokai.store.models import (
     ShopStatus,
     ShopUsername,
 )
+from prokai.store.originals import add_originals, ensure_context, tl_bytes
 from prokai.store.requisites import add_sighting, upsert_requisite
 
 if TYPE_CHECKING:
@@ -52,8 +53,7 @@ ACTOR = "accounts.archive"
 KIND = "archive"
 ShopScorer = Callable[[Sequence[str]], list[float]]
 
-# Invite links (t.me/+HASH, t.me/joinchat/HASH) name no username: they stay in the stored text only.
-_LINK = re.compile(r"(?:https?://)?(?:t\.me|telegram\.me)/(?!joinchat/|\+)([A-Za-z][A-Za-z0-9_]{3,63})", re.IGNORECASE)
+_LINK = re.compile(r"(?:https?://)?(?:t\.me|telegram\.me)/(?:joinchat/|\+)?([A-Za-z0-9_]{4,64})", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 
 
@@ -293,6 +293,8 @@ async def _message_row(pool: AccountPool, client: Any, msg: Any, media: bool, re
         "sent_at": msg.date,
         "media_hash": None,
         "media_path": None,
+        "_raw": tl_bytes(msg),
+        "_photo": None,
     }
     if media and getattr(msg, "media", None) is not None and (msg.photo or msg.document):
         data = await client.download_media(msg, file=bytes)
@@ -305,6 +307,7 @@ async def _message_row(pool: AccountPool, client: Any, msg: Any, media: bool, re
                 path.write_bytes(data)
             row["media_hash"] = digest
             row["media_path"] = str(path)
+            row["_photo"] = data if msg.photo else None
             report.media += 1
             if pool.settings.accounts.archive_ocr and msg.photo and not msg.out:
                 row["_ocr"] = await asyncio.to_thread(_image_requisites, data)
@@ -333,21 +336,27 @@ def _store(
         state = dict(conv.state or {})
         done = int(state.get("max_id", 0))
         stored: list[Message] = []
+        originals: list[tuple[bytes | None, bytes | None]] = []
         from_images: list[tuple[int, Any]] = []
         for row in rows:
             ocr = row.pop("_ocr", [])
+            raw, photo = row.pop("_raw", None), row.pop("_photo", None)
             if row["telegram_message_id"] <= done:
                 continue  # another run got here first
             m = Message(conversation_id=conv_id, account_id=account_id, peer_id=peer["peer_id"], **row)
             s.add(m)
             from_images += [(len(stored), f) for f in ocr]
             stored.append(m)
+            originals.append((raw, photo))
         if stored:
             state["max_id"] = max(m.telegram_message_id or 0 for m in stored)
             state["archived_at"] = utcnow().isoformat(timespec="seconds")
             conv.state = state
         s.flush()
         if stored:
+            ensure_context(s, conv_id, account_id, "prokai archive")
+            for m, (raw, photo) in zip(stored, originals, strict=True):
+                add_originals(s, m, raw, photo, m.sent_at)
             _analyse(s, pool, conv, peer, stored, scorer, report, from_images)
         return len(stored)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from prokai.crawl.buttons import Button, ButtonKind, buttons_of
 from prokai.crawl.pacing import Pacer, RealPacer
+from prokai.store.originals import tl_bytes
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Observed:
     image: bytes | None = None
     media_hash: str | None = None
     is_edit: bool = False
+    raw: bytes | None = None  # the message as Telegram sent it (TL serialization), kept as evidence
 
     @property
     def version(self) -> str:
@@ -88,6 +90,7 @@ class TelethonPeer:
             entities=_entities(msg),
             image=image,
             media_hash=media_hash,
+            raw=tl_bytes(msg),
         )
 
     async def wait_updates(self, timeout: float, quiet: float = 0.6) -> list[Observed]:

@@ -16,6 +16,7 @@ from prokai.crawl.peer import Observed
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import Direction, Message, Sighting
+from prokai.store.originals import add_originals, ensure_context
 from prokai.store.requisites import add_sighting, upsert_requisite
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class StoreSink:
         self.new_requisite_ids: list[int] = []
         self.seen_texts: list[str] = []  # incoming texts and URL buttons, for discovery
         with db.session() as s:  # a resumed conversation: what came before still completes a split
+            ensure_context(s, conversation_id, account_id, "prokai crawl", actor=actor)
             recent = s.scalars(
                 select(Message.text).where(Message.conversation_id == conversation_id, Message.direction == "in")
                 .order_by(Message.id.desc()).limit(self.window.maxlen or 6)
@@ -112,6 +114,7 @@ class StoreSink:
             )
             s.add(msg)
             s.flush()
+            add_originals(s, msg, obs.raw, obs.image, obs.edit_date or obs.date)
             already = set(
                 s.scalars(select(Sighting.requisite_id).where(Sighting.conversation_id == self.conversation_id))
             )
@@ -136,19 +139,20 @@ class StoreSink:
         """Store what the crawler said (a message) or did (an audited press / start)."""
         with self.db.session() as s:
             if action == "send_text" and obs.telegram_id:
-                s.add(
-                    Message(
-                        conversation_id=self.conversation_id,
-                        account_id=self.account_id,
-                        direction=Direction.OUT.value,
-                        telegram_message_id=obs.telegram_id,
-                        peer_id=self.peer_id,
-                        text=obs.text,
-                        entities=[],
-                        buttons=[],
-                        sent_at=obs.date,
-                    )
+                sent = Message(
+                    conversation_id=self.conversation_id,
+                    account_id=self.account_id,
+                    direction=Direction.OUT.value,
+                    telegram_message_id=obs.telegram_id,
+                    peer_id=self.peer_id,
+                    text=obs.text,
+                    entities=[],
+                    buttons=[],
+                    sent_at=obs.date,
                 )
+                s.add(sent)
+                s.flush()
+                add_originals(s, sent, obs.raw, None, obs.date)
             else:
                 audit(s, self.actor, f"crawl.{action}", "conversation", self.conversation_id,
                       text=obs.text, message_id=obs.telegram_id or None,

@@ -1,4 +1,7 @@
-"""The evidence chain: every stored message, review and audit record is a link.
+"""The evidence chain: every stored fact a prosecutor acts on is a link: messages, their originals
+(TL bytes, photos) and collection contexts, requisites, sightings, shop status changes, reviews,
+audit records. A requisite's `status` is not hashed but derived: `verify_chain` checks that it is
+what the requisite's chained reviews decided (pending when there is none).
 
     record_hash = SHA-256(canonical JSON of the record's content)
     entry_hash  = SHA-256(prev_hash ‖ record_type ‖ record_id ‖ record_hash)
@@ -8,7 +11,8 @@ locks the single `evidence_chain_head` row with an UPDATE (a row lock on Postgre
 lock on SQLite), so concurrent writers in several processes take turns and the chain never
 forks; each link's `seq` (the primary key) comes from that head, so two links can never claim
 the same place.
-Stored evidence is immutable: a flush that changes or deletes one raises `EvidenceImmutableError`.
+Stored evidence is immutable: a flush that changes a hashed column of one, or deletes one,
+raises `EvidenceImmutableError` (a requisite's `status`, `last_seen` and `meta` may change).
 """
 
 from __future__ import annotations
@@ -16,53 +20,51 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-import orjson
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
-from prokai.store.models import AuditRecord, ChainEntry, ChainHead, Message, Review
+from prokai.evidence.canonical import canonical_bytes, content_hash, entry_hash
+from prokai.store.models import (
+    AuditRecord,
+    ChainEntry,
+    ChainHead,
+    CollectionContext,
+    Evidence,
+    Message,
+    Original,
+    Requisite,
+    Review,
+    ShopStatusChange,
+    Sighting,
+)
 
 GENESIS = "0" * 64
-CHAINED: dict[type, str] = {Message: "message", Review: "review", AuditRecord: "audit"}
-_TYPE_ORDER = {cls: i for i, cls in enumerate(CHAINED)}
-RECORD_TYPES: dict[str, type[Message] | type[Review] | type[AuditRecord]] = {
-    v: k for k, v in CHAINED.items()
+# Also the order in which one flush's new records are linked.
+CHAINED: dict[type[Evidence], str] = {
+    Message: "message",
+    Original: "original",
+    CollectionContext: "context",
+    Requisite: "requisite",
+    Sighting: "sighting",
+    ShopStatusChange: "shop_status",
+    Review: "review",
+    AuditRecord: "audit",
 }
+_TYPE_ORDER = {cls: i for i, cls in enumerate(CHAINED)}
+RECORD_TYPES: dict[str, Any] = {v: k for k, v in CHAINED.items()}
+__all__ = ["CHAINED", "GENESIS", "RECORD_TYPES", "append_records", "canonical_bytes", "entry_hash",
+           "record_hash", "verify_chain"]
 
 
 class EvidenceImmutableError(RuntimeError):
     """Raised when code tries to change or delete a record that is already in the chain."""
 
 
-_JSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, bytes):
-        return value.hex()
-    raise TypeError(f"cannot encode {type(value).__name__} in evidence")
-
-
-def canonical_bytes(content: dict[str, Any]) -> bytes:
-    """The canonical encoding: JSON (RFC 8259) with sorted keys, no spaces, UTF-8 unescaped,
-    timestamps as RFC 3339 in UTC with a `Z` (naive ones are UTC), decimals as plain strings."""
-    return orjson.dumps(content, default=_default, option=_JSON_OPTS)
-
-
-def record_hash(record: Message | Review | AuditRecord) -> str:
+def record_hash(record: Evidence) -> str:
     """SHA-256 of the record's canonical content."""
-    return hashlib.sha256(canonical_bytes(record.canonical())).hexdigest()
-
-
-def entry_hash(prev_hash: str, record_type: str, record_id: int, rec_hash: str) -> str:
-    """The link hash binding a record to everything before it."""
-    payload = f"{prev_hash}|{record_type}|{record_id}|{rec_hash}".encode("ascii")
-    return hashlib.sha256(payload).hexdigest()
+    return content_hash(record.canonical())
 
 
 _INSERT_SQL = (
@@ -71,7 +73,7 @@ _INSERT_SQL = (
 )
 
 
-def append_records(session: Session, records: Sequence[Message | Review | AuditRecord]) -> None:
+def append_records(session: Session, records: Sequence[Any]) -> None:
     """Append already-flushed records (they have ids) to the chain, in order, under the head lock."""
     if not records:
         return
@@ -106,12 +108,17 @@ class EvidenceSession(Session):
 @event.listens_for(EvidenceSession, "before_flush")
 def _collect_new_evidence(session: Session, _ctx: UOWTransaction, _instances: object) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if type(obj) in CHAINED and (obj in session.deleted or session.is_modified(obj)):
+        if type(obj) in CHAINED and (obj in session.deleted or _hashed_change(obj)):
             raise EvidenceImmutableError(
                 f"{CHAINED[type(obj)]} {getattr(obj, 'id', '?')} is evidence and cannot be changed"
             )
-    pending = session.info.setdefault("chain_pending", [])
-    pending.extend(obj for obj in session.new if type(obj) in CHAINED)
+    # Replaced, not extended: a flush that failed (a savepoint's duplicate) left its list behind.
+    session.info["chain_pending"] = [obj for obj in session.new if type(obj) in CHAINED]
+
+
+def _hashed_change(obj: Any) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in type(obj).CANONICAL)
 
 
 @event.listens_for(EvidenceSession, "after_flush")
@@ -189,6 +196,11 @@ def verify_chain(session: Session, batch: int = 2000) -> VerifyResult:
             if record_hash(record) != entry.record_hash:
                 bad.reason = "record content does not match its hash (edited)"
                 return bad
+            if isinstance(record, Original) and (
+                hashlib.sha256(record.data).hexdigest() != record.sha256 or len(record.data) != record.size
+            ):
+                bad.reason = "original bytes do not match their SHA-256 (edited)"
+                return bad
             if entry_hash(prev, entry.record_type, entry.record_id, entry.record_hash) != entry.entry_hash:
                 bad.reason = "link hash does not match (chain entry edited)"
                 return bad
@@ -203,4 +215,26 @@ def verify_chain(session: Session, batch: int = 2000) -> VerifyResult:
         orphan = session.scalar(select(func.min(model.id)).where(model.id.not_in(chained)))
         if orphan is not None:
             return VerifyResult(False, checked, None, rtype, orphan, "record is not in the chain (inserted behind the store)")
+    forged = _status_not_derived(session)
+    if forged is not None:
+        rid, status, derived = forged
+        return VerifyResult(False, checked, None, "requisite", rid,
+                            f"status {status!r} is not what its chained reviews decided ({derived!r})")
     return VerifyResult(True, checked)
+
+
+def derived_status(session: Session) -> dict[int, str]:
+    """requisite id -> the decision of its latest review (requisites without one are pending)."""
+    latest = select(Review.requisite_id, func.max(Review.id).label("rid")).group_by(Review.requisite_id).subquery()
+    rows = session.execute(select(Review.requisite_id, Review.decision).join(latest, Review.id == latest.c.rid))
+    return {int(r): d for r, d in rows}
+
+
+def _status_not_derived(session: Session) -> tuple[int, str, str] | None:
+    """The first requisite whose stored status differs from the one its reviews give."""
+    decided = derived_status(session)
+    for rid, status in session.execute(select(Requisite.id, Requisite.status).order_by(Requisite.id)):
+        derived = decided.get(int(rid), "pending")
+        if status != derived:
+            return int(rid), status, derived
+    return None

@@ -8,7 +8,7 @@ evidence chain hashes (see `prokai.store.chain`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -50,6 +50,7 @@ class Evidence:
     """Mixin for tables in the evidence chain: `CANONICAL` names the hashed columns, in no order."""
 
     CANONICAL: ClassVar[tuple[str, ...]] = ()
+    DECIMAL: ClassVar[tuple[str, ...]] = ()  # numeric columns among them
 
     def canonical(self) -> dict[str, Any]:
         """The content the evidence chain hashes.
@@ -59,9 +60,15 @@ class Evidence:
         """
         state = self.__dict__
         expired = state["_sa_instance_state"].expired_attributes
-        return {
-            k: state[k] if k in state else (getattr(self, k) if k in expired else None) for k in self.CANONICAL
-        }
+        out = {k: state[k] if k in state else (getattr(self, k) if k in expired else None) for k in self.CANONICAL}
+        for k in self.DECIMAL:
+            # What the database gives back: a Decimal, whatever number the writer set.
+            if out[k] is not None and not isinstance(out[k], Decimal):
+                out[k] = Decimal(str(out[k]))
+        for k, v in out.items():
+            if isinstance(v, datetime) and v.tzinfo is not None and v.utcoffset():
+                out[k] = v.astimezone(UTC)
+        return out
 
 
 # Big integers that SQLite still treats as its rowid alias.
@@ -266,8 +273,8 @@ class ShopUsername(Base):
     shop: Mapped[Shop] = relationship(back_populates="usernames")
 
 
-class ShopStatusChange(Base):
-    """What a sweep saw of a shop: alive, renamed, dead, requisites changed."""
+class ShopStatusChange(Evidence, Base):
+    """What a sweep saw of a shop: alive, renamed, dead, requisites changed. A chain link."""
 
     __tablename__ = "shop_status_changes"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -275,6 +282,8 @@ class ShopStatusChange(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    CANONICAL = ("shop_id", "at", "status", "details")
 
 
 class Target(Base):
@@ -357,8 +366,60 @@ class Message(Evidence, Base):
     )
 
 
-class Requisite(Base):
-    """A payment requisite, unique by kind and normalized value."""
+class Original(Evidence, Base):
+    """A message or a photo exactly as Telegram sent it: the serialized TL object (`tl`) or the
+    downloaded file (`photo`). A chain link: the hash covers `sha256` of `data`, Telegram's date
+    and the collector's clock."""
+
+    __tablename__ = "originals"
+    __table_args__ = (UniqueConstraint("message_id", "kind"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    telegram_date: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    CANONICAL = ("message_id", "kind", "sha256", "size", "telegram_date", "received_at")
+
+
+class CollectionContext(Evidence, Base):
+    """Who collected a conversation with what: one per collection session (a conversation resumed
+    later, elsewhere, gets another). A chain link."""
+
+    __tablename__ = "collection_contexts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    sim_iccid: Mapped[str | None] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(128))
+    tool: Mapped[str] = mapped_column(String(64))
+    tool_version: Mapped[str] = mapped_column(String(32))
+    config_hash: Mapped[str | None] = mapped_column(String(64))
+    collector_clock: Mapped[datetime] = mapped_column(default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    CANONICAL = (
+        "conversation_id",
+        "account_id",
+        "phone",
+        "sim_iccid",
+        "node",
+        "tool",
+        "tool_version",
+        "config_hash",
+        "collector_clock",
+        "details",
+    )
+
+
+class Requisite(Evidence, Base):
+    """A payment requisite, unique by kind and normalized value. A chain link: what it is and when it
+    was first seen are hashed; `status` is derived from its chained reviews (`evidence verify`
+    checks it), `last_seen` and `meta` are working notes."""
 
     __tablename__ = "requisites"
     __table_args__ = (UniqueConstraint("kind", "value"),)
@@ -373,9 +434,11 @@ class Requisite(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
+    CANONICAL = ("kind", "value", "issuer", "country", "network", "first_seen")
 
-class Sighting(Base):
-    """One time a requisite was seen: in which message, from which shop, for what amount."""
+
+class Sighting(Evidence, Base):
+    """One time a requisite was seen: in which message, from which shop, for what amount. A chain link."""
 
     __tablename__ = "sightings"
     __table_args__ = (UniqueConstraint("requisite_id", "message_id"),)
@@ -391,6 +454,21 @@ class Sighting(Base):
     span_start: Mapped[int | None]
     span_end: Mapped[int | None]
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    CANONICAL = (
+        "requisite_id",
+        "message_id",
+        "shop_id",
+        "conversation_id",
+        "seen_at",
+        "amount",
+        "currency",
+        "method",
+        "span_start",
+        "span_end",
+        "details",
+    )
+    DECIMAL = ("amount",)
 
 
 class Review(Evidence, Base):

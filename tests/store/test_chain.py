@@ -30,10 +30,10 @@ def _fill(db: Database, n: int = 20) -> list[int]:
             for i in range(n)
         ]
         s.add_all(msgs)
-        req = Requisite(kind="card", value="4400430212340001")
+        req = Requisite(kind="card", value="4400430212340001", status="confirmed")
         s.add(req)
         s.flush()
-        s.add(Review(requisite_id=req.id, reviewer_id=42, decision="confirm"))
+        s.add(Review(requisite_id=req.id, reviewer_id=42, decision="confirmed"))
         audit(s, "tester", "requisite.confirm", "requisite", req.id, via="test")
     return [m.id for m in msgs]
 
@@ -52,7 +52,7 @@ def test_intact_chain_verifies(db: Database) -> None:
     _fill(db)
     result = _verify(db)
     assert result.ok, result.describe()
-    assert result.checked == 22
+    assert result.checked == 23  # 20 messages, the requisite, its review, the audit record
 
 
 def test_edited_message_is_caught_at_that_record(db: Database) -> None:
@@ -100,7 +100,7 @@ def test_removed_link_is_caught(db: Database) -> None:
 
 def test_truncated_tail_is_caught(db: Database) -> None:
     _fill(db)
-    _run_sql(db, "DELETE FROM evidence_chain WHERE seq = 22")
+    _run_sql(db, "DELETE FROM evidence_chain WHERE seq = 23")
     result = _verify(db)
     assert not result.ok and "truncated" in (result.reason or "")
 
@@ -141,7 +141,7 @@ def test_rolled_back_transaction_leaves_no_link(db: Database) -> None:
         s.flush()
         raise RuntimeError("crash halfway")
     with db.session() as s:
-        assert s.scalar(sa.select(sa.func.count()).select_from(ChainEntry)) == 4
+        assert s.scalar(sa.select(sa.func.count()).select_from(ChainEntry)) == 5
     assert _verify(db).ok
 
 
@@ -151,7 +151,7 @@ def test_cli_verify_exit_codes(db: Database, db_url: str, monkeypatch: pytest.Mo
     runner = CliRunner()
     ok = runner.invoke(app, ["evidence", "verify"])
     assert ok.exit_code == 0, ok.output
-    assert "7 records verified" in ok.output
+    assert "8 records verified" in ok.output
     _run_sql(db, "UPDATE messages SET text = 'x' WHERE id = :id", id=ids[2])
     bad = runner.invoke(app, ["evidence", "verify"])
     assert bad.exit_code == 1
