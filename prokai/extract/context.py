@@ -102,15 +102,15 @@ _ID_GOVERNORS = ("реквизит", "оплат", "оплач", "плат", "к
                  "переведи", "payment", "pay", "details", "card", "төле", "деректеме", "аудар")
 _ID_FILLERS = ("вашего", "вашему", "вашей", "вашу", "ваш", "вашим", "своего", "нашего", "для",
                "по", "за", "your", "the", "for", "of", "сіздің")
-_WORD_BEFORE_RE = re.compile(r"([^\W\d_]+|[#№])[^\w#№]*$")
-_DIRECT_MARK_RE = re.compile(r"(?:[#№]|\bno\.?|\bid)[\s:.=\-–—]*$")
+# Matched on the reversed text before a number: separators, then one word (reversed) or mark.
+_REV_WORD_RE = re.compile(r"[^\w#№]*([^\W\d_]+|[#№])")
+_DIRECT_MARKS = frozenset({"#", "№", "no", "id"})
 _ID_AFTER_RE = re.compile(r"[\s\-–—:(,]*(?:это\s+|is\s+)?(?:ваш\s+|your\s+|the\s+)?(?:номер|№|number|id)\s*"
                           r"(?:заказа|order|трека|отслеживания|накладной|посылки|отправления|тапсырыс)")
+_ID_KW_RE = re.compile(trie_regex(ID_KEYWORDS))
+_ID_LABEL_RE = re.compile(trie_regex(_ID_LABEL_WORDS[:3]))
+_GOVERNOR_RE = re.compile(trie_regex(_ID_GOVERNORS))
 _ID_WORD_NEAR_RE = re.compile(trie_regex(ID_KEYWORDS))
-
-
-def _stem_in(word: str, stems: tuple[str, ...]) -> bool:
-    return any(word.startswith(s) for s in stems)
 
 
 def id_labeled(lower: str, start: int, end: int) -> bool:
@@ -119,54 +119,56 @@ def id_labeled(lower: str, start: int, end: int) -> bool:
     complement of a payment word, or "— номер заказа" follows it."""
     if _ID_AFTER_RE.match(lower, end, min(len(lower), end + 40)):
         return True
-    lo = max(0, start - 60)
-    direct = _DIRECT_MARK_RE.search(lower, lo, start) is not None
-    pos = start
+    rev = lower[max(0, start - 60) : start][::-1]
+    pos = 0
     has_kw = False
-    for _ in range(6):
-        m = _WORD_BEFORE_RE.search(lower, lo, pos)
+    direct = False
+    for k in range(6):
+        m = _REV_WORD_RE.match(rev, pos)
         if m is None:
             break
-        word = m.group(1)
-        if word in ("#", "№") or _stem_in(word, _ID_LABEL_WORDS[:3]) or word in _ID_LABEL_WORDS:
-            pos = m.start()
+        word = m.group(1)[::-1]
+        if k == 0 and word in _DIRECT_MARKS:
+            direct = True
+        if word in ("#", "№") or word in _ID_LABEL_WORDS or _ID_LABEL_RE.match(word):
+            pos = m.end()
             continue
-        if (len(word) > 2 or word in ("id", "tx")) and _stem_in(word, ID_KEYWORDS):
+        if (len(word) > 2 or word in ("id", "tx")) and _ID_KW_RE.match(word):
             has_kw = True
-            pos = m.start()
+            pos = m.end()
             continue
         break
     if not has_kw:
         return False
     for _ in range(3):  # the word before the chain: does a payment word govern it?
-        m = _WORD_BEFORE_RE.search(lower, max(0, pos - 40), pos)
+        m = _REV_WORD_RE.match(rev, pos)
         if m is None:
             return True
-        word = m.group(1)
+        word = m.group(1)[::-1]
         if word in _ID_FILLERS:
-            pos = m.start()
+            pos = m.end()
             continue
-        return direct or not _stem_in(word, _ID_GOVERNORS)
+        return direct or not _GOVERNOR_RE.match(word)
     return True
+
+
+_ENDS = ("\n", "!", "?", ";")
+_SOFT_ENDS = (". ", ", ", ".\n", ",\n")
 
 
 def clause(lower: str, start: int, end: int) -> tuple[int, int]:
     """The clause holding [start, end): up to the nearest line break, sentence end, semicolon
-    or comma followed by a space (a dot or comma inside a number does not end it)."""
-    lo = start
-    while lo > 0 and start - lo < 160:
-        c = lower[lo - 1]
-        if c in "\n!?;" or (c in ".," and lo < len(lower) and lower[lo] == " "):
-            break
-        lo -= 1
-    hi = end
-    n = len(lower)
-    while hi < n and hi - end < 160:
-        c = lower[hi]
-        if c in "\n!?;" or (c in ".," and (hi + 1 >= n or lower[hi + 1] in " \n")):
-            break
-        hi += 1
-    return lo, hi
+    or comma followed by a space (a dot or comma inside a number does not end it); at most 160
+    characters each side."""
+    lo = max(0, start - 160)
+    left = max(max(lower.rfind(c, lo, start) for c in _ENDS) + 1,
+               max(lower.rfind(c, lo, start + 1) for c in _SOFT_ENDS) + 1, lo)
+    hi = min(len(lower), end + 160)
+    cands = [i for i in (lower.find(c, end, hi) for c in _ENDS) if i >= 0]
+    cands += [i for i in (lower.find(c, end, hi + 1) for c in _SOFT_ENDS) if i >= 0]
+    if len(lower) > end and lower[-1] in ".," and hi == len(lower):
+        cands.append(len(lower) - 1)
+    return left, min(cands) if cands else hi
 
 
 def warned(lower: str, start: int, end: int) -> bool:

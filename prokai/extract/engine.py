@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
 from prokai.extract import context
@@ -14,17 +15,24 @@ _PRIORITY = {"iban": 9, "xmr": 8, "btc": 8, "ltc": 8, "trx": 8, "eth": 8, "ton":
              "phone": 3}
 AMOUNT_REACH = 120  # characters between a requisite and the amount stated for it
 WINDOW_JOINER = "\n"
+# Long texts are read in windows of SEGMENT characters, each with OVERLAP characters of context
+# on both sides (longer than any requisite plus the context rules' reach), so time is linear in
+# the input and memory bounded by the window, whatever the line length.
+SEGMENT = 4096
+OVERLAP = 512
 
 
 def _resolve(found: list[Found]) -> list[Found]:
     """Drop duplicates and results overlapping a stronger one."""
     found.sort(key=lambda f: (-_PRIORITY.get(f.kind, 5), -f.confidence, -(f.end - f.start), f.start))
+    starts: list[int] = []  # kept spans, disjoint and sorted by start
     kept: list[Found] = []
     for f in found:
-        if any(f.start < k.end and k.start < f.end for k in kept):
+        i = bisect.bisect_right(starts, f.start)
+        if (i and kept[i - 1].end > f.start) or (i < len(kept) and kept[i].start < f.end):
             continue
-        kept.append(f)
-    kept.sort(key=lambda f: (f.start, f.end))
+        starts.insert(i, f.start)
+        kept.insert(i, f)
     return kept
 
 
@@ -49,6 +57,25 @@ def extract(text: str) -> list[Found]:
     """All requisites in one message, sorted by position; spans index `text`."""
     if not text:
         return []
+    if len(text) > SEGMENT + 2 * OVERLAP:
+        return _extract_long(text)
+    return _extract_one(text)
+
+
+def _extract_long(text: str) -> list[Found]:
+    """`extract` over windows: a requisite belongs to the window its start falls in."""
+    out: list[Found] = []
+    for base in range(0, len(text), SEGMENT):
+        lo = max(0, base - OVERLAP)
+        for f in _extract_one(text[lo : base + SEGMENT + OVERLAP]):
+            if base <= f.start + lo < base + SEGMENT:
+                f.start += lo
+                f.end += lo
+                out.append(f)
+    return out
+
+
+def _extract_one(text: str) -> list[Found]:
     doc = Doc(text)
     found: list[Found] = []
     if not doc.digits and doc.latin < 14:

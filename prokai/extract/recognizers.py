@@ -31,7 +31,6 @@ from prokai.extract.wallets import (
 
 _DIGIT_BYTES = b"0123456789"
 _LATIN_BYTES = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_LONG_TOKEN_RE = re.compile(r"[A-Za-z0-9_\-+/:]{25}")
 
 
 @dataclass
@@ -40,7 +39,6 @@ class Doc:
 
     original: str
     norm: Normalized = field(init=False)
-    _long_token: bool | None = field(default=None, init=False, repr=False)
     _lower: str | None = field(default=None, init=False, repr=False)
     _amounts: list[context.Amount] | None = field(default=None, init=False, repr=False)
     _clusters: list[tuple[int, int, list[cards.Group]]] | None = field(default=None, init=False, repr=False)
@@ -53,15 +51,6 @@ class Doc:
 
     # Lazily computed; plain properties with a slot, because functools.cached_property takes a
     # lock on every first access in Python 3.11 (measurable at tens of thousands of messages/s).
-    @property
-    def long_token(self) -> bool:
-        """Whether a run of 25+ address characters exists (gate for the wallet recognizers)."""
-        if self._long_token is None:
-            t = self.norm.text
-            self._long_token = self.latin >= 14 and (
-                _LONG_TOKEN_RE.search(t) is not None or "bc1" in t or "BC1" in t or "ltc1" in t or "LTC1" in t)
-        return self._long_token
-
     @property
     def lower(self) -> str:
         """Lower-cased original, same length (offsets stay valid)."""
@@ -314,36 +303,43 @@ _CHUNKS_RE = re.compile(r"(?<![\w])[A-Za-z0-9]{3,}(?:(?:[ \n\-|·]|\s\|\s)[A-Za-
 _CHUNK_LENGTHS = set(range(26, 36)) | set(range(42, 91)) | {95, 106}
 _CHUNK_START_RE = re.compile(r"(?:bc1|BC1|ltc1|LTC1|0x|[13LMT48]|[EUk0][Qf])")
 _PIECE_RE = re.compile(r"[A-Za-z0-9]+")
+_LETTERS_RE = re.compile(r"(?:[A-Za-z][0-9]*){6}")
+
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_\-+/:]{25,}")
 
 
 class WalletRecognizer:
-    """Crypto addresses of one kind with validators of our own (see `wallets.py`)."""
+    """Crypto addresses of every kind in one pass: each run of 25+ address characters is
+    tried against the kinds' patterns, and a match must pass its kind's validator
+    (`wallets.py`)."""
 
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.name = kind
-        self.patterns = [p for p in WALLET_PATTERNS if p.kind == kind]
+    kind = "crypto"
+    name = "wallets"
 
     def applies(self, doc: Doc) -> bool:
-        return doc.long_token
+        return doc.latin >= 25
 
-    def _found(self, doc: Doc, res: WalletCheck, a: int, b: int, method: str | None = None) -> Found:
+    @staticmethod
+    def found(doc: Doc, kind: str, res: WalletCheck, a: int, b: int, method: str | None = None) -> Found:
+        """The result for a validated address at normalized [a, b)."""
         start, end = doc.norm.span(a, b)
         conf = 0.98 if res.checksum != "none" else 0.8
-        f = Found(kind=self.kind, value=res.value, start=start, end=end,
-                  method=method or doc.method_for(a, b), checksum=res.checksum, confidence=conf,
-                  raw=doc.original[start:end], network=res.network,
-                  address_type=res.address_type or None, flags=list(res.flags))
-        return f
+        return Found(kind=kind, value=res.value, start=start, end=end,
+                     method=method or doc.method_for(a, b), checksum=res.checksum, confidence=conf,
+                     raw=doc.original[start:end], network=res.network,
+                     address_type=res.address_type or None, flags=list(res.flags))
 
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
         out: list[Found] = []
-        for p in self.patterns:
-            for m in p.regex.finditer(text):
-                res = p.check(m.group(0))
-                if res is not None:
-                    out.append(self._found(doc, res, m.start(), m.end()))
+        for tm in _TOKEN_RE.finditer(text):
+            lo, hi = tm.span()
+            for p in WALLET_PATTERNS:
+                for m in p.regex.finditer(text, lo, hi):
+                    res = p.check(m.group(0))
+                    if res is not None:
+                        out.append(self.found(doc, p.kind, res, m.start(), m.end()))
         return out
 
 
@@ -361,6 +357,8 @@ class ChunkedWalletRecognizer:
         out: list[Found] = []
         for m in _CHUNKS_RE.finditer(text):
             chunk = m.group(0)
+            if len(chunk) < 26 or _LETTERS_RE.search(chunk) is None:
+                continue  # digit groups (cards, phones, amounts) are no address
             pieces = [(mm.group(0), mm.start()) for mm in _PIECE_RE.finditer(chunk)]
             i = 0
             while i < len(pieces):
@@ -393,12 +391,11 @@ class ChunkedWalletRecognizer:
                     continue
                 a = base + pieces[i][1]
                 b = base + pieces[j][1] + len(pieces[j][0])
-                return _WALLET_BY_KIND[p.kind]._found(doc, res, a, b, method="normalized"), j
+                return WalletRecognizer.found(doc, p.kind, res, a, b, method="normalized"), j
         return None
 
 
-_WALLET_BY_KIND = {k: WalletRecognizer(k) for k in ("btc", "eth", "trx", "ltc", "xmr", "ton")}
 _DEFAULT: list[Recognizer] = [CardRecognizer(), IbanRecognizer(), PhoneRecognizer(),
-                               *_WALLET_BY_KIND.values(), ChunkedWalletRecognizer()]
+                               WalletRecognizer(), ChunkedWalletRecognizer()]
 for _rec in _DEFAULT:
     register(_rec)
