@@ -303,10 +303,10 @@ _CHUNKS_RE = re.compile(r"(?<![\w])[A-Za-z0-9]{3,}(?:(?:[ \n\-|·]|\s\|\s)[A-Za-
 _CHUNK_LENGTHS = set(range(26, 36)) | set(range(42, 91)) | {95, 106}
 _CHUNK_START_RE = re.compile(r"(?:bc1|BC1|ltc1|LTC1|0x|[13LMT48]|[EUk0][Qf])")
 _PIECE_RE = re.compile(r"[A-Za-z0-9]+")
-_LETTERS_RE = re.compile(r"(?:[A-Za-z][0-9]*){6}")
+_LETTERS_RE = re.compile(r"[A-Za-z](?:[^A-Za-z]*[A-Za-z]){5}")
 
 
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_\-+/:]{25,}")
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_\-+/:]{25,}|(?:bc1|BC1|ltc1|LTC1)[A-Za-z0-9]{6,}")
 
 
 class WalletRecognizer:
@@ -318,7 +318,7 @@ class WalletRecognizer:
     name = "wallets"
 
     def applies(self, doc: Doc) -> bool:
-        return doc.latin >= 25
+        return doc.latin >= 14  # the shortest valid segwit address has 14 characters
 
     @staticmethod
     def found(doc: Doc, kind: str, res: WalletCheck, a: int, b: int, method: str | None = None) -> Found:
