@@ -18,6 +18,7 @@ MAX_FAMILIES = 3
 MAX_MEMBERS = 25
 MAX_EVIDENCE = 15
 MAX_REQUISITES = 10
+MAX_DRAWN = 40  # requisites in the picture (the family's first by freeze priority)
 
 
 @dataclass
@@ -65,9 +66,9 @@ def links_answer(db: Database, query: str, lang: str, timezone: str = "Asia/Alma
     """The answer to `/links QUERY` (the network is brought up to date first)."""
     update(db)
     with db.session() as s:
-        fams = families_for(s, query)[:MAX_FAMILIES]
+        fams = families_for(s, query, top=MAX_DRAWN)[:MAX_FAMILIES]
         views = [] if query.strip().startswith("@") else requisites_matching(s, query)[:3]
-        graphs = [build_graph(s, f.shop_ids) for f in fams] if pictures else []
+        graphs = [build_graph(s, f.shop_ids, [p.requisite_id for p in f.requisites]) for f in fams] if pictures else []
     if not fams:
         return LinksAnswer([], t(lang, "links_none", query=query))
     lines: list[str] = []
@@ -81,7 +82,8 @@ def links_answer(db: Database, query: str, lang: str, timezone: str = "Asia/Alma
         lines += family_lines(fam, lang, timezone) + [""]
     answer = LinksAnswer([f.id for f in fams], "\n".join(lines).strip())
     for fam, graph in zip(fams, graphs, strict=True):
-        png, left_out = family_picture(graph, fam.id)
+        png, _ = family_picture(graph, fam.id)
+        left_out = fam.requisite_count - len(fam.requisites)
         caption = t(lang, "links_picture", id=fam.id)
         if left_out:
             caption += " " + t(lang, "links_left_out", count=left_out)

@@ -59,15 +59,19 @@ def family_picture(graph: nx.MultiDiGraph, title: str, seed: int = 7) -> tuple[b
             for relation, colour in EDGE_COLOURS.items():
                 edges = [(a, b) for a, b, d in sub.edges(data=True) if d.get("relation") == relation]
                 if edges:
-                    nx.draw_networkx_edges(sub, pos, edgelist=edges, edge_color=colour, ax=ax, arrows=True,
-                                           arrowsize=8, width=1.6 if relation != "handed_out_by" else 0.8,
-                                           style="dashed" if relation in ("same_holder", "named") else "solid")
+                    # Arrows only where direction means something (who named whom); they are slow to draw.
+                    directed = relation in ("backup_of", "operator", "renamed_to", "links_to")
+                    line = "dashed" if relation in ("same_holder", "named") else "solid"
+                    if directed:
+                        nx.draw_networkx_edges(sub, pos, edgelist=edges, edge_color=colour, ax=ax, arrows=True,
+                                               arrowsize=8, width=1.6, style=line)
+                    else:
+                        nx.draw_networkx_edges(simple, pos, edgelist=edges, edge_color=colour, ax=ax, arrows=False,
+                                               width=0.8, style=line)
             labels = {}
             for n, d in sub.nodes(data=True):
-                label = str(d.get("label", n))
-                if d.get("type") == "requisite" and len(label) > 14:
-                    label = f"…{label[-8:]}"
-                labels[n] = label
+                text = str(d.get("label", n))
+                labels[n] = f"…{text[-8:]}" if d.get("type") == "requisite" and len(text) > 14 else text
             nx.draw_networkx_labels(sub, pos, labels=labels, font_size=7, ax=ax)
             caption = title if not left_out else f"{title} (+{left_out})"
             ax.set_title(caption, fontsize=11)

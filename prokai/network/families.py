@@ -96,32 +96,42 @@ class ShopIndex:
 
 def requisite_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None = None) -> list[Tie]:
     """Requisites handed out by two or more shops (rejected ones excluded)."""
-    query = (
-        select(Sighting.requisite_id, Sighting.shop_id, func.min(Sighting.seen_at), func.max(Sighting.seen_at),
-               func.min(Sighting.message_id))
+    pairs = (
+        select(Sighting.requisite_id, Sighting.shop_id, func.min(Sighting.message_id))
         .join(Requisite, Requisite.id == Sighting.requisite_id)
         .where(Sighting.shop_id.is_not(None), Requisite.status != RequisiteStatus.REJECTED.value)
         .group_by(Sighting.requisite_id, Sighting.shop_id)
     )
+    inner = select(Sighting.requisite_id).where(Sighting.shop_id.in_(list(shop_ids or [])))
     if shop_ids is not None:
-        wanted = list(shop_ids)
-        inner = select(Sighting.requisite_id).where(Sighting.shop_id.in_(wanted))
-        query = query.where(Sighting.requisite_id.in_(inner))
-    per_req: dict[int, list[tuple[int, datetime, datetime, int | None]]] = defaultdict(list)
-    for rid, sid, first, last, mid in session.execute(query):
-        if sid is not None and index.joinable(sid):
-            per_req[rid].append((sid, first, last, mid))
+        pairs = pairs.where(Sighting.requisite_id.in_(inner))
+    ok = {sid for sid in index.shops if index.joinable(sid)}
+    per_req: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    for rid, sid, mid in session.execute(pairs):
+        if sid in ok:
+            per_req[rid].append((sid, mid))
     shared = {rid: rows for rid, rows in per_req.items() if len(rows) > 1}
     if not shared:
         return []
-    reqs = {r.id: (r.kind, r.value) for r in session.execute(
-        select(Requisite.id, Requisite.kind, Requisite.value).where(Requisite.id.in_(list(shared))))}
+    ids = list(shared)
+    span_query = (
+        select(Sighting.requisite_id, Requisite.kind, Requisite.value, func.min(Sighting.seen_at),
+               func.max(Sighting.seen_at))
+        .join(Requisite, Requisite.id == Sighting.requisite_id)
+        .group_by(Sighting.requisite_id, Requisite.kind, Requisite.value)
+    )
+    if len(ids) < 500:
+        span_query = span_query.where(Sighting.requisite_id.in_(ids))
+    elif shop_ids is not None:
+        span_query = span_query.where(Sighting.requisite_id.in_(inner))
+    spans = {rid: (kind, value, first, last) for rid, kind, value, first, last in session.execute(span_query)
+             if rid in shared}
     out = []
     for rid, rows in shared.items():
-        rows.sort(key=lambda r: (r[1], r[0]))
-        kind, value = reqs[rid]
-        out.append(Tie("requisite", value, [r[0] for r in rows], min(r[1] for r in rows), max(r[2] for r in rows),
-                       rows[0][3], requisite_id=rid, requisite_kind=kind))
+        kind, value, first, last = spans[rid]
+        rows.sort(key=lambda r: (r[1] is None, r[1] or 0))  # shops in the order they first handed it out
+        out.append(Tie("requisite", value, [r[0] for r in rows], first, last, rows[0][1], requisite_id=rid,
+                       requisite_kind=kind))
     return out
 
 

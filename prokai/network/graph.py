@@ -34,8 +34,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from prokai.network.families import ShopIndex
-from prokai.network.priority import priority_score
-from prokai.review.queries import bank_of, format_amount, is_wallet, shop_label
+from prokai.network.priority import BankNames, priority_score
+from prokai.review.queries import format_amount, is_wallet, shop_label
 from prokai.store.models import (
     Account,
     Conversation,
@@ -104,10 +104,13 @@ def handouts(session: Session, shop_ids: Iterable[int] | None = None,
     return out
 
 
-def build_graph(session: Session, shop_ids: Iterable[int] | None = None) -> nx.MultiDiGraph:
-    """The evidence graph of every shop, or of `shop_ids` (a family) and what they touch."""
+def build_graph(session: Session, shop_ids: Iterable[int] | None = None,
+                requisite_ids: Iterable[int] | None = None) -> nx.MultiDiGraph:
+    """The evidence graph of every shop, or of `shop_ids` (a family) and what they touch;
+    `requisite_ids` keeps only those requisites (a picture of the most important ones)."""
     index = ShopIndex.load(session)
     scope = set(shop_ids) if shop_ids is not None else None
+    only = list(requisite_ids) if requisite_ids is not None else None
     families = dict(session.execute(select(ShopFamilyMember.shop_id, ShopFamilyMember.family_id)).all())
     g: nx.MultiDiGraph = nx.MultiDiGraph()
 
@@ -130,76 +133,105 @@ def build_graph(session: Session, shop_ids: Iterable[int] | None = None) -> nx.M
         if sid in index.shops:
             add_shop(sid)
 
-    folded = handouts(session, scope)
-    req_ids = {rid for rid, _ in folded}
-    reqs = {r.id: r for r in session.scalars(select(Requisite).where(Requisite.id.in_(list(req_ids))))} if req_ids else {}
+    folded = handouts(session, scope, only)
+    req_query = select(Requisite.id, Requisite.kind, Requisite.value, Requisite.status, Requisite.issuer,
+                       Requisite.network, Requisite.meta)
+    if only is not None:
+        req_query = req_query.where(Requisite.id.in_(only))
+    elif scope is not None:
+        req_query = req_query.where(Requisite.id.in_(
+            select(Sighting.requisite_id).where(Sighting.shop_id.in_(list(scope)))))
+    reqs = {row[0]: row for row in session.execute(req_query)} if folded else {}
     latest = max((h.last for h in folded.values() if h.last), default=None)
     per_req: dict[int, list[tuple[int, Handout]]] = defaultdict(list)
     for (rid, sid), h in folded.items():
         per_req[rid].append((sid, h))
+    banks = BankNames()
+    amounts: dict[tuple[Decimal, str | None], str] = {}
+
+    def amount_text(value: Decimal | None, currency: str | None) -> str:
+        if value is None:
+            return ""
+        key = (value, currency)
+        if key not in amounts:
+            amounts[key] = format_amount(value, currency)
+        return amounts[key]
+
     req_nodes: dict[int, str] = {}
+    edges: list[tuple[str, str, str, dict[str, Any]]] = []
     for rid, items in per_req.items():
-        r = reqs.get(rid)
-        if r is None:
+        row = reqs.get(rid)
+        if row is None:
             continue
+        _, kind, value, status, issuer, network, meta = row
+        group = banks(kind, issuer, network, meta)
         first = min(h.first for _, h in items if h.first)
         last = max(h.last for _, h in items if h.last)
-        amounts = [(h.max_amount, h.currency) for _, h in items if h.max_amount is not None]
-        top = max(amounts, key=lambda a: a[0]) if amounts else (None, None)
-        node = requisite_node(r.kind, r.value)
+        top = max(((h.max_amount, h.currency) for _, h in items if h.max_amount is not None),
+                  key=lambda a: a[0], default=(None, None))
+        node = requisite_node(kind, value)
         req_nodes[rid] = node
-        group = bank_of(r)
-        g.add_node(node, type="requisite", label=r.value, kind=r.kind, value=r.value, status=r.status, bank=group,
-                   network=r.network or "", shops=len(items), sightings=sum(h.times for _, h in items),
-                   first_seen=_iso(first), last_seen=_iso(last),
-                   max_amount=format_amount(top[0], top[1]) if top[0] is not None else "",
+        g.add_node(node, type="requisite", label=value, kind=kind, value=value, status=status, bank=group,
+                   network=network or "", shops=len(items), sightings=sum(h.times for _, h in items),
+                   first_seen=_iso(first), last_seen=_iso(last), max_amount=amount_text(*top),
                    priority=round(priority_score(len(items), last, latest), 4))
         bank_node = f"bank:{group}"
         if bank_node not in g:
-            g.add_node(bank_node, type="chain" if is_wallet(r.kind) else "bank", label=group)
-        g.add_edge(node, bank_node, key="issued_by", relation="issued_by")
+            g.add_node(bank_node, type="chain" if is_wallet(kind) else "bank", label=group)
+        edges.append((node, bank_node, "issued_by", {"relation": "issued_by"}))
         for sid, h in items:
-            target = add_shop(sid)
-            g.add_edge(node, target, key="handed_out_by", relation="handed_out_by", dates=",".join(sorted(h.dates)),
-                       first_seen=_iso(h.first), last_seen=_iso(h.last), times=h.times,
-                       max_amount=format_amount(h.max_amount, h.currency) if h.max_amount is not None else "",
-                       message_id=h.message_id or 0)
+            edges.append((node, add_shop(sid), "handed_out_by", {
+                "relation": "handed_out_by", "dates": ",".join(sorted(h.dates)), "first_seen": _iso(h.first),
+                "last_seen": _iso(h.last), "times": h.times, "max_amount": amount_text(h.max_amount, h.currency),
+                "message_id": h.message_id or 0}))
+    for a, b, key, data in edges:  # add_edge is cheaper than add_edges_from's view lookups on a multigraph
+        g.add_edge(a, b, key, **data)
 
     if req_nodes:
         written: dict[str, set[str]] = defaultdict(set)
         pairs: dict[tuple[int, str], tuple[datetime, datetime, int]] = {}
-        for rid, name, key, seen_at in session.execute(
-            select(NetworkHolder.requisite_id, NetworkHolder.name, NetworkHolder.name_key, NetworkHolder.seen_at)
-            .where(NetworkHolder.requisite_id.in_(list(req_nodes)))
-        ):
+        holder_query = select(NetworkHolder.requisite_id, NetworkHolder.name, NetworkHolder.name_key,
+                              NetworkHolder.seen_at)
+        if only is not None:
+            holder_query = holder_query.where(NetworkHolder.requisite_id.in_(only))
+        elif scope is not None:
+            holder_query = holder_query.where(NetworkHolder.shop_id.in_(list(scope)))
+        for rid, name, key, seen_at in session.execute(holder_query):
+            if rid not in req_nodes:
+                continue
             written[key].add(name)
             first, last, n = pairs.get((rid, key), (seen_at, seen_at, 0))
             pairs[(rid, key)] = (min(first, seen_at), max(last, seen_at), n + 1)
         for key, names in written.items():
             spellings = sorted(names)
             g.add_node(f"holder:{key}", type="holder", label=spellings[0], written=" | ".join(spellings))
-        for (rid, key), (first, last, n) in pairs.items():
-            g.add_edge(req_nodes[rid], f"holder:{key}", key="same_holder", relation="same_holder",
-                       first_seen=_iso(first), last_seen=_iso(last), times=n)
+        g.add_edges_from((req_nodes[rid], f"holder:{key}", "same_holder",
+                          {"relation": "same_holder", "first_seen": _iso(first), "last_seen": _iso(last), "times": n})
+                         for (rid, key), (first, last, n) in pairs.items())
 
     in_scope = [sid for sid in index.shops if scope is None or sid in scope]
+    names_query = select(ShopUsername).order_by(ShopUsername.first_seen, ShopUsername.id)
+    if scope is not None:
+        names_query = names_query.where(ShopUsername.shop_id.in_(in_scope))
     history: dict[int, list[ShopUsername]] = defaultdict(list)
-    for row in session.scalars(select(ShopUsername).where(ShopUsername.shop_id.in_(in_scope))
-                               .order_by(ShopUsername.first_seen, ShopUsername.id)):
-        history[row.shop_id].append(row)
+    for name_row in session.scalars(names_query):
+        history[name_row.shop_id].append(name_row)
     for sid, rows in history.items():
         current = (index.shops[sid].username or "").lower()
-        for row in rows:
-            if row.username.lower() != current:
-                g.add_edge(shop_node(sid), add_name(row.username), key="named", relation="named",
-                           first_seen=_iso(row.first_seen), last_seen=_iso(row.last_seen))
+        for name_row in rows:
+            if name_row.username.lower() != current:
+                g.add_edge(shop_node(sid), add_name(name_row.username), key="named", relation="named",
+                           first_seen=_iso(name_row.first_seen), last_seen=_iso(name_row.last_seen))
         for old, new in zip(rows, rows[1:], strict=False):
             a = add_name(old.username) if old.username.lower() != current else shop_node(sid)
             b = add_name(new.username) if new.username.lower() != current else shop_node(sid)
             if a != b:
                 g.add_edge(a, b, key="renamed_to", relation="renamed_to", first_seen=_iso(new.first_seen))
 
-    for link in session.scalars(select(NetworkLink).where(NetworkLink.shop_id.in_(in_scope)).order_by(NetworkLink.id)):
+    links_query = select(NetworkLink).order_by(NetworkLink.id)
+    if scope is not None:
+        links_query = links_query.where(NetworkLink.shop_id.in_(in_scope))
+    for link in session.scalars(links_query):
         source = add_shop(link.shop_id)
         tid = index.resolve(link.target)
         target = add_shop(tid) if tid is not None else add_name(link.target)
@@ -214,11 +246,11 @@ def build_graph(session: Session, shop_ids: Iterable[int] | None = None) -> nx.M
     talks = session.execute(
         select(Conversation.account_id, Conversation.shop_id, func.count(), func.min(Conversation.started_at),
                func.max(Conversation.started_at))
-        .where(Conversation.account_id.is_not(None), Conversation.shop_id.in_(in_scope))
+        .where(Conversation.account_id.is_not(None), Conversation.shop_id.is_not(None),
+               *([Conversation.shop_id.in_(in_scope)] if scope is not None else []))
         .group_by(Conversation.account_id, Conversation.shop_id)
     ).all()
-    phones: dict[int, str] = dict(session.execute(select(Account.id, Account.phone).where(
-        Account.id.in_({row[0] for row in talks}))).all()) if talks else {}
+    phones: dict[int, str] = dict(session.execute(select(Account.id, Account.phone)).all()) if talks else {}
     for account_id, talk_shop, n, first, last in talks:
         if account_id is None or talk_shop is None:
             continue

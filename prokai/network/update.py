@@ -16,7 +16,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, insert, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -87,6 +87,7 @@ def _holders(session: Session, report: UpdateReport) -> None:
         ).all()
         if not rows:
             return
+        found = []
         for sid, rid, shop_id, seen_at, start, end, mid, conv_id, text in rows:
             name = find_holder(text or "", start, end)
             if name is None and start is None and conv_id is not None and mid is not None:
@@ -97,9 +98,11 @@ def _holders(session: Session, report: UpdateReport) -> None:
                 ).all()
                 name = next((n for n in (find_holder(t) for t in before) if n), None)
             if name:
-                session.add(NetworkHolder(sighting_id=sid, requisite_id=rid, shop_id=shop_id, name=name,
-                                          name_key=holder_key(name), seen_at=seen_at))
-                report.holders += 1
+                found.append({"sighting_id": sid, "requisite_id": rid, "shop_id": shop_id, "name": name,
+                              "name_key": holder_key(name), "seen_at": seen_at})
+        if found:
+            session.execute(insert(NetworkHolder), found)
+        report.holders += len(found)
         report.sightings += len(rows)
         state.last_id = rows[-1][0]
         state.updated_at = utcnow()
@@ -109,10 +112,7 @@ def _holders(session: Session, report: UpdateReport) -> None:
 def _upsert_link(session: Session, cache: dict[tuple[int, str, str], NetworkLink], shop_id: int, target: str,
                  kind: str, context: str, message_id: int | None, when: object) -> bool:
     key = (shop_id, target, kind)
-    link = cache.get(key)
-    if link is None:
-        link = session.scalar(select(NetworkLink).where(NetworkLink.shop_id == shop_id, NetworkLink.target == target,
-                                                        NetworkLink.kind == kind))
+    link = cache.get(key)  # every link row is in the cache (there is one per shop, peer and kind)
     created = link is None
     if link is None:
         link = NetworkLink(shop_id=shop_id, target=target, kind=kind, first_message_id=message_id,
@@ -128,25 +128,27 @@ def _upsert_link(session: Session, cache: dict[tuple[int, str, str], NetworkLink
 
 def _links(session: Session, report: UpdateReport) -> None:
     state = _state(session, "messages")
-    cache: dict[tuple[int, str, str], NetworkLink] = {}
-    while True:
+    cache = {(x.shop_id, x.target, x.kind): x for x in session.scalars(select(NetworkLink))}
+    top = session.scalar(select(func.max(Message.id))) or 0
+    report.messages = session.scalar(select(func.count()).select_from(Message).where(
+        Message.id > state.last_id, Message.id <= top)) or 0
+    # Only messages that can name a peer are fetched: an @, a t.me link, buttons or entities.
+    names_someone = or_(Message.text.like("%@%"), Message.text.like("%t.me/%"), Message.text.like("%telegram.me/%"),
+                        cast(Message.buttons, Text) != "[]", cast(Message.entities, Text) != "[]")
+    while state.last_id < top:
         rows = session.execute(
             select(Message.id, Message.text, Message.buttons, Message.entities, Message.sent_at, Message.stored_at,
                    Conversation.shop_id)
             .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Message.id > state.last_id, Message.direction == "in", Conversation.shop_id.is_not(None))
+            .where(Message.id > state.last_id, Message.id <= top, Message.direction == "in",
+                   Conversation.shop_id.is_not(None), names_someone)
             .order_by(Message.id).limit(BATCH)
         ).all()
-        if not rows:
-            break
         for mid, text, buttons, entities, sent_at, stored_at, shop_id in rows:
-            if not (buttons or entities) and "@" not in text and "t.me" not in text and "telegram.me" not in text:
-                continue
             for m in find_mentions(text, buttons or [], entities or []):
                 report.links += _upsert_link(session, cache, shop_id, m.target, m.kind, m.context, mid,
                                              sent_at or stored_at)
-        report.messages += len(rows)
-        state.last_id = rows[-1][0]
+        state.last_id = rows[-1][0] if len(rows) == BATCH else top
         state.updated_at = utcnow()
         session.flush()
     for sid, about, first_seen in session.execute(

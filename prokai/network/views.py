@@ -83,8 +83,9 @@ class Family:
     founder: str
     members: list[Member]
     evidence: list[Evidence]
-    requisites: list[Priority]
+    requisites: list[Priority]  # the first `top`, by freeze priority (rejected ones left out)
     merged: list[str] = field(default_factory=list)
+    requisite_count: int = 0  # all of the family's requisites that are not rejected
 
     @property
     def shop_ids(self) -> list[int]:
@@ -134,13 +135,13 @@ def family_by_id(session: Session, family_id: str, top: int = 15) -> Family | No
     member_set = set(ids)
     ties = [t for t in all_ties(session, index, ids) if set(t.shop_ids) <= member_set]
     ties.sort(key=lambda t: (t.kind != "requisite", -len(t.shop_ids), t.first_seen))
-    req_ids = {rid for rid, _ in handouts(session, ids)}
     merged = sorted(session.scalars(select(ShopFamily.id).where(ShopFamily.merged_into == fam.id)))
     founder = index.shops.get(fam.founder_shop_id)
-    ranked = [p for p in priorities(session, requisite_ids=req_ids) if p.status != "rejected"] if req_ids else []
+    ranked = [p for p in priorities(session, shop_ids=ids) if p.status != "rejected"]
     for i, p in enumerate(ranked, start=1):
         p.rank = i
-    return Family(fam.id, shop_label(founder), members, [_evidence(t, index) for t in ties], ranked[:top], merged)
+    return Family(fam.id, shop_label(founder), members, [_evidence(t, index) for t in ties], ranked[:top], merged,
+                  len(ranked))
 
 
 def family_of_shop(session: Session, shop: Shop, top: int = 15) -> Family | None:
