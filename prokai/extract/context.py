@@ -105,7 +105,7 @@ _ID_FILLERS = ("вашего", "вашему", "вашей", "вашу", "ваш
 # Matched on the reversed text before a number: separators, then one word (reversed) or mark.
 _REV_WORD_RE = re.compile(r"[^\w#№]*([^\W\d_]+|[#№])")
 _DIRECT_MARKS = frozenset({"#", "№", "no", "id"})
-_ID_AFTER_RE = re.compile(r"[\s\-–—:(,]*(?:это\s+|is\s+)?(?:ваш\s+|your\s+|the\s+)?(?:номер|№|number|id)\s*"
+_ID_AFTER_RE = re.compile(r"[\s\-–—:(,]*(?:это\s+|is\s+)?(?:ваш\w*\s+|your\s+|the\s+)?(?:номер|№|number|id)\s*(?:ваш\w*\s+|your\s+)?"
                           r"(?:заказа|order|трека|отслеживания|накладной|посылки|отправления|тапсырыс)")
 _ID_KW_RE = re.compile(trie_regex(ID_KEYWORDS))
 _ID_LABEL_RE = re.compile(trie_regex(_ID_LABEL_WORDS[:3]))

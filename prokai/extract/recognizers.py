@@ -298,8 +298,9 @@ WALLET_PATTERNS = [
     WalletPattern("ton", re.compile(r"(?<![\w\-+/])[EUk0][Qf][A-Za-z0-9_\-+/]{46}(?![\w\-+/=])"), check_ton),
     WalletPattern("ton", re.compile(r"(?<![\w:\-])(?:-1|0):[0-9a-fA-F]{64}(?![0-9a-fA-F])"), check_ton),
 ]
-# Addresses written in chunks ("bc1q w508 d6qe …", "TJ8x-4Fq…"): up to 12 chunks of ≥ 3 chars.
-_CHUNKS_RE = re.compile(r"(?<![\w])[A-Za-z0-9]{3,}(?:(?:[ \n\-|·]|\s\|\s)[A-Za-z0-9]+){1,40}(?![\w])")
+# Addresses written in chunks ("bc1q w508 d6qe …", "TJ8x-4Fq…", "0x52 9084 …"): up to 41 chunks
+# separated by one to three non-word characters (spaces, dashes, dots, bars, bullets, emoji).
+_CHUNKS_RE = re.compile(r"(?<![\w])[A-Za-z0-9]{2,}(?:[^\w]{1,3}[A-Za-z0-9]+){1,40}(?![\w])")
 _CHUNK_LENGTHS = set(range(26, 36)) | set(range(42, 91)) | {95, 106}
 _CHUNK_START_RE = re.compile(r"(?:bc1|BC1|ltc1|LTC1|0x|[13LMT48]|[EUk0][Qf])")
 _PIECE_RE = re.compile(r"[A-Za-z0-9]+")

@@ -1,0 +1,202 @@
+"""Context decides per value: every requisite kind beside every identifier context (order,
+ticket, tracking, ID) in ru/kk/en; the identifier itself is never a requisite, the requisite
+next to it always is. Phones in the ways people write them and the pay-or-contact decision;
+separators between digit groups; canonical forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from prokai.extract import extract
+
+from .conftest import load_vectors
+
+
+def got(text: str) -> set[tuple[str, str]]:
+    return {(f.kind, f.value) for f in extract(text)}
+
+
+TON = load_vectors("tep0002.json")
+# (kind, value as written, canonical value)
+REQUISITES = [
+    ("card", "4400 4301 2345 6789", "4400430123456789"),  # Visa, Kaspi BIN
+    ("card", "2200-7001-2345-6781", "2200700123456781"),  # Mir 2200, dashed
+    ("card", "2201 3820 0000 0013", "2201382000000013"),  # Mir 2201 (NSPK test card)
+    ("card", "2202 2012 3456 7895", "2202201234567895"),  # Mir 2202
+    ("card", "2204-1234-5678-9015", "2204123456789015"),  # Mir 2204, dashed
+    ("card", "2223 0031 2200 3222", "2223003122003222"),  # Mastercard 2-series
+    ("card", "5536-9101-1234-5675", "5536910112345675"),  # Mastercard 5x, dashed
+    ("iban", "KZ86 125K ZT50 0410 0100", "KZ86125KZT5004100100"),
+    ("phone", "+7 777 123 45 67", "+77771234567"),
+    ("btc", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"),
+    ("eth", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+    ("trx", "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW", "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW"),
+    ("ltc", "LaMT348PWRnrqeeWArpwQPbuanpXDZGEUz", "LaMT348PWRnrqeeWArpwQPbuanpXDZGEUz"),
+    ("ton", TON["bounceable"], TON["bounceable"]),
+]
+# Luhn-valid, issuer-valid numbers used as the identifiers: each would be a card on its own.
+ID_NUMBERS = ["4003031234567893", "5555555555554444"]
+# {id}: the identifier, {x}: the requisite. Each names the identifier with a label chain and
+# gives the requisite for payment in the same message.
+CONTEXTS = {
+    "ru": [
+        "Оплата заказа №{id}: переведите на {x}",
+        "Номер заказа {id}. Реквизиты для оплаты: {x}",
+        "Заявка #{id} принята, оплатите на {x}",
+        "Трек-номер {id}; оплата доставки на {x}",
+        "ID {id} — к оплате, перевод на {x}",
+        "Ваш заказ {id} ждёт оплаты, переведите на {x}",
+    ],
+    "kk": [
+        "Тапсырыс №{id} төлемі: {x} аударыңыз",
+        "Тапсырыс нөмірі {id}. Төлем: {x}",
+        "Өтінім {id}, төлеу үшін аударыңыз: {x}",
+        "Трек-нөмір {id}; жеткізу төлемі: {x}",
+        "ID {id}, төлем {x} аударыңыз",
+    ],
+    "en": [
+        "Payment for order #{id}: transfer to {x}",
+        "Order number {id}. Pay to {x}",
+        "Ticket {id}: please pay to {x}",
+        "Tracking number {id}; pay for delivery to {x}",
+        "ID {id} - payment, send to {x}",
+    ],
+}
+MATRIX = [(lang, t, kind, written, value) for lang, ts in CONTEXTS.items() for t in ts
+          for kind, written, value in REQUISITES]
+
+
+@pytest.mark.parametrize(("lang", "template", "kind", "written", "value"), MATRIX)
+def test_identifier_context_rejects_only_the_identifier(lang: str, template: str, kind: str,
+                                                        written: str, value: str) -> None:
+    for ident in ID_NUMBERS:
+        text = template.format(id=ident, x=written)
+        assert got(text) == {(kind, value)}, (lang, text)
+
+
+@pytest.mark.parametrize("text", [
+    "Номер заказа {id}", "Ваш заказ №{id} оформлен", "Трек-номер {id} для отслеживания",
+    "Номер заявки: {id}", "ID: {id}", "ИИН {id}", "Чек № {id}", "Номер обращения {id}",
+    "Тапсырыс нөмірі {id}", "Трек-нөмір: {id}", "Өтінім №{id}", "ЖСН {id}",
+    "Order ID: {id}", "Your order #{id} is confirmed", "Tracking number {id}", "Ticket {id}",
+    "Оплата заказа №{id}", "{id} — номер вашего заказа",
+])
+def test_the_identifier_itself_is_not_a_requisite(text: str) -> None:
+    for ident in ID_NUMBERS:
+        assert got(text.format(id=ident)) == set()
+
+
+def test_payment_word_governing_the_order_word_keeps_the_card() -> None:
+    assert got("реквизиты вашего заказа — 4400 4301 2345 6789") == {("card", "4400430123456789")}
+    assert got("Оплата заказа: 2200 7001 2345 6781") == {("card", "2200700123456781")}
+    assert got("Тапсырысты төлеу: 2204 1234 5678 9015") == {("card", "2204123456789015")}
+
+
+# ---------------------------------------------------------------- phones
+
+
+@pytest.mark.parametrize("written", [
+    "+7 777 123 45 67", "+77771234567", "87771234567", "8 777 123 45 67", "8-777-123-45-67",
+    "+7 (777) 123-45-67", "8(777)1234567", "+7 77 71 23 45 67", "+7 7771 23 45 67",
+    "8 7771 234 567", "+7-777-1234567", "7 777 123 4567", "777 123 45 67", "(777) 123-45-67",
+    "777-123-45-67", "7771234567", "+7 777 l23 45 67", "8 777 1 2 3 4 5 6 7", "+7.777.123.45.67",
+    "+7 777 123 45 6 7", "8 (777) 12-34-567",
+])
+def test_payment_phone_in_any_grouping(written: str) -> None:
+    assert got(f"Оплата Kaspi переводом по номеру {written}") == {("phone", "+77771234567")}
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Переведите на номер восемь семьсот семь сто двадцать три сорок пять шестьдесят семь", "+77071234567"),
+    ("Kaspi перевод: плюс семь девятьсот шестнадцать двести тридцать четыре пятьдесят шесть семьдесят восемь", "+79162345678"),
+    ("Оплата по номеру восемь семь семь семь один два три четыре пять шесть семь", "+77771234567"),
+    ("Нөмірге аударыңыз: сегіз жеті жүз жеті жүз жиырма үш қырық бес алпыс жеті", "+77071234567"),
+    ("Каспиге аударыңыз: жеті жеті жүз жетпіс жеті бір жүз он бір елу бес тоқсан тоғыз", "+77771115599"),
+    ("Pay by Kaspi to eight seven zero seven one two three four five six seven", "+77071234567"),
+])
+def test_phone_spelled_out_with_hundreds_and_tens(text: str, value: str) -> None:
+    assert got(text) == {("phone", value)}
+
+
+PAY = [
+    "Переведите по номеру {x}",
+    "Оплата на Kaspi {x}, сумма 5000 тг",
+    "Реквизиты для оплаты:\n{x}",
+    "Скиньте деньги на {x} и пришлите чек",
+    "Төлем нөмірге: {x}",
+    "Каспиге {x} нөміріне аударыңыз",
+    "Pay via Kaspi to {x}",
+    "Transfer 5000 KZT to {x}",
+    "Оплата наличными или Kaspi переводом на {x}",
+]
+NOT_PAY = [
+    "Оплата на карту 4400 4301 2345 6789, курьер позвонит с {x}",
+    "Переведите на карту 4400 4301 2345 6789. По вопросам звоните {x}",
+    "Оплата наличными курьеру, номер курьера {x}",
+    "Это не наш номер {x}, никогда не переводите на него",
+    "Осторожно, мошенники! Не переводите деньги на {x}",
+    "Оператор в WhatsApp: {x}",
+    "Курьерге хабарласыңыз: {x}",
+    "Бұл біздің нөмір емес, {x} нөміріне ақша аудармаңыз",
+    "Төлем қолма-қол, курьердің нөмірі {x}",
+    "Call the courier at {x}, pay by card 4400 4301 2345 6789",
+    "Pay cash on delivery, driver's phone {x}",
+    "Not us! Never pay to {x}",
+]
+
+
+@pytest.mark.parametrize("template", PAY)
+def test_phone_to_pay_to(template: str) -> None:
+    assert ("phone", "+77012345678") in got(template.format(x="+7 701 234 56 78"))
+
+
+@pytest.mark.parametrize("template", NOT_PAY)
+def test_phone_as_contact_cash_or_warning_is_not_a_requisite(template: str) -> None:
+    assert not any(k == "phone" for k, _ in got(template.format(x="+7 701 234 56 78")))
+
+
+def test_price_is_not_a_phone() -> None:
+    assert got("Оплата: 7 700 000 000 ₸ за всё") == set()
+
+
+# ---------------------------------------------------------------- separators and canonical forms
+
+SEPARATORS = [" ", "-", ".", "/", "|", " | ", "•", " • ", "·", "_", "—", " – ", "\n", "\r\n", "\n\n",
+              "🔥", " 👉 ", "➖", ",", ";", ":", "  ", "\t", "\u00a0", "\u202f", "*", "💳", " ✅ ", "🇰🇿",
+              "\u200b", "⏺"]
+
+
+@pytest.mark.parametrize("sep", SEPARATORS)
+def test_every_separator_between_card_groups(sep: str) -> None:
+    card = "4400430123456789"
+    written = sep.join(card[i : i + 4] for i in range(0, 16, 4))
+    assert got(f"Карта для оплаты: {written}") == {("card", card)}
+
+
+@pytest.mark.parametrize("sep", [" ", "-", "\n", " | ", "·", ".", " • "])
+def test_separators_in_wallets_ibans_and_phones(sep: str) -> None:
+    btc = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+    assert got("BTC: " + sep.join(btc[i : i + 6] for i in range(0, len(btc), 6))) == {("btc", btc)}
+    iban = "KZ86125KZT5004100100"
+    assert got("IBAN: " + sep.join(iban[i : i + 4] for i in range(0, 20, 4))) == {("iban", iban)}
+    phone = sep.join(["+7", "701", "234", "56", "78"])
+    assert got(f"Kaspi перевод по номеру {phone}") == {("phone", "+77012345678")}
+
+
+def test_keycap_digits_are_digits() -> None:
+    keycaps = "".join(d + "\ufe0f\u20e3" for d in "4400430123456789")
+    assert got(f"Карта {keycaps}") == {("card", "4400430123456789")}
+
+
+def test_canonical_forms() -> None:
+    std = TON["bounceable"].replace("-", "+").replace("_", "/")
+    assert got(f"TON {std}") == {("ton", TON["bounceable"])}
+    assert got(f"TON {TON['non_bounceable']}") == {("ton", TON["non_bounceable"])}
+    raw = TON["raw"]
+    assert got(f"TON {raw.upper().replace('-1:', '-1:')}") == {("ton", raw)}
+    assert got("BTC BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4") == {
+        ("btc", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4")}
+    assert got("ETH 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed") == {
+        ("eth", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")}
+    assert got("IBAN kz86 125k zt50 0410 0100") == {("iban", "KZ86125KZT5004100100")}
+    assert got("Kaspi перевод 8 (701) 234-56-78") == {("phone", "+77012345678")}
