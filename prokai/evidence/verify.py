@@ -17,7 +17,6 @@ naming the file or record:
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import zipfile
 from dataclasses import dataclass, field
@@ -128,6 +127,22 @@ def verify_bundle(path: Path, expected_key: str | None = None, tsa_ca: bytes | N
     """Check the bundle at `path` (folder or ZIP); BundleError names the first mismatch."""
     src = _Source(Path(path))
     manifest_bytes = src.read(MANIFEST)
+    # 1. key and signature, before anything in the manifest is believed
+    try:
+        public = signing.load_public_pem(src.read(KEY_FILE))
+    except ValueError:
+        raise BundleError(f"{KEY_FILE}: not an Ed25519 public key") from None
+    fp = signing.fingerprint(public)
+    if expected_key is not None and fp != expected_key.strip().lower():
+        raise BundleError(f"{KEY_FILE}: signed by key {fp}, not the expected {expected_key}")
+    try:  # only to tell a swapped key file from a changed manifest
+        claimed = orjson.loads(manifest_bytes)["signing_key"]["fingerprint"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        claimed = fp
+    if claimed != fp:
+        raise BundleError(f"{KEY_FILE}: not the key the manifest names (fingerprint {fp[:16]}…)")
+    if not signing.verify(public, src.read(SIGNATURE), manifest_bytes):
+        raise BundleError(f"{SIGNATURE}: the signature of {MANIFEST} does not verify with {KEY_FILE}")
     manifest = _json(MANIFEST, manifest_bytes)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleError(f"{MANIFEST}: not a ProkAi evidence bundle manifest ({FORMAT})")
@@ -138,18 +153,8 @@ def verify_bundle(path: Path, expected_key: str | None = None, tsa_ca: bytes | N
     except (KeyError, TypeError):
         raise BundleError(f"{MANIFEST}: incomplete manifest") from None
 
-    # 1. key and signature
-    try:
-        public = signing.load_public_pem(src.read(KEY_FILE))
-    except ValueError:
-        raise BundleError(f"{KEY_FILE}: not an Ed25519 public key") from None
-    fp = signing.fingerprint(public)
     if fp != key_info.get("fingerprint"):
         raise BundleError(f"{KEY_FILE}: not the key the manifest names (fingerprint {fp[:16]}…)")
-    if expected_key is not None and fp != expected_key.strip().lower():
-        raise BundleError(f"{KEY_FILE}: signed by key {fp}, not the expected {expected_key}")
-    if not signing.verify(public, src.read(SIGNATURE), manifest_bytes):
-        raise BundleError(f"{SIGNATURE}: the signature of {MANIFEST} does not verify with {KEY_FILE}")
 
     # 2. trusted timestamp
     if stamp_info.get("file"):
@@ -164,7 +169,7 @@ def verify_bundle(path: Path, expected_key: str | None = None, tsa_ca: bytes | N
     else:
         if TIMESTAMP in src.names():
             raise BundleError(f"{TIMESTAMP}: present, but the manifest says the bundle has no timestamp")
-        stamp_text = "none: " + str(stamp_info.get("note") or "the bundle carries no trusted timestamp")
+        stamp_text = f"none, the bundle carries no trusted timestamp ({stamp_info.get('note') or 'not requested'})"
 
     # 3. files
     sums = src.read(SUMS)
@@ -263,7 +268,3 @@ def _records(data: bytes, proofs: bytes, rec_info: dict[str, Any], originals: di
                 raise BundleError(f"{file}: does not match the SHA-256 chained for {rec['type']} {rec['id']}")
     return len(lines)
 
-
-def b64(data: bytes) -> str:
-    """Base64 text (for JSON)."""
-    return base64.b64encode(data).decode("ascii")

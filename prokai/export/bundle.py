@@ -313,7 +313,7 @@ def _pdf(path: Path, title: str, header: list[tuple[str, str]], blocks: list[str
     width, height = A4
     margin, size, lead = 40.0, 8.5, 11.0
     usable = width - 2 * margin
-    pdf = Canvas(str(path), pagesize=A4, invariant=1)
+    pdf = Canvas(str(path), pagesize=A4, invariant=1, initialFontName=font, initialFontSize=size)
     pdf.setTitle(title)
     pdf.setCreator(f"ProkAi {__version__}")
     y = height - margin
@@ -469,24 +469,24 @@ def export_bundle(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    try:
-        _zip(out, zip_path)
-    except BaseException:
-        zip_path.unlink(missing_ok=True)
-        raise
+    _zip(out, zip_path)
     result.folder, result.zip_path = out, zip_path
     return result
 
 
 def _zip(folder: Path, zip_path: Path) -> None:
-    part = zip_path.with_name(zip_path.name + ".part")
-    with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                rel = path.relative_to(folder).as_posix()
-                stored = rel.startswith("originals/") or rel.endswith(".pdf")
-                zf.write(path, f"{folder.name}/{rel}", compress_type=zipfile.ZIP_STORED if stored else None)
-    os.replace(part, zip_path)
+    """`folder` as a ZIP (one top folder of its name), written atomically."""
+    from prokai.export.output import write_output
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    rel = path.relative_to(folder).as_posix()
+                    stored = rel.startswith("originals/") or rel.endswith(".pdf")
+                    zf.write(path, f"{folder.name}/{rel}", compress_type=zipfile.ZIP_STORED if stored else None)
+
+    write_output(zip_path, write)
 
 
 def _write(data: _Case, root: Path, key: Ed25519PrivateKey, head_seq: int, head_hash: str, status: dict[int, str],
@@ -576,7 +576,7 @@ def _write(data: _Case, root: Path, key: Ed25519PrivateKey, head_seq: int, head_
         "signature": SIGNATURE,
         "timestamp": ({"file": TIMESTAMP, "tsa": tsa_url, "hash": "sha256", "ca": TSA_CA_FILE if tsa_ca_pem else None}
                       if tsa_url else
-                      {"file": None, "note": "no trusted timestamp: no time-stamping authority was configured"}),
+                      {"file": None, "note": "no time-stamping authority was configured"}),
         "originals": original_files,
         "sha256sums": hashlib.sha256(sums).hexdigest(),
         "files": [{"path": name, "sha256": digest, "size": size} for name, (digest, size) in sorted(w.files.items())],
