@@ -108,11 +108,16 @@ def create(
     actor: str = typer.Option("operator", "--actor", help="Who creates it (audited)."),
 ) -> None:
     """Create a campaign with its targets. Bad target lines are reported and skipped (exit 1)."""
+    from prokai.cliutil import bounded_lines
     from prokai.crawl.campaigns import CampaignError, create_campaign
     from prokai.crawl.targets import parse_targets
 
     try:
-        lines = targets.read_text(encoding="utf-8").splitlines()
+        if not targets.is_file():
+            fail(f"{targets}: not a regular file", EXIT_USAGE)
+        with targets.open("rb") as fh:  # bytes, line by line: a bad line is reported, not fatal
+            lines = [raw.decode("utf-8", "replace") if raw is not None else "\ufffd (line too long)"
+                     for raw in bounded_lines(fh, 4096)]
     except OSError as exc:
         fail(f"{targets}: {exc.strerror}", EXIT_USAGE)
     specs, errors = parse_targets(lines)
@@ -135,7 +140,7 @@ def create(
 def make_runner(ctx: typer.Context, model: str, concurrency: int) -> Any:
     """The campaign runner over the account pool, configured from settings."""
     from prokai.accounts.pool import AccountPool
-    from prokai.crawl.engine import Budget
+    from prokai.crawl.engine import ORDER_GAP, Budget
     from prokai.crawl.models import load_model
     from prokai.crawl.runner import CampaignRunner, PoolClients
 
@@ -146,6 +151,7 @@ def make_runner(ctx: typer.Context, model: str, concurrency: int) -> Any:
         max_seconds=cfg.crawl.max_conversation_minutes * 60,
         min_delay=cfg.crawl.min_delay_s,
         max_delay=cfg.crawl.max_delay_s,
+        order_gap=ORDER_GAP,
     )
     return CampaignRunner(
         db, PoolClients(AccountPool(db, cfg)), load_model(cfg, model), city=cfg.crawl.region, budget=budget,
@@ -234,5 +240,8 @@ def sweep(
 
 
 def register(app: typer.Typer) -> None:
+    from prokai.crawl.rehearse_cli import rehearse
+
     app.add_typer(campaign_app, name="campaign")
     app.command("sweep")(sweep)
+    app.command("rehearse")(rehearse)

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from prokai.crawl.buttons import Button, ButtonKind
-from prokai.crawl.captcha import solve
-from prokai.crawl.explorer import Memory, choose, payment_kind, pressable, screen_key
+from prokai.crawl.captcha import FAILED_CAPTCHAS, Solution, solve_all
+from prokai.crawl.explorer import Memory, choose, pressable, screen_key, screen_methods
 from prokai.crawl.guardrails import Action, ActionKind, Guardrails
+from prokai.crawl.methods import method_of_requisite
 from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer
 from prokai.crawl.policy import OperatorPolicy, all_phrases, language_of
@@ -40,6 +41,8 @@ class Outcome:
 
 
 JUDGE_SCREENS = 3  # screens a bot may show before a low shop score makes the crawler leave
+ORDER_GAP = 660.0  # the pause between two orders in campaigns and rehearsals (11 minutes)
+MAX_CAPTCHA_TRIES = 2  # wrong answers before giving up (shops ban at the third)
 
 
 class IntentModel(Protocol):
@@ -68,6 +71,12 @@ class Budget:
     operator_timeout: float = 30.0
     min_delay: float = 0.0
     max_delay: float = 0.0
+    # Seconds to wait before asking for another payment method (shops ban buyers who order again
+    # within minutes); campaigns and rehearsals use ORDER_GAP.
+    order_gap: float = 0.0
+    # A conversation that harvested n methods may take (1 + n) times the steps and seconds, up to
+    # this many times: each method is a walk of its own.
+    per_method_scale: int = 4
 
 
 @dataclass
@@ -76,7 +85,9 @@ class Result:
     requisites: list[Any] = field(default_factory=list)
     steps: int = 0
     reason: str = ""
-    payments_done: list[str] = field(default_factory=list)
+    payments_done: list[str] = field(default_factory=list)  # method keys harvested ('card/kaspi')
+    payments_offered: list[str] = field(default_factory=list)  # method keys the bot offered
+    screen: Observed | None = None  # the captcha left unsolved, for the operator
     shop_score: float | None = None
     account_id: int | None = None
 
@@ -140,6 +151,15 @@ class DialogEngine:
             self.sink.outgoing(sent, "send_text")
         return True
 
+    async def _wait_between_orders(self) -> None:
+        """`order_gap` seconds before the next order, in short steps: on sandbox time one long
+        jump of the shared clock would starve every other conversation's wait."""
+        left = self.budget.order_gap
+        while left > 0:
+            step = min(left, 2.0)
+            await self.pacer.sleep(step)
+            left -= step
+
     async def _start(self, peer: TelethonPeer, start_param: str | None) -> None:
         await self._pace()
         sent = await peer.start_bot(start_param)
@@ -154,8 +174,10 @@ class DialogEngine:
                       resume: bool = False) -> Result:
         """Walk a shop bot's menu to its payment step, once per payment method it offers.
 
-        `resume`: a conversation interrupted by a crash goes on from the chat as it is (every
-        recent message is looked at again; the sink skips what is already stored).
+        After each requisite the crawler waits `order_gap`, sends /start and follows what it
+        learnt of the menu (screens by fingerprint, not by text) to the next method not yet
+        asked for. `resume`: a conversation interrupted by a crash goes on from the chat as it
+        is (every recent message is looked at again; the sink skips what is already stored).
         """
         result = Result(Outcome.NO_ANSWER)
         memory = Memory()
@@ -171,7 +193,15 @@ class DialogEngine:
         said_amounts: set[str] = set()
         explored: list[str] = []
         restarts = 0
-        while result.steps < self.budget.max_steps and self.pacer.now() - started < self.budget.max_seconds:
+        bot_key = str(getattr(peer.entity, "id", None) or getattr(peer.entity, "username", None) or "")
+        captcha_sent: Solution | None = None
+        captcha_failures = 0
+
+        def scale() -> int:
+            return min(1 + len(memory.done), max(1, self.budget.per_method_scale))
+
+        while (result.steps < self.budget.max_steps * scale()
+               and self.pacer.now() - started < self.budget.max_seconds * scale()):
             observed = await peer.wait_updates(self.budget.reply_timeout)
             if not observed:
                 if screen is None:
@@ -186,7 +216,16 @@ class DialogEngine:
             screen = with_buttons[-1] if with_buttons else observed[-1]
             text = "\n".join(o.text for o in observed if o.text)
             intent = self._intent(screen.text or text)
-            captcha = intent == "captcha" or _looks_like_captcha(screen)
+            captcha = intent == "captcha" or _looks_like_captcha(screen) or (
+                screen.image is not None and not screen.buttons and _asks_to_type(screen.text))
+            if captcha_sent is not None:
+                # The answer just given: a new captcha (or "wrong") means it failed.
+                if captcha and not found:
+                    FAILED_CAPTCHAS.failed(bot_key, captcha_sent.method)
+                    captcha_failures += 1
+                else:
+                    FAILED_CAPTCHAS.passed(bot_key, captcha_sent.method)
+                captcha_sent = None
             if judging:
                 # Judge the bot on its first real screens (past any captcha): description,
                 # everything it said so far and its menus' labels, and this screen on its own
@@ -208,13 +247,21 @@ class DialogEngine:
                         result.reason = f"shop score {result.shop_score:.2f}"
                         break
             if found:
-                memory.payments_done.update(k for f in found if (k := _kind_group(f)))
+                answered = memory.pending or next(
+                    (m for f in found if (m := method_of_requisite(f)) is not None), None)
+                if answered is not None:
+                    memory.harvested(answered)
+                for f in found:  # a requisite also answers a label of its own method
+                    if (m := method_of_requisite(f)) is not None and m.key in memory.methods:
+                        memory.harvested(m)
                 result.outcome = Outcome.REQUISITES
-                result.payments_done = sorted(memory.payments_done)
-                if memory.payments_seen - memory.payments_done and restarts < 4:
+                result.payments_done = sorted(memory.done)
+                if memory.open_methods() and restarts < min(6, len(memory.methods) + 1):
                     restarts += 1
                     result.steps += 1
                     said_amounts.clear()
+                    memory.restart()
+                    await self._wait_between_orders()
                     await self._start(peer, start_param)
                     continue
                 break
@@ -223,26 +270,42 @@ class DialogEngine:
                 result.reason = screen.text[:200]
                 break
             result.steps += 1
-            solution = solve(screen.text or text, screen.buttons, screen.image) if captcha else None
-            if captcha and solution is None and (_looks_like_captcha(screen) or screen.image is not None):
-                result.outcome = Outcome.CAPTCHA_FAILED
-                result.reason = "no solver for this captcha"
-                break
-            if solution is not None:
-                ok = (
-                    await self._press(peer, screen, solution.button)
-                    if solution.button
-                    else await self._say(peer, solution.answer, derived=True)
-                )
-                if not ok:
-                    result.outcome = Outcome.CAPTCHA_FAILED
+            if captcha:
+                if captcha_failures >= MAX_CAPTCHA_TRIES:
+                    result.outcome = Outcome.REQUISITES if result.requisites else Outcome.CAPTCHA_FAILED
+                    result.reason = f"captcha not solved after {captcha_failures} tries: {screen.text[:160]}"
+                    result.screen = screen
                     break
-                continue
+                solution = FAILED_CAPTCHAS.pick(bot_key, solve_all(screen.text or text, screen.buttons, screen.image))
+                if solution is None and (_looks_like_captcha(screen) or screen.image is not None):
+                    result.outcome = Outcome.REQUISITES if result.requisites else Outcome.CAPTCHA_FAILED
+                    result.reason = f"no solver for this captcha: {screen.text[:160]}"
+                    result.screen = screen
+                    break
+                if solution is not None:
+                    ok = (
+                        await self._press(peer, screen, solution.button)
+                        if solution.button
+                        else await self._say(peer, solution.answer, derived=True)
+                    )
+                    if not ok:
+                        result.outcome = Outcome.CAPTCHA_FAILED
+                        result.reason = f"the answer to the captcha was refused: {solution.answer!r}"
+                        result.screen = screen
+                        break
+                    captcha_sent = solution
+                    continue
+            key = screen_key(screen.text, screen.buttons)
+            if screen.buttons:
+                memory.arrive(key, screen.buttons)
             button = choose(intent, screen.text, screen.buttons, memory, self.city)
             if button is not None:
-                memory.mark(screen_key(screen.text, screen.buttons), button)
-                if payment_kind(button.text):
-                    memory.payments_tried.add(button.text)
+                memory.mark(key, button)
+                method = screen_methods(intent, screen.buttons).get(button.text)
+                if method is not None:
+                    if memory.pending is not None and memory.pending.key != method.key:
+                        memory.failed.add(memory.pending.key)  # asked, answered with another menu
+                    memory.pending = method
                 await self._press(peer, screen, button)
                 continue
             if intent == "choose_city" and not screen.buttons:
@@ -256,8 +319,16 @@ class DialogEngine:
             commands = command_buttons(text) if not screen.buttons else []
             command = choose(intent, text, commands, memory, self.city) if commands else None
             if command is not None:
-                memory.mark(screen_key(text, commands), command)
+                ckey = screen_key(text, commands)
+                memory.arrive(ckey, commands)
+                memory.mark(ckey, command)
                 await self._press(peer, screen, command)
+                continue
+            if result.requisites and memory.open_methods() and restarts < min(6, len(memory.methods) + 1):
+                # A dead end on the way to another method: start over from the menu.
+                restarts += 1
+                memory.restart()
+                await self._start(peer, start_param)
                 continue
             result.outcome = Outcome.REQUISITES if result.requisites else Outcome.STUCK
             result.reason = result.reason or f"nothing to press on a '{intent}' screen"
@@ -265,6 +336,8 @@ class DialogEngine:
         else:
             result.outcome = Outcome.REQUISITES if result.requisites else Outcome.STUCK
             result.reason = "budget exhausted"
+        result.payments_done = sorted(memory.done)
+        result.payments_offered = sorted(memory.methods)
         if result.outcome == Outcome.STUCK and greeting:
             # Nowhere to go and nothing found: judge everything the bot said.
             final = self.model.shop_scores(["\n".join([*greeting, *explored])[-4000:]])[0]
@@ -313,17 +386,12 @@ class DialogEngine:
         return result
 
 
-def _kind_group(found: Any) -> str | None:
-    """The payment-method group (as `explorer.PAYMENT_WORDS` names them) of a found requisite."""
-    kind = getattr(found, "kind", "")
-    return "crypto" if kind in ("btc", "eth", "trx", "ltc", "xmr", "ton") else kind or None
-
-
 CAPTCHA_WORDS = (
     "капч", "captcha", "докажите", "не робот", "что вы человек", "робот емес", "роботқа", "тексеру",
     "нажмите на", "нажмите кнопку", "символы с картинки", "сколько будет", "решите", "неше болады",
-    "басыңыз", "press the", "are you human",
+    "басыңыз", "press the", "are you human", "не бот", "not a bot", "not a robot", "антиспам", "anti-spam", "верификац", "verification",
 )
+_TYPE_WORDS = re.compile(r"введите|напишите|впишите|отправьте|енгізіңіз|жазыңыз|enter|type|send", re.I)
 _AMOUNT_ASKED = re.compile(r"(введите|укажите|напишите)\s+сумм|соманы\s+(енгізіңіз|жазыңыз)|enter\s+(the\s+)?amount", re.I)
 _MINIMUM = re.compile(r"(?:от|min(?:imum)?|кемінде)\s*(\d[\d\s]{0,9}\d|\d)", re.I)
 _COMMAND = re.compile(r"(?<![\w/])(/[a-z][a-z0-9_]{1,31})\b")
@@ -341,9 +409,24 @@ def _looks_like_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text))
 
 
+def _asks_to_type(text: str) -> bool:
+    """A picture with "type what you see": an image captcha even without captcha words."""
+    return bool(_TYPE_WORDS.search(text))
+
+
 def _looks_like_captcha(screen: Observed) -> bool:
     low = screen.text.casefold()
-    return any(w in low for w in CAPTCHA_WORDS)
+    return any(w in low for w in CAPTCHA_WORDS) or _names_one_short_button(screen)
+
+
+def _names_one_short_button(screen: Observed) -> bool:
+    """'Выберите на клавиатуре ниже: K' over keys A K Z M, 'Нажмите 7' over 1..9: three or more
+    one-glyph buttons and a prompt that names exactly one of them after a colon or at its end."""
+    labels = [b.text.replace("\ufe0f", "").strip() for b in screen.buttons]
+    if len(labels) < 3 or any(len(label) > 2 or not label for label in labels):
+        return False
+    tail = screen.text.rstrip(" .!?👇").rsplit(":", 1)[-1].split()
+    return bool(tail) and sum(tail[-1].casefold() == label.casefold() for label in labels) == 1
 
 
 def amount_requested(text: str) -> str | None:
@@ -367,4 +450,4 @@ def command_buttons(text: str) -> list[Button]:
     return out
 
 
-__all__ = ["Budget", "DialogEngine", "EvidenceSink", "IntentModel", "Outcome", "Result", "language_of"]
+__all__ = ["ORDER_GAP", "Budget", "DialogEngine", "EvidenceSink", "IntentModel", "Outcome", "Result", "language_of"]

@@ -1,6 +1,8 @@
 """A campaign rehearsal in the sandbox: the scenario shops, crawler accounts, a pacer on
-sandbox time, and the ground truth to measure against. Used by the tests, `make demo` and
-`bench/crawl.py`; operators can use it to try a campaign before it goes live.
+sandbox time, and the ground truth to measure against. Used by the tests, `make demo`,
+`bench/crawl.py` and `prokai rehearse` (`rehearse` runs and scores one: per scenario, the pools
+offered and harvested, requisites shown and stored, whether it was judged a shop); operators
+use it to try a campaign before it goes live.
 
 Crawler sessions here are signed in with the codes the sandbox world issued (its own record),
 not through a SimBox: that path is the accounts' job (`prokai accounts login`) and is exercised
@@ -17,7 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from prokai.crawl.engine import Budget
+from prokai.crawl.engine import ORDER_GAP, Budget
 from prokai.crawl.pacing import SandboxPacer
 from prokai.crawl.runner import Leased, StaticClients
 from prokai.store.db import Database
@@ -28,7 +30,7 @@ API_HASH = "b18441a1ff607e10a989891a5462e627"
 
 # Sandbox seconds: shops' anti-bot rules want > 1 s between clicks; operators take minutes.
 REHEARSAL_BUDGET = Budget(max_steps=40, max_seconds=3600, reply_timeout=20.0, operator_timeout=400.0,
-                          min_delay=1.5, max_delay=3.0)
+                          min_delay=1.5, max_delay=3.0, order_gap=ORDER_GAP)
 
 
 def entry_targets(scenarios: list[Any]) -> list[str]:
@@ -126,13 +128,193 @@ async def rehearsal(db: Database, accounts: int = 4, scenarios_dir: Path | None 
                 s.flush()
                 leased.append(Leased(acc.id, client))
         if latency:
-            world.set_latency(LatencyModel())
+            world.set_latency(LatencyModel(mode="advance"))
         yield Rehearsal(world, shops, server, loaded, day, StaticClients(leased), SandboxPacer(clock), clients)
     finally:
         for client in clients:
             await client.disconnect()
         await server.close()
         await shops.stop()
+
+
+# ---------------------------------------------------------------------- a dry run, scored
+
+
+@dataclass
+class ScenarioScore:
+    """How one scenario fared in a rehearsal (what `prokai rehearse` prints per line)."""
+
+    id: str
+    file: str
+    is_shop: bool
+    outcome: str  # the entry target's outcome ("requisites", "not_shop", ...)
+    outcomes: dict[str, str]  # every target of this scenario: @name -> outcome
+    pools_offered: list[str]
+    pools_harvested: list[str]
+    shown: int  # distinct requisites the shop showed the crawler's accounts
+    stored: int  # of those, stored by the crawler
+    judged_shop: bool
+    methods: list[str]  # payment method keys the crawler harvested ('card/kaspi', ...)
+    reasons: dict[str, str] = field(default_factory=dict)  # @name -> why its conversation ended
+
+    @property
+    def yielded(self) -> bool:
+        """The crawler stored at least one requisite of this shop."""
+        return self.stored > 0
+
+
+@dataclass
+class RehearsalReport:
+    """A rehearsal's per-scenario scores and totals."""
+
+    scenarios: list[ScenarioScore]
+    outcomes: dict[str, int]
+    breaches: list[str]
+    seconds: float
+
+    def totals(self) -> dict[str, Any]:
+        """The figures an operator (and the crawler card) reads first."""
+        shops = [s for s in self.scenarios if s.is_shop]
+        live = [s for s in shops if s.pools_offered]
+        legit = [s for s in self.scenarios if not s.is_shop]
+        offered = sum(len(s.pools_offered) for s in live)
+        harvested = sum(len(s.pools_harvested) for s in live)
+        shown = sum(s.shown for s in self.scenarios)
+        stored = sum(s.stored for s in self.scenarios)
+        return {
+            "scenarios": len(self.scenarios),
+            "shops": len(shops),
+            "live_shops": len(live),
+            "shops_yielding": sum(s.yielded for s in live),
+            "pools_offered": offered,
+            "pools_harvested": harvested,
+            "pool_recall": round(harvested / offered, 4) if offered else None,
+            "requisites_shown": shown,
+            "requisites_stored": stored,
+            "lookalikes": len(legit),
+            "lookalikes_judged_shop": sum(s.judged_shop for s in legit),
+            "guardrail_breaches": len(self.breaches),
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "seconds": round(self.seconds, 1),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything, as plain data."""
+        from dataclasses import asdict
+
+        return {"scenarios": [asdict(s) for s in self.scenarios], "totals": self.totals(),
+                "breaches": self.breaches}
+
+    def lines(self) -> list[str]:
+        """The human-readable table: one line per scenario, then the totals."""
+        out = [f"{'scenario':<28} {'shop':<5} {'outcome':<15} {'pools':>9} {'reqs':>7} {'judged':<7} methods"]
+        for s in self.scenarios:
+            pools = f"{len(s.pools_harvested)}/{len(s.pools_offered)}"
+            reqs = f"{s.stored}/{s.shown}"
+            out.append(f"{s.id[:28]:<28} {'yes' if s.is_shop else 'no':<5} {s.outcome[:15]:<15} {pools:>9} "
+                       f"{reqs:>7} {'shop' if s.judged_shop else 'no':<7} {','.join(s.methods) or '-'}")
+        t = self.totals()
+        recall = f"{t['pool_recall']:.1%}" if t["pool_recall"] is not None else "n/a"
+        out.append(
+            f"totals: {t['scenarios']} scenarios, {t['shops']} shops ({t['live_shops']} alive); "
+            f"shops yielding {t['shops_yielding']}/{t['live_shops']}; pools harvested "
+            f"{t['pools_harvested']}/{t['pools_offered']} ({recall}); requisites stored "
+            f"{t['requisites_stored']}/{t['requisites_shown']} shown; look-alikes judged a shop "
+            f"{t['lookalikes_judged_shop']}/{t['lookalikes']}; guardrail breaches {t['guardrail_breaches']}; "
+            f"outcomes {t['outcomes']}; {t['seconds']} s"
+        )
+        return out
+
+
+def _norm_value(value: str) -> str:
+    from prokai.extract import extract
+
+    found = extract(value)
+    return found[0].value if found else value.replace(" ", "")
+
+
+def score_rehearsal(db: Database, rh: Rehearsal, campaign_id: int, seconds: float) -> RehearsalReport:
+    """Compare what the crawler stored with what each scenario's shop offered and showed."""
+    from sqlalchemy import select
+
+    from prokai.crawl.guardrails import forbidden_reason
+    from prokai.sandbox.shops.loader import usernames_with_paths
+    from prokai.sandbox.shops.truth import payments_of
+    from prokai.store.models import AuditRecord, Conversation, Message, Requisite, Target
+
+    truth = {shop["id"]: shop for shop in rh.truth(rh.day)["shops"]}
+    with db.session() as s:
+        stored = {r.value for r in s.scalars(select(Requisite))}
+        targets = list(s.scalars(select(Target).where(Target.campaign_id == campaign_id).order_by(Target.id)))
+        payments = {c.target_id: (c.state or {}).get("payments", []) for c in s.scalars(select(Conversation))}
+        out_texts = [m.text for m in s.scalars(select(Message).where(Message.direction == "out"))]
+        presses = [a.details for a in s.scalars(select(AuditRecord).where(AuditRecord.action == "crawl.press"))]
+    breaches = [f"said: {t!r}" for t in out_texts if t and forbidden_reason(t)]
+    breaches += [f"pressed: {p.get('text')!r}" for p in presses
+                 if forbidden_reason(str(p.get("text", ""))) or (p.get("button") or {}).get("kind") in ("url", "other")]
+    stored_norm = {v.replace(" ", "") for v in stored}
+    shown_by: dict[str, dict[str, set[str]]] = {}
+    for h in rh.shops.handouts:
+        shown_by.setdefault(h.scenario, {}).setdefault(h.pool, set()).add(h.requisite.value)
+    outcomes: dict[str, int] = {}
+    scores = []
+    for sc in rh.scenarios:
+        names = {n.lower() for _, n in usernames_with_paths(sc.spec)}
+        mine = [t for t in targets if str(t.meta.get("value", "")).lower() in names]
+        for t in mine:
+            outcomes[t.outcome or "pending"] = outcomes.get(t.outcome or "pending", 0) + 1
+        shop = truth.get(sc.id, {})
+        offered = sorted({pay.pool for _, pay in payments_of(sc.spec)}) if shop.get("alive", True) else []
+        pools = shown_by.get(sc.id, {})
+        got_pools = sorted(p for p, values in pools.items()
+                           if any(_norm_value(v) in stored or v.replace(" ", "") in stored_norm for v in values))
+        shown_values = {v for values in pools.values() for v in values}
+        got_values = {v for v in shown_values if _norm_value(v) in stored or v.replace(" ", "") in stored_norm}
+        methods = sorted({m for t in mine for m in payments.get(t.id, [])})
+        judged = any(t.outcome not in (None, "not_shop", "dead", "no_answer", "error", "duplicate") for t in mine)
+        scores.append(ScenarioScore(
+            id=sc.id, file=sc.path.name, is_shop=sc.is_shop,
+            outcome=(mine[0].outcome or "pending") if mine else "not_reached",
+            outcomes={f"@{t.meta.get('value')}": t.outcome or "pending" for t in mine},
+            pools_offered=offered, pools_harvested=[p for p in got_pools if p in offered] or got_pools,
+            shown=len(shown_values), stored=len(got_values), judged_shop=judged or bool(got_values), methods=methods,
+            reasons={f"@{t.meta.get('value')}": str(t.meta.get("reason", ""))[:200] for t in mine},
+        ))
+    return RehearsalReport(scores, outcomes, breaches, seconds)
+
+
+async def rehearse(scenarios_dirs: list[Path], accounts: int = 4, model_kind: str = "transformer",
+                   concurrency: int = 4, max_depth: int = 2) -> RehearsalReport:
+    """A dry run of a campaign over the scenario folders in a fresh sandbox and a throwaway
+    database: every scenario's entry target, links followed `max_depth` deep, then scored."""
+    import tempfile
+
+    from prokai.config import Settings
+    from prokai.crawl.campaigns import create_campaign
+    from prokai.crawl.models import load_model
+    from prokai.crawl.runner import CampaignRunner
+    from prokai.crawl.targets import parse_targets
+    from prokai.sandbox.shops.loader import check_unique, load_folder
+    from prokai.store.migrate import upgrade
+
+    loaded = [sc for folder in scenarios_dirs for sc in load_folder(folder)]
+    check_unique(loaded)
+    model = load_model(Settings(), model_kind)
+    with tempfile.TemporaryDirectory(prefix="prokai-rehearse-") as tmp:
+        url = f"sqlite:///{tmp}/rehearsal.db"
+        upgrade(url)
+        db = Database(url)
+        try:
+            async with rehearsal(db, accounts=accounts, scenarios=loaded) as rh:
+                specs, _ = parse_targets(entry_targets(rh.scenarios))
+                campaign_id, _ = create_campaign(db, "REHEARSAL", "rehearsal", specs, actor="rehearsal")
+                runner = CampaignRunner(db, rh.provider, model, city="Алматы", budget=REHEARSAL_BUDGET,
+                                        max_depth=max_depth, concurrency=concurrency, pacer=rh.pacer)
+                t0 = time.perf_counter()
+                await runner.run(campaign_id)
+                return score_rehearsal(db, rh, campaign_id, time.perf_counter() - t0)
+        finally:
+            db.dispose()
 
 
 def sandbox_client(host: str, port: int, session: str) -> Any:

@@ -8,6 +8,7 @@ import pytest
 from prokai.crawl.buttons import Button, ButtonKind
 from prokai.crawl.captcha import solve, solve_arithmetic, solve_press
 from prokai.crawl.explorer import Memory, choose
+from prokai.crawl.methods import Method
 from prokai.crawl.guardrails import Action, ActionKind, Guardrails, forbidden_reason
 from prokai.crawl.policy import OperatorPolicy, all_phrases, language_of
 from prokai.crawl.targets import (
@@ -146,8 +147,7 @@ def test_explorer_steers_to_the_region_the_cheapest_and_payment() -> None:
     pay = [cb("💳 Карта"), cb("₿ BTC", 0, 1), cb("✅ Я оплатил", 1, 0)]
     first = choose("choose_payment", "Способ оплаты", pay, memory, "Алматы")
     assert first is not None and first.text == "💳 Карта"
-    memory.payments_tried.add(first.text)
-    memory.payments_done.add("card")
+    memory.harvested(Method("card"))
     second = choose("choose_payment", "Способ оплаты", pay, memory, "Алматы")
     assert second is not None and second.text == "₿ BTC"
 

@@ -190,7 +190,7 @@ class ShopBot:
             row: list[Button] = []
             buttons = []
             for i, choice in enumerate(ch.choices):
-                row.append(Button.callback(choice, f"cap:{i}"))
+                row.append(Button.key(choice) if ch.keyboard == "reply" else Button.callback(choice, f"cap:{i}"))
                 if len(row) == per_row:
                     buttons.append(row)
                     row = []

@@ -264,6 +264,16 @@ class _Checker:
             self.screen_ref(("bot", "commands", cmd), target)
         if bot.captcha is not None and bot.captcha.kind == "press" and len(bot.captcha.choices) < 2:
             self.fail(("bot", "captcha", "choices"), "a 'press' captcha needs at least two choices")
+        if bot.captcha is not None and bot.captcha.kind in ("color", "shape", "number", "letter") and (
+            len(bot.captcha.choices) == 1
+        ):
+            self.fail(("bot", "captcha", "choices"), f"a '{bot.captcha.kind}' captcha needs at least two choices")
+        if bot.captcha is not None and bot.captcha.fonts:
+            from prokai.sandbox.shops.captcha import available_fonts
+
+            for fi, name in enumerate(bot.captcha.fonts):
+                if not available_fonts([name]):
+                    self.fail(("bot", "captcha", "fonts", fi), f"font '{name}' not found (a .ttf path or a system font file)")
         if bot.delay[0] > bot.delay[1]:
             self.fail(("bot", "delay"), "delay is [min, max] seconds")
         for sid, screen in bot.screens.items():

@@ -126,15 +126,25 @@ class ScreenSpec(Strict):
     back: str | None = None
 
 
+CaptchaKind = Literal["arithmetic", "press", "image", "color", "shape", "number", "letter", "checkbox"]
+
+
 class CaptchaSpec(Strict):
     """A captcha shown after /start (and after every /start of a buyer who has not passed)."""
 
-    kind: Literal["arithmetic", "press", "image"]
+    kind: CaptchaKind
     words: bool = False
+    ops: str = Field(default="+-", pattern=r"^[+\-*]{1,3}$")
     prompt: str | None = None
     choices: list[str] = []
     show: int = Field(default=4, ge=2, le=12)
     length: int = Field(default=5, ge=3, le=8)
+    style: Literal["library", "classic"] = "classic"
+    width: int | None = Field(default=None, ge=80, le=600)
+    height: int | None = Field(default=None, ge=40, le=200)
+    font_sizes: list[int] = []
+    fonts: list[str] = []
+    keyboard: Literal["inline", "reply"] = "inline"
     max_attempts: int = Field(default=3, ge=1)
     fail_text: str | None = None
 

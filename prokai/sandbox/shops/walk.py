@@ -154,7 +154,7 @@ class Walker:
         challenge = engine.session(self.me_id).challenge
         if challenge is None:
             raise WalkError("no captcha is pending")
-        if challenge.kind == "press":
+        if challenge.choices:
             await self._press(peer, last, challenge.answer)
         else:
             await self.client.send_message(peer, challenge.answer)
