@@ -36,6 +36,15 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _limits_line(stats: dict[str, object] | None, baseline: float, rate: float) -> str:
+    """Telegram's limits the crawler met (prokai.sandbox.limits) and the sandbox/crawler speed ratio."""
+    ratio = f"ratio sandbox/crawler {baseline / rate if rate else 0:.1f}x"
+    if stats is None:
+        return f"limits: off; {ratio}"
+    return (f"limits (Telegram profile): FloodWaits met {stats['flood_wait_total']} {stats['flood_waits']}, "
+            f"PEER_FLOOD {stats['peer_floods']}, accounts restricted {stats['restricted_accounts']}; {ratio}")
+
+
 async def _baseline_walks(rh: object, count: int) -> float:
     """Scripted walks (the path known in advance) per minute: the sandbox's own speed."""
     from prokai.crawl.rehearsal import login_sandbox_client
@@ -79,6 +88,7 @@ async def run(shops: int, accounts: int, concurrency: int, model_kind: str) -> N
             t0 = time.perf_counter()
             report = await runner.run(campaign_id)
             elapsed = time.perf_counter() - t0
+            limit_stats = rh.world.limiter.stats.as_dict() if rh.world.limiter is not None else None
             handed = rh.handed_out()
             truth = rh.truth()
             from sqlalchemy import select
@@ -92,10 +102,12 @@ async def run(shops: int, accounts: int, concurrency: int, model_kind: str) -> N
             shops_with = {sid for sid, _ in captured}
             truth_values = {(shop["id"], r["value"]) for shop in truth["shops"] for r in shop["requisites"]}
             in_truth = {x for x in captured if x in truth_values}
-            baseline = await _baseline_walks(rh, min(50, shops))
+            with rh.world.unthrottled():  # the sandbox's own speed: no limits, no latency
+                baseline = await _baseline_walks(rh, min(50, shops))
         rate = report.done / elapsed * 60
         print(f"shops {shops}, accounts {accounts}, concurrency {concurrency}, model {model_kind}")
         print(f"setup (world, {accounts} logins): {setup:.1f} s")
+        print(_limits_line(limit_stats, baseline, rate))
         print(f"{'':<34}{'value':>12}")
         print(f"{'crawler: shops completed / min':<34}{rate:>12,.0f}")
         print(f"{'sandbox: scripted walks / min':<34}{baseline:>12,.0f}   (ratio sandbox/crawler {baseline / rate if rate else 0:.1f}x)")

@@ -222,7 +222,9 @@ class Connection:
         self.server.stats.requests += 1
         try:
             delay = self.world.draw_latency()
-            if delay:  # a round trip of the configured latency, in sandbox time
+            if delay and self.world.latency is not None and self.world.latency.mode == "advance":
+                self.world.clock.advance(delay)  # a rehearsal: the round trip costs sandbox time only
+            elif delay:
                 await self.world.clock.sleep(delay)
             result = await call(self.world, self.key, self, request)
             data = serialize_result(result)

@@ -25,8 +25,9 @@ What the limiter does, per logged-in account:
 - `bot_response_timeout_s`: how long messages.getBotCallbackAnswer waits for the bot.
 
 `LatencyModel` is the other half of timing: each RPC is answered after a delay drawn from a
-log-normal distribution, in sandbox time (a rehearsal's clock moves on with the crawler's pauses,
-so latency costs a crawler its sandbox-time budget, not minutes of real time).
+log-normal distribution, in sandbox time; in a rehearsal (`mode="advance"`) the delay moves the
+sandbox clock on, like the crawler's own pauses, so it costs the crawler sandbox time from its
+budgets, not minutes of real time.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from prokai.sandbox.faults import RpcFault
 
@@ -86,6 +87,10 @@ def telegram_method_rules() -> dict[str, tuple[Rule, ...]]:
         # Dialog sweeps: repeated getDialogs ran an account into a 14.8 h ban (telethon-floodgate
         # on pypi meters dialogs at 1/min); the sandbox is more lenient: 20 a minute.
         "messages.GetDialogs": (Rule(20, 60.0, 60.0),),
+        # Polling history: calling messages.getHistory in a loop gets FLOOD_WAIT below ~800 ms
+        # between calls (github.com/danog/MadelineProto/issues/284; telethon-floodgate on pypi has
+        # a "history" bucket); the sandbox allows 60 in 30 s, twice a sustained 1/s.
+        "messages.GetHistory": (Rule(60, 30.0, 30.0),),
         # Search: TLSharp users searching every 15 s got ~1 day waits
         # (github.com/sochix/TLSharp/issues/525).
         "contacts.Search": (Rule(30, 60.0, 300.0), Rule(300, DAY, 70000.0)),
@@ -151,6 +156,11 @@ class LatencyModel:
     min_s: float = 0.02
     max_s: float = 1.5
     seed: int | None = None
+    # "sleep": the reply waits for the delay (sandbox time: real time unless someone fast-forwards).
+    # "advance": the sandbox clock jumps by the delay and the reply goes at once — for rehearsals,
+    # whose crawler already lives on a fast-forwarded clock (SandboxPacer): each round trip costs
+    # it sandbox time from its budgets and timeouts, never minutes of real time.
+    mode: Literal["sleep", "advance"] = "sleep"
 
     def sampler(self) -> random.Random:
         """A random source for `draw` (seeded when `seed` is set: reproducible runs)."""

@@ -166,6 +166,11 @@ def test_latency_is_sandbox_time_and_off_without_a_model() -> None:
             with world.unthrottled():
                 assert world.draw_latency() == 0.0
             assert world.draw_latency() == 60.0
+            # a rehearsal's latency moves the sandbox clock instead of waiting for real time
+            world.set_latency(LatencyModel(median_s=60.0, sigma=0.0, min_s=60.0, max_s=60.0, mode="advance"))
+            before = world.clock.now()
+            await asyncio.wait_for(client.get_me(), 10)
+            assert world.clock.now() - before >= 60.0
             world.set_latency(None)
             await client.disconnect()
 
