@@ -64,7 +64,7 @@ def _chain_existing(conn: sa.Connection) -> None:
     head = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.head_hash).where(_HEAD.c.id == 1).with_for_update()).one()
     seq, prev = int(head.seq), head.head_hash
     for rtype, table in NEW_TYPES:
-        fields = [c.name for c in table.columns if c.name != "id"]
+        fields = [str(c.name) for c in table.columns if c.name != "id"]
         last = 0
         while True:
             rows = conn.execute(sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(BATCH)).all()
