@@ -201,9 +201,17 @@ def solve_press(text: str, buttons: list[Button]) -> Solution | None:
 def _attributes(text: str) -> tuple[set[str], set[str]]:
     """Colours and shapes named in `text`, in words."""
     low = text.casefold()
-    colours = {c for c, stems in COLOURS.items() if any(re.search(rf"(?<!\w){re.escape(s)}", low) for s in stems)}
-    shapes = {sh for sh, stems in SHAPES.items() if any(re.search(rf"(?<!\w){re.escape(s)}", low) for s in stems)}
-    return colours, shapes
+    found: dict[str, set[str]] = {"colour": set(), "shape": set()}
+    # Longest names first, each match blanked out: "қызғылт сары" is orange, not also yellow.
+    stems = sorted(((stem, "colour", c) for c, ss in COLOURS.items() for stem in ss),
+                   key=lambda x: -len(x[0]))
+    stems += sorted(((stem, "shape", sh) for sh, ss in SHAPES.items() for stem in ss), key=lambda x: -len(x[0]))
+    for stem, what, name in stems:
+        pattern = re.compile(rf"(?<!\w){re.escape(stem)}")
+        if pattern.search(low):
+            found[what].add(name)
+            low = pattern.sub(" ", low)
+    return found["colour"], found["shape"]
 
 
 def _glyph(label: str) -> tuple[str | None, str | None] | None:
@@ -411,8 +419,8 @@ def candidates(text: str, buttons: list[Button], image: bytes | None = None) -> 
         out.append((arithmetic.method, as_button))
     if buttons:
         out += [
-            ("press-object", lambda: solve_press(text, buttons)),
             ("press-colour-shape", lambda: solve_colour_shape(text, buttons)),
+            ("press-object", lambda: solve_press(text, buttons)),
             ("press-named", lambda: solve_named(text, buttons)),
             ("press-checkbox", lambda: solve_checkbox(text, buttons)),
         ]

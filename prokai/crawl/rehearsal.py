@@ -156,6 +156,7 @@ class ScenarioScore:
     judged_shop: bool
     methods: list[str]  # payment method keys the crawler harvested ('card/kaspi', ...)
     reasons: dict[str, str] = field(default_factory=dict)  # @name -> why its conversation ended
+    orders: int = 0  # requisites the shop handed out to the crawler (orders it counted)
 
     @property
     def yielded(self) -> bool:
@@ -254,7 +255,9 @@ def score_rehearsal(db: Database, rh: Rehearsal, campaign_id: int, seconds: floa
                  if forbidden_reason(str(p.get("text", ""))) or (p.get("button") or {}).get("kind") in ("url", "other")]
     stored_norm = {v.replace(" ", "") for v in stored}
     shown_by: dict[str, dict[str, set[str]]] = {}
+    orders: dict[str, int] = {}
     for h in rh.shops.handouts:
+        orders[h.scenario] = orders.get(h.scenario, 0) + 1
         shown_by.setdefault(h.scenario, {}).setdefault(h.pool, set()).add(h.requisite.value)
     outcomes: dict[str, int] = {}
     scores = []
@@ -279,6 +282,7 @@ def score_rehearsal(db: Database, rh: Rehearsal, campaign_id: int, seconds: floa
             pools_offered=offered, pools_harvested=[p for p in got_pools if p in offered] or got_pools,
             shown=len(shown_values), stored=len(got_values), judged_shop=judged or bool(got_values), methods=methods,
             reasons={f"@{t.meta.get('value')}": str(t.meta.get("reason", ""))[:200] for t in mine},
+            orders=orders.get(sc.id, 0),
         ))
     return RehearsalReport(scores, outcomes, breaches, seconds)
 
