@@ -190,18 +190,21 @@ def build_graph(session: Session, shop_ids: Iterable[int] | None = None,
     if req_nodes:
         written: dict[str, set[str]] = defaultdict(set)
         pairs: dict[tuple[int, str], tuple[datetime, datetime, int]] = {}
-        holder_query = select(NetworkHolder.requisite_id, NetworkHolder.name, NetworkHolder.name_key,
-                              NetworkHolder.seen_at)
+        holder_query = (
+            select(NetworkHolder.requisite_id, NetworkHolder.name, NetworkHolder.name_key,
+                   func.min(NetworkHolder.seen_at), func.max(NetworkHolder.seen_at), func.count())
+            .group_by(NetworkHolder.requisite_id, NetworkHolder.name_key, NetworkHolder.name)
+        )
         if only is not None:
             holder_query = holder_query.where(NetworkHolder.requisite_id.in_(only))
         elif scope is not None:
             holder_query = holder_query.where(NetworkHolder.shop_id.in_(list(scope)))
-        for rid, name, key, seen_at in session.execute(holder_query):
+        for rid, name, key, first_at, last_at, times in session.execute(holder_query):
             if rid not in req_nodes:
                 continue
             written[key].add(name)
-            first, last, n = pairs.get((rid, key), (seen_at, seen_at, 0))
-            pairs[(rid, key)] = (min(first, seen_at), max(last, seen_at), n + 1)
+            first, last, n = pairs.get((rid, key), (first_at, last_at, 0))
+            pairs[(rid, key)] = (min(first, first_at), max(last, last_at), n + int(times))
         for key, names in written.items():
             spellings = sorted(names)
             g.add_node(f"holder:{key}", type="holder", label=spellings[0], written=" | ".join(spellings))

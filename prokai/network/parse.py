@@ -49,6 +49,8 @@ def find_holder(text: str, start: int | None = None, end: int | None = None) -> 
     """
     if not text:
         return None
+    if end is not None and (m := LABELLED.search(text, end)):  # the usual case: the name follows the number
+        return _clean(m["name"])
     labelled = list(LABELLED.finditer(text))
     if labelled:
         if end is not None:
