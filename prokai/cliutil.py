@@ -8,12 +8,13 @@ stays fast.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -118,3 +119,58 @@ def progress_display(enabled: bool = True) -> Iterator[Progress]:
         finally:
             for handler, stream in moved:
                 handler.setStream(stream)
+
+
+# --- hostile input: what every line-oriented command reads ---------------------------------
+
+MAX_LINE_BYTES = 16 << 20  # one input line (a 10 MB message is still read)
+
+
+class InputError(ValueError):
+    """A bad input line, phrased for the one-line error message."""
+
+
+def bounded_lines(src: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes | None]:
+    """The lines of a binary stream; None for a line longer than `limit` bytes, which is skipped
+    in chunks without ever being held whole (memory stays bounded)."""
+    while True:
+        raw = src.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = src.readline(1 << 20)
+            yield None
+            continue
+        yield raw
+
+
+def decode_line(raw: bytes) -> str:
+    """One input line as text (line end removed); InputError if it is not UTF-8."""
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def json_line(line: str) -> Any:
+    """One JSON value from an input line; InputError (one line) for invalid JSON, nesting too
+    deep for the parser, numbers too long to convert, or strings with lone surrogates."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"invalid JSON: {str(exc).split(';')[0]}") from None
+    return value
+
+
+def check_text(value: str, what: str = "text") -> str:
+    """`value` if it is valid Unicode (encodable as UTF-8); InputError for a lone surrogate."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f'"{what}" holds a lone surrogate (\\u{ord(value[exc.start]):04x})') from None
+    return value

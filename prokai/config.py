@@ -29,6 +29,39 @@ OTHER_SECRET_ENV = ("PROKAI_VAULT_OLD_KEYS", "PROKAI_TRANSFER_PASSPHRASE")
 _SECRET_KEY_RE = re.compile(r"(^|_)(token|password|passwords|secret|key|api_hash)$")
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a config file is small: more is a mistake or an attack
+MAX_CONFIG_LINE = 10_000
+MAX_YAML_DEPTH = 64
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases (`*name`, `<<: *name`: a billion laughs expands them exponentially)
+    and without absurd nesting."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed",
+                                              self.peek_event().start_mark)
+        depth = getattr(self, "_depth", 0)
+        if depth > MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
+                                              self.peek_event().start_mark)
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth
+
+
+def load_yaml(text: str) -> Any:
+    """`text` as YAML, safely and boundedly: no aliases, no deep nesting, no overlong lines
+    (raises yaml.YAMLError)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_CONFIG_LINE:
+            raise yaml.YAMLError(f"line {number}: longer than {MAX_CONFIG_LINE} characters")
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 class ConfigError(Exception):
     """A configuration problem, already phrased as the one line the user sees."""
 
@@ -289,7 +322,7 @@ def format_validation_error(source: str, exc: ValidationError) -> str:
 
 def _parse_scalar(text: str) -> Any:
     try:
-        return yaml.safe_load(text) if text.strip() else text
+        return load_yaml(text) if text.strip() else text
     except yaml.YAMLError:
         return text
 
@@ -349,7 +382,13 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
     data: Any = {}
     if cfg_path.exists():
         try:
-            data = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+            if not cfg_path.is_file():
+                raise ConfigError(f"{source}: not a regular file")
+            with cfg_path.open("rb") as fh:
+                raw = fh.read(MAX_CONFIG_BYTES + 1)
+            if len(raw) > MAX_CONFIG_BYTES:
+                raise ConfigError(f"{source}: larger than {MAX_CONFIG_BYTES} bytes")
+            data = load_yaml(raw.decode("utf-8")) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

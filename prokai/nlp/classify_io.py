@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from prokai.cliutil import MAX_LINE_BYTES, InputError, check_text, decode_line, json_line
+
+# The classifier reads a text's first few hundred tokens; a longer text is cut here, so a 10 MB
+# line costs no more than a short one.
+MAX_TEXT_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -25,19 +30,31 @@ class BadLine:
     reason: str
 
 
-def parse_lines(lines: Iterable[str]) -> Iterator[Item | BadLine]:
-    """Items in input order; blank lines are skipped; a line starting with `{` must be JSON."""
+def parse_lines(lines: Iterable[str | bytes | None]) -> Iterator[Item | BadLine]:
+    """Items in input order; blank lines are skipped; a line starting with `{` must be JSON.
+
+    Lines may be bytes (decoded here, one BadLine if not UTF-8) or None (a line that was too
+    long, from `prokai.cliutil.bounded_lines`); every bad line is one BadLine, the rest go on."""
     for lineno, raw in enumerate(lines, 1):
-        line = raw.rstrip("\r\n")
+        if raw is None:
+            yield BadLine(lineno, f"longer than {MAX_LINE_BYTES} bytes; skipped")
+            continue
+        try:
+            line = decode_line(raw) if isinstance(raw, bytes) else check_text(raw.rstrip("\r\n"))
+            if line.strip() and not line.lstrip().startswith("{"):
+                line = check_text(line)
+        except InputError as exc:
+            yield BadLine(lineno, str(exc))
+            continue
         if not line.strip():
             continue
         if not line.lstrip().startswith("{"):
-            yield Item(lineno, lineno, line)
+            yield Item(lineno, lineno, line[:MAX_TEXT_CHARS])
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield BadLine(lineno, f"invalid JSON: {exc.msg} at column {exc.colno}")
+            obj = json_line(line)
+        except InputError as exc:
+            yield BadLine(lineno, str(exc))
             continue
         if not isinstance(obj, dict):
             yield BadLine(lineno, "expected a JSON object")
@@ -50,4 +67,11 @@ def parse_lines(lines: Iterable[str]) -> Iterator[Item | BadLine]:
         if isinstance(ident, dict | list):
             yield BadLine(lineno, '"id" must be a string or a number')
             continue
-        yield Item(lineno, ident, text)
+        try:
+            check_text(text)
+            if isinstance(ident, str):
+                check_text(ident, "id")
+        except InputError as exc:
+            yield BadLine(lineno, str(exc))
+            continue
+        yield Item(lineno, ident, text[:MAX_TEXT_CHARS])

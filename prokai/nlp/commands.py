@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 import typer
 
@@ -34,12 +34,14 @@ def classify(
     intent: bool = typer.Option(True, "--intent/--no-intent", help="Also report each message's intent."),
 ) -> None:
     """Label each input line shop / not_shop (with score and intent), one JSON line per input."""
+    from prokai.cliutil import bounded_lines
     from prokai.nlp.classify_io import BadLine, Item, parse_lines
     from prokai.nlp.infer import ModelNotFoundError, get_classifier
 
     nlp = settings(ctx).nlp
     try:
-        stream: TextIO = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
+        # Bytes, decoded line by line: a bad line is reported, the rest go on.
+        stream: IO[bytes] = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     except OSError as exc:
         fail(f"{file}: cannot read: {exc.strerror}", EXIT_USAGE)
     try:
@@ -60,7 +62,7 @@ def classify(
         pending.clear()
 
     try:
-        for entry in parse_lines(stream):
+        for entry in parse_lines(bounded_lines(stream)):
             if isinstance(entry, BadLine):
                 flush()  # keep output in input order
                 typer.echo(f"error: line {entry.lineno}: {entry.reason}", err=True)
@@ -73,7 +75,7 @@ def classify(
     except UnicodeDecodeError:
         fail(f"{file}: not UTF-8 text", EXIT_USAGE)
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
     if bad:
         fail(f"{bad} bad input line(s) skipped", EXIT_FAILURE)

@@ -39,7 +39,14 @@ from telegram.ext import (
 )
 
 from prokai.config import Settings
-from prokai.review.access import AllowList, Reviewer, stranger_actor
+from prokai.review.access import (
+    AllowList,
+    Reviewer,
+    StrangerLimiter,
+    sign_callback,
+    stranger_actor,
+    verify_callback,
+)
 from prokai.review.decisions import decide
 from prokai.review.i18n import LANGS, kind_label, status_label, t
 from prokai.review.jobs import JobRunner
@@ -115,6 +122,8 @@ class BotDeps:
     runner: JobRunner | None = None
     metrics: Metrics | None = None
     refused: set[int] = field(default_factory=set)
+    strangers: StrangerLimiter = field(default_factory=StrangerLimiter)  # refusals audited in aggregate
+    secret: str = ""  # keys the buttons' signatures: the bot token (set by `install`)
 
 
 def deps(context: Ctx) -> BotDeps:
@@ -162,20 +171,24 @@ async def gate(update: Update, context: Ctx) -> None:
     text = update.message.text if update.message and update.message.text else None
     actor = stranger_actor(uid) if reviewer is None else reviewer.actor
     private = chat is not None and chat.type == ChatType.PRIVATE
-    answer = update.callback_query is not None or (private and uid is not None and not _was_refused(d, actor))
-    _record(
-        d,
-        actor,
-        "review.refused",
-        "telegram_user",
-        uid,
-        chat_id=chat.id if chat else None,
-        chat_type=chat.type if chat else None,
-        username=user.username if user else None,
-        text=(text or "")[:200],
-        reason="not on the allow-list" if reviewer is None else "chat not allowed",
-        answered=answer,
-    )
+    attempts = d.strangers.hit(actor)  # a flood is audited in aggregate, not a record per message
+    answer = update.callback_query is not None or (
+        private and uid is not None and uid not in d.refused and attempts is not None and not _was_refused(d, actor))
+    if attempts is not None:
+        _record(
+            d,
+            actor,
+            "review.refused",
+            "telegram_user",
+            uid,
+            chat_id=chat.id if chat else None,
+            chat_type=chat.type if chat else None,
+            username=user.username if user else None,
+            text=(text or "")[:200],
+            reason="not on the allow-list" if reviewer is None else "chat not allowed",
+            answered=answer,
+            **({"attempts": attempts} if attempts > 1 else {}),
+        )
     if d.metrics:
         d.metrics.refusals.inc()
     lang = d.settings.review.language
@@ -227,12 +240,12 @@ def pending_view(d: BotDeps, lang: str, page: int) -> tuple[str, InlineKeyboardM
         return t(lang, "pending_empty"), None
     lines = [t(lang, "pending_header", total=total, page=page + 1, pages=pages), ""]
     lines += [_requisite_line(r, lang) for r in rows]
-    buttons = [[InlineKeyboardButton(f"#{r.id}", callback_data=f"{VIEW}:{r.id}") for r in rows]]
+    buttons = [[InlineKeyboardButton(f"#{r.id}", callback_data=sign_callback(f"{VIEW}:{r.id}", d.secret)) for r in rows]]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton(t(lang, "btn_prev"), callback_data=f"{PAGE}:{page - 1}"))
+        nav.append(InlineKeyboardButton(t(lang, "btn_prev"), callback_data=sign_callback(f"{PAGE}:{page - 1}", d.secret)))
     if page + 1 < pages:
-        nav.append(InlineKeyboardButton(t(lang, "btn_next"), callback_data=f"{PAGE}:{page + 1}"))
+        nav.append(InlineKeyboardButton(t(lang, "btn_next"), callback_data=sign_callback(f"{PAGE}:{page + 1}", d.secret)))
     if nav:
         buttons.append(nav)
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
@@ -270,7 +283,8 @@ async def cmd_search(update: Update, context: Ctx) -> None:
         await reply(update, t(lang, "search_none", query=query))
         return
     lines = [t(lang, "search_header", query=query, count=len(found)), ""] + [_requisite_line(r, lang) for r in found]
-    buttons = [[InlineKeyboardButton(f"#{r.id}", callback_data=f"{VIEW}:{r.id}") for r in found[:8]]]
+    buttons = [[InlineKeyboardButton(f"#{r.id}", callback_data=sign_callback(f"{VIEW}:{r.id}", d.secret))
+                for r in found[:8]]]
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
 
 
@@ -426,8 +440,16 @@ async def on_button(update: Update, context: Ctx) -> None:
     d, reviewer, lang = current(update, context)
     query = update.callback_query
     assert query is not None
-    action, _, arg = (query.data or "").partition(":")
-    if not arg.lstrip("-").isdigit():
+    data = verify_callback(query.data, d.secret)
+    if data is None:
+        # Forged or altered (e.g. another requisite's id): decides nothing, audited in aggregate.
+        if d.strangers.hit(f"{reviewer.actor}:forged") is not None:
+            _record(d, reviewer.actor, "review.forged_callback", "telegram_user", reviewer.telegram_id,
+                    data=(query.data or "")[:64])
+        await query.answer()
+        return
+    action, _, arg = data.partition(":")
+    if not arg.lstrip("-").isdigit() or len(arg) > 18:
         await query.answer()
         return
     number = int(arg)
@@ -489,7 +511,7 @@ async def _decide(update: Update, d: BotDeps, reviewer: Reviewer, lang: str, req
         return
     text = render_card(card, lang, d.settings.scheduler.timezone)
     text += t(lang, "decided_html", decision=html.escape(status), name=html.escape(who))
-    await _edit(query, text, card_keyboard(req_id, lang, decided=True))
+    await _edit(query, text, card_keyboard(req_id, lang, decided=True, secret=d.secret))
     if result.outcome != "decided":
         return
     # The other copies of the card (each reviewer's private chat): show the decision there too.
@@ -505,7 +527,7 @@ async def _decide(update: Update, d: BotDeps, reviewer: Reviewer, lang: str, req
         try:
             await query.get_bot().edit_message_text(
                 other_text, chat_id=where[0], message_id=where[1], parse_mode=ParseMode.HTML,
-                reply_markup=card_keyboard(req_id, group_lang, decided=True),
+                reply_markup=card_keyboard(req_id, group_lang, decided=True, secret=d.secret),
             )
         except TelegramError as exc:
             log.info("could not update the card in chat %s: %s", where[0], exc)
@@ -586,6 +608,7 @@ COMMANDS: list[tuple[str, Any]] = [
 
 def install(app: Application[Any, Any, Any, Any, Any, Any], bot_deps: BotDeps) -> None:
     """Put the dependencies and every handler on a python-telegram-bot Application."""
+    bot_deps.secret = bot_deps.secret or app.bot.token
     app.bot_data["prokai"] = bot_deps
     app.add_handler(TypeHandler(Update, gate), group=-1)
     for name, fn in COMMANDS:

@@ -61,18 +61,24 @@ def render_card(card: RequisiteCard, lang: str, timezone: str = "Asia/Almaty") -
     )
 
 
-def card_keyboard(requisite_id: int, lang: str, decided: bool = False) -> InlineKeyboardMarkup:
-    """Confirm / Reject / Evidence / Later; once decided, only Evidence."""
-    evidence = InlineKeyboardButton(t(lang, "btn_evidence"), callback_data=f"{EVIDENCE}:{requisite_id}")
+def card_keyboard(requisite_id: int, lang: str, decided: bool = False, *, secret: str) -> InlineKeyboardMarkup:
+    """Confirm / Reject / Evidence / Later; once decided, only Evidence. The data is signed with
+    `secret` (the bot token) and names the card's requisite (`prokai.review.access.sign_callback`)."""
+    from prokai.review.access import sign_callback
+
+    def data(action: str) -> str:
+        return sign_callback(f"{action}:{requisite_id}", secret)
+
+    evidence = InlineKeyboardButton(t(lang, "btn_evidence"), callback_data=data(EVIDENCE))
     if decided:
         return InlineKeyboardMarkup([[evidence]])
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t(lang, "btn_confirm"), callback_data=f"{CONFIRM}:{requisite_id}"),
-                InlineKeyboardButton(t(lang, "btn_reject"), callback_data=f"{REJECT}:{requisite_id}"),
+                InlineKeyboardButton(t(lang, "btn_confirm"), callback_data=data(CONFIRM)),
+                InlineKeyboardButton(t(lang, "btn_reject"), callback_data=data(REJECT)),
             ],
-            [evidence, InlineKeyboardButton(t(lang, "btn_later"), callback_data=f"{LATER}:{requisite_id}")],
+            [evidence, InlineKeyboardButton(t(lang, "btn_later"), callback_data=data(LATER))],
         ]
     )
 
@@ -102,7 +108,7 @@ async def send_card(bot: Bot, chat_id: int, card: RequisiteCard, lang: str, time
                 chat_id,
                 render_card(card, lang, timezone),
                 parse_mode=ParseMode.HTML,
-                reply_markup=card_keyboard(card.id, lang, decided=card.status != "pending"),
+                reply_markup=card_keyboard(card.id, lang, decided=card.status != "pending", secret=bot.token),
             )
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 warns that the type becomes timedelta; both are handled

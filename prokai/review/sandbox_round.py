@@ -71,5 +71,5 @@ async def sandbox_review_round(db: Database, settings: Settings, confirm: int = 
                 press = await server.user_presses(reviewer.telegram_id, card.message_id, confirm_data, chat_id=chat_id)
                 answer = await press.answered(timeout)
                 result.answers.append(answer.text or "")
-                result.confirmed.append(int(confirm_data.split(":", 1)[1]))
+                result.confirmed.append(int(confirm_data.split(":", 1)[1].split("~", 1)[0]))  # data is signed
     return result

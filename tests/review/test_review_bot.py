@@ -6,6 +6,7 @@ import asyncio
 import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -22,6 +23,7 @@ from reviewkit import (
 )
 from sqlalchemy import select
 
+from prokai.review.access import sign_callback
 from prokai.review.i18n import t
 from prokai.review.jobs import JobContext, JobRegistry, JobRunner
 from prokai.review.notify import notify_pending
@@ -47,6 +49,16 @@ def sqlite_db(tmp_path: Path) -> Database:
 def audits(db: Database, action: str) -> list[AuditRecord]:
     with db.session() as s:
         return list(s.scalars(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.id)))
+
+
+def plain(data: list[str]) -> list[str]:
+    """Button data without its signature (`prokai.review.access.sign_callback`)."""
+    return [d.split("~", 1)[0] for d in data]
+
+
+def signed(app: Any, data: str) -> str:
+    """What the bot's button for `data` carries: the data signed with the bot's token."""
+    return sign_callback(data, app.bot.token)
 
 
 def test_stranger_is_refused_once_and_audited(tmp_path: Path, sqlite_db: Database) -> None:
@@ -107,9 +119,9 @@ def test_notification_confirm_evidence_and_chain(tmp_path: Path, db: Database) -
             assert f"Новый реквизит #{req_id}" in (card.text or "")
             for part in ("4400430212345678", "Kaspi Bank", "@almaty_shop_bot", "25 000 KZT", "Выберите город"):
                 assert part in (card.text or "")
-            assert card.button_data() == [f"c:{req_id}", f"r:{req_id}", f"e:{req_id}", f"l:{req_id}"]
+            assert plain(card.button_data()) == [f"c:{req_id}", f"r:{req_id}", f"e:{req_id}", f"l:{req_id}"]
 
-            press = await server.user_presses(PROSECUTOR, card.message_id, f"e:{req_id}", chat_id=ADMIN_CHAT)
+            press = await server.user_presses(PROSECUTOR, card.message_id, signed(app, f"e:{req_id}"), chat_id=ADMIN_CHAT)
             assert (await press.answered()).text == t("ru", "evidence_sent")
             doc = await server.next_message(ADMIN_CHAT)
             assert doc.file_name == f"evidence-requisite-{req_id}-conversation-1.txt"
@@ -119,14 +131,14 @@ def test_notification_confirm_evidence_and_chain(tmp_path: Path, db: Database) -
             photo = await server.next_message(ADMIN_CHAT)
             assert photo.data == image.read_bytes()
 
-            press = await server.user_presses(PROSECUTOR, card.message_id, f"c:{req_id}", chat_id=ADMIN_CHAT)
+            press = await server.user_presses(PROSECUTOR, card.message_id, signed(app, f"c:{req_id}"), chat_id=ADMIN_CHAT)
             assert (await press.answered()).text == f"Реквизит #{req_id}: подтверждён."
             edited = await server.next_edit(ADMIN_CHAT)
             assert "Решение: подтверждён — Aigerim Sadykova" in (edited.text or "")
-            assert edited.button_data() == [f"e:{req_id}"]
+            assert plain(edited.button_data()) == [f"e:{req_id}"]
 
             # Confirming twice is harmless (a stale copy of the buttons, pressed again).
-            press = await server.user_presses(PROSECUTOR, card.message_id, f"c:{req_id}", chat_id=ADMIN_CHAT, check_button=False)
+            press = await server.user_presses(PROSECUTOR, card.message_id, signed(app, f"c:{req_id}"), chat_id=ADMIN_CHAT, check_button=False)
             assert "уже подтверждён" in ((await press.answered()).text or "")
 
     run(scenario)
@@ -152,8 +164,8 @@ def test_two_reviewers_race_in_the_admin_chat(tmp_path: Path, db: Database) -> N
         async with bot_env(settings, sqlite_db) as (server, app):
             await notify_pending(app.bot, sqlite_db, settings)
             card = await server.next_message(ADMIN_CHAT)
-            first = await server.user_presses(PROSECUTOR, card.message_id, f"r:{req_id}", chat_id=ADMIN_CHAT)
-            second = await server.user_presses(PROSECUTOR_2, card.message_id, f"c:{req_id}", chat_id=ADMIN_CHAT)
+            first = await server.user_presses(PROSECUTOR, card.message_id, signed(app, f"r:{req_id}"), chat_id=ADMIN_CHAT)
+            second = await server.user_presses(PROSECUTOR_2, card.message_id, signed(app, f"c:{req_id}"), chat_id=ADMIN_CHAT)
             a, b = await first.answered(), await second.answered()
             assert a.text == f"Реквизит #{req_id}: отклонён."
             assert b.show_alert and b.text == f"Реквизит #{req_id} уже отклонён: решение принял(а) Aigerim Sadykova."
@@ -210,12 +222,12 @@ def test_queries_stats_export_and_language(tmp_path: Path, sqlite_db: Database) 
                          network="TRC20", status="confirmed")
 
     async def scenario() -> None:
-        async with bot_env(settings, sqlite_db) as (server, _app):
+        async with bot_env(settings, sqlite_db) as (server, app):
             await server.user_says(PROSECUTOR, None, "/pending")
             page1 = await server.next_message(PROSECUTOR)
             assert (page1.text or "").startswith("Ожидают проверки: 2 (стр. 1 из 1)")
-            assert page1.button_data() == ["v:2", "v:3"]
-            view = await server.user_presses(PROSECUTOR, page1.message_id, "v:3")
+            assert plain(page1.button_data()) == ["v:2", "v:3"]
+            view = await server.user_presses(PROSECUTOR, page1.message_id, signed(app, "v:3"))
             await view.answered()
             assert "KZ86125KZT5004100100" in ((await server.next_message(PROSECUTOR)).text or "")
 
@@ -281,12 +293,12 @@ def test_without_admin_group_every_copy_of_the_card_shows_the_decision(tmp_path:
             assert await notify_pending(app.bot, sqlite_db, settings) == 1
             mine = await server.next_message(PROSECUTOR)
             theirs = await server.next_message(PROSECUTOR_2)
-            press = await server.user_presses(PROSECUTOR_2, theirs.message_id, f"c:{req_id}")
+            press = await server.user_presses(PROSECUTOR_2, theirs.message_id, signed(app, f"c:{req_id}"))
             assert (await press.answered()).text == f"Реквизит #{req_id}: подтверждён."
             edited = await server.next_edit(PROSECUTOR)
             assert edited.message_id == mine.message_id
             assert "Решение: подтверждён — Bolat Nurlanov" in (edited.text or "")
-            assert edited.button_data() == [f"e:{req_id}"]
+            assert plain(edited.button_data()) == [f"e:{req_id}"]
 
     run(scenario)
 
@@ -296,19 +308,19 @@ def test_pending_pages(tmp_path: Path, sqlite_db: Database) -> None:
     ids = [seed_requisite(sqlite_db, value=f"44004302{i:08d}") for i in range(5)]
 
     async def scenario() -> None:
-        async with bot_env(settings, sqlite_db) as (server, _app):
+        async with bot_env(settings, sqlite_db) as (server, app):
             await server.user_says(PROSECUTOR, None, "/pending")
             page = await server.next_message(PROSECUTOR)
             assert (page.text or "").startswith("Ожидают проверки: 5 (стр. 1 из 3)")
-            assert page.button_data() == [f"v:{ids[0]}", f"v:{ids[1]}", "p:1"]
-            press = await server.user_presses(PROSECUTOR, page.message_id, "p:1")
+            assert plain(page.button_data()) == [f"v:{ids[0]}", f"v:{ids[1]}", "p:1"]
+            press = await server.user_presses(PROSECUTOR, page.message_id, signed(app, "p:1"))
             await press.answered()
             second = await server.next_edit(PROSECUTOR)
             assert (second.text or "").startswith("Ожидают проверки: 5 (стр. 2 из 3)")
-            assert second.button_data() == [f"v:{ids[2]}", f"v:{ids[3]}", "p:0", "p:2"]
+            assert plain(second.button_data()) == [f"v:{ids[2]}", f"v:{ids[3]}", "p:0", "p:2"]
             await server.user_says(PROSECUTOR, None, "/pending 3")
             last = await server.next_message(PROSECUTOR)
-            assert last.button_data() == [f"v:{ids[4]}", "p:1"]
+            assert plain(last.button_data()) == [f"v:{ids[4]}", "p:1"]
 
     run(scenario)
     assert [a.details["page"] for a in audits(sqlite_db, "review.pending")] == [1, 2, 3]
