@@ -65,6 +65,12 @@ def up(
     state: Path | None = typer.Option(
         None, help="Keep auth keys in this file across restarts, so stored sessions stay logged in."
     ),
+    limits: bool = typer.Option(
+        False, "--limits", help="Apply Telegram's flood limits, PEER_FLOOD and join limits (prokai.sandbox.limits)."
+    ),
+    latency_ms: float = typer.Option(
+        0.0, "--latency-ms", help="Answer each RPC after a log-normal delay with this median (0 = at once)."
+    ),
 ) -> None:
     """Run the sandbox until Ctrl-C and print how to connect to it."""
     import asyncio
@@ -82,9 +88,13 @@ def up(
         json_out=json_out,
         settings=conf,
         state_path=str(state) if state else None,
+        limits=limits,
+        latency_ms=latency_ms,
     )
     if opts.port < 0 or opts.port > 65535:
         fail(f"--port must be 0..65535, got {opts.port}", EXIT_USAGE)
+    if not 0 <= latency_ms <= 10_000:
+        fail(f"--latency-ms must be 0..10000, got {latency_ms:g}", EXIT_USAGE)
     try:
         asyncio.run(run_sandbox(opts))
     except UpError as exc:

@@ -16,6 +16,7 @@ from typing import Any
 
 from prokai.config import Settings, load_secret
 from prokai.sandbox.clock import Clock
+from prokai.sandbox.limits import LatencyModel, telegram_limits
 from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.sms import SimBoxControlGateway, SmsGateway
 from prokai.sandbox.state import load_keys, save_keys
@@ -39,6 +40,8 @@ class RunOptions:
     json_out: bool
     settings: Settings
     state_path: str | None = None
+    limits: bool = False
+    latency_ms: float = 0.0
 
 
 class PrintingGateway:
@@ -71,6 +74,11 @@ async def run_sandbox(opts: RunOptions, ready: asyncio.Event | None = None) -> N
 
     sms: SmsGateway = SimBoxControlGateway(opts.simbox_control) if opts.simbox_control else PrintingGateway()
     world: World = load_factory(opts.world_factory)(clock=Clock(), sms=sms)
+    if opts.limits:
+        world.set_limits(telegram_limits())
+    if opts.latency_ms > 0:
+        median = opts.latency_ms / 1000
+        world.set_latency(LatencyModel(median_s=median, min_s=median / 4, max_s=median * 20))
     state = Path(opts.state_path) if opts.state_path else None
     if state is not None:
         try:

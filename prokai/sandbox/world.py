@@ -144,6 +144,12 @@ class World:
 
     # ------------------------------------------------------------------ limits and latency
 
+    def set_limits(self, limits: LimitsProfile | None) -> None:
+        """Apply `limits` from now on (None: nothing is limited); the callback timeout follows it."""
+        self.limiter = Limiter(limits, self.clock) if limits is not None else None
+        if limits is not None:
+            self.bot_response_timeout = limits.bot_response_timeout_s
+
     def set_latency(self, latency: LatencyModel | None) -> None:
         """Answer every RPC after a delay drawn from `latency` (None: at once)."""
         self.latency = latency

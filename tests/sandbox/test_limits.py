@@ -184,3 +184,13 @@ def test_latency_draws_follow_the_configured_distribution() -> None:
     median = draws[len(draws) // 2]
     assert 0.07 < median < 0.09 and draws[0] >= 0.02 and draws[-1] <= 1.5
     assert draws[int(len(draws) * 0.95)] > 2 * median  # a long tail: some round trips are slow
+
+
+def test_sandbox_up_rejects_a_bad_latency_in_one_line() -> None:
+    from typer.testing import CliRunner
+
+    from prokai.cli import app
+
+    result = CliRunner().invoke(app, ["sandbox", "up", "--limits", "--latency-ms", "-5"])
+    assert result.exit_code != 0
+    assert "--latency-ms must be 0..10000" in result.output and "Traceback" not in result.output

@@ -24,7 +24,7 @@ from prokai.store.models import Account, AccountState
 
 pytestmark = pytest.mark.timeout(150)
 
-SHOPS = ("kristall-almaty", "dala-shymkent", "magnit-karaganda", "tsvetnoy-showcase", "balance-topup",
+SHOPS = ("kristall-almaty", "dala-shymkent", "snezhok-astana", "tsvetnoy-showcase", "balance-topup",
          "kurier-commands", "orbita-renamed")
 class NoWaitPacer:
     """A careless pacing policy: it never lets time pass between actions or polls."""
