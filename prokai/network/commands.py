@@ -105,10 +105,12 @@ def priorities_cmd(
     wallets = {"all": None, "banks": False, "wallets": True}[only]
     with database(ctx).session() as s:
         rows = priorities(s, status=None if status == "all" else status, wallets=wallets, limit=limit or None)
+    _audit(ctx, "network.priorities", only=only, status=status, count=len(rows))
+    typer.echo("rank\tscore\tkind\tvalue\tbank\tstatus\tshops\tsightings\tlast_seen\tmax_amount")
     for p in rows:
         amount = f"\t{p.max_amount}" if p.max_amount else "\t"
-        typer.echo(f"{p.rank}\t{p.score:.2f}\t{p.kind}\t{p.value}\t{p.bank}\t{p.status}\t{p.shops} shop(s)\t"
-                   f"{p.sightings} sighting(s)\t{p.last_seen.date()}{amount}")
+        typer.echo(f"{p.rank}\t{p.score:.2f}\t{p.kind}\t{p.value}\t{p.bank}\t{p.status}\t{p.shops}\t"
+                   f"{p.sightings}\t{p.last_seen.date()}{amount}")
 
 
 @network_app.command("wallets")

@@ -38,7 +38,8 @@ def family_picture(graph: nx.MultiDiGraph, title: str, seed: int = 7) -> tuple[b
     sub.remove_nodes_from(holders)
     simple = nx.Graph(sub)
     with _LOCK:
-        fig, ax = plt.subplots(figsize=(10, 7.5), dpi=100)
+        fig, ax = plt.subplots(figsize=(10, 7.5), dpi=90)
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.94)
         try:
             pos = nx.spring_layout(simple, seed=seed, k=1.6 / max(len(simple), 1) ** 0.5) if len(simple) else {}
             groups: dict[tuple[str, str, int], list[str]] = {}
@@ -77,7 +78,7 @@ def family_picture(graph: nx.MultiDiGraph, title: str, seed: int = 7) -> tuple[b
             ax.set_title(caption, fontsize=11)
             ax.set_axis_off()
             buf = io.BytesIO()
-            fig.savefig(buf, format="png", bbox_inches="tight")
+            fig.savefig(buf, format="png")  # fixed margins: a "tight" box would draw everything twice
         finally:
             plt.close(fig)
     return buf.getvalue(), left_out

@@ -70,7 +70,9 @@ def test_family_and_requisite_commands(world: nw.World) -> None:
     code, out = run("network", "family", "@nobody_here")
     assert code == 1 and out.count("\n") == 1
     code, out = run("network", "priorities", "--only", "wallets")
-    assert code == 0 and out.splitlines()[0].split("\t")[2:4] == ["trx", nw.WALLET]
+    header, first = out.splitlines()[:2]
+    assert code == 0 and header.startswith("rank\tscore\tkind\tvalue")
+    assert first.split("\t")[2:4] == ["trx", nw.WALLET] and first.split("\t")[6] == "2"
     with world.db.session() as s:
         queries = [a.details["query"] for a in s.scalars(select(AuditRecord).where(AuditRecord.action == "network.family"))]
     assert queries[-2:] == ["@kristall_bot", "@nobody_here"]
