@@ -26,9 +26,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from prokai.extract.images import ImageResult
 
 
-def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True, engine: str = "tesseract") -> ImageResult:
-    """Requisites in an image (PNG/JPEG bytes): QR codes and OCR (`engine`: "tesseract"
-    rus+kaz+eng, "rapidocr" or "both"), checksum-repaired.
+def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True, engine: str = "both") -> ImageResult:
+    """Requisites in an image (PNG/JPEG bytes): QR codes and OCR (`engine`: "both" (default),
+    "tesseract" rus+kaz+eng or "rapidocr"), checksum-repaired.
 
     Spans of the results index `ImageResult.text` (the QR payloads, then the OCR text).
     Slow (OCR); the text path never imports it.

@@ -25,14 +25,22 @@ ISSUERS: list[tuple[str, list[tuple[str, str]], frozenset[int]]] = [
 ]
 
 
-def brand_of(number: str) -> str | None:
-    """Card brand for a digit string whose prefix and length fit the issuer table, else None."""
+def _brand_row(head: str) -> tuple[str, frozenset[int]] | None:
     for brand, ranges, lengths in ISSUERS:
         for lo, hi in ranges:
-            head = number[: len(lo)]
-            if lo <= head <= hi:
-                return brand if len(number) in lengths else None
+            if lo <= head[: len(lo)] <= hi:
+                return brand, lengths
     return None
+
+
+# The issuer table above, resolved once for every four-digit prefix (ranges never go deeper).
+_BY_PREFIX = {f"{i:04d}": _brand_row(f"{i:04d}") for i in range(10000)}
+
+
+def brand_of(number: str) -> str | None:
+    """Card brand for a digit string whose prefix and length fit the issuer table, else None."""
+    row = _BY_PREFIX.get(number[:4])
+    return row[0] if row is not None and len(number) in row[1] else None
 
 
 def card_ok(number: str) -> str | None:

@@ -171,6 +171,11 @@ def clause(lower: str, start: int, end: int) -> tuple[int, int]:
     return left, min(cands) if cands else hi
 
 
+def has_warning(lower: str) -> bool:
+    """Whether the text holds any warning word at all (then `warned` decides per requisite)."""
+    return _NEVER_RE.search(lower) is not None
+
+
 def warned(lower: str, start: int, end: int) -> bool:
     """True when the requisite's clause warns against paying to it ("не переводите", "not us")."""
     lo, hi = clause(lower, start, end)

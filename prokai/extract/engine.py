@@ -83,7 +83,9 @@ def _extract_one(text: str) -> list[Found]:
     for rec in REGISTRY:
         if rec.applies(doc):
             found.extend(rec.find(doc))
-    kept = [f for f in _resolve(found) if f.kind == "phone" or not context.warned(doc.lower, f.start, f.end)]
+    kept = _resolve(found)
+    if kept and context.has_warning(doc.lower):
+        kept = [f for f in kept if f.kind == "phone" or not context.warned(doc.lower, f.start, f.end)]
     _add_context(doc, kept)
     return kept
 

@@ -122,7 +122,7 @@ _FORCED_ANY = {"/": "71", "|": "1l", "!": "1", "]": "j1", ")": "j", "¢": "c", "
                "г": "r", "и": "u", "п": "n", "ь": "b", "Ь": "b", "і": "i", "І": "I", "ј": "j"}
 
 
-_CARDISH_RE = re.compile(r"[0-9A-Za-zЗзбчЧОоВ|!](?:[0-9A-Za-zЗзбчЧОоВ|! \-]){14,26}[0-9A-Za-zЗзбчЧОоВ|!]")
+_CARDISH_RE = re.compile(r"[0-9A-Za-zЗзбчЧОоВ|!](?:[0-9A-Za-zЗзбчЧОоВ|! \-.,']){14,30}[0-9A-Za-zЗзбчЧОоВ|!]")
 
 
 _DROPPABLE = set("/|!])¢©é§$°’'`“”")
@@ -341,18 +341,23 @@ def repair_wallet(token: str) -> tuple[str, WalletCheck, int] | None:
 
 
 def repair_card(chunk: str) -> tuple[str, str, int] | None:
-    """A card number read from an OCR'd digit run: letters mapped to digits, Luhn must pass."""
+    """A card number read from an OCR'd digit run: letters mapped to digits, stray dots and
+    commas inside groups dropped ("667.3" → "6673"); Luhn and the issuer table must pass."""
+    if re.search(r"[.,'](?![0-9A-Za-z])|(?<![0-9A-Za-z])[.,']", chunk):
+        return None  # punctuation between groups ends the number; only a mark inside a group is stray
     compact = re.sub(r"[ \-]", "", chunk)
-    if not 13 <= len(compact) <= 19:
+    stray = len(re.findall(r"[.,']", compact))
+    compact = re.sub(r"[.,']", "", compact)
+    if not 13 <= len(compact) <= 19 or stray > 2:
         return None
     fixed = "".join(_DIGIT_FIX.get(c, c) for c in compact)
     if not fixed.isdigit():
         return None
     changes = sum(a != b for a, b in zip(compact, fixed, strict=True))
-    if changes == 0 or changes > 4:
+    if changes + stray == 0 or changes > 4:
         return None
     brand = card_ok(fixed)
-    return (fixed, brand, changes) if brand else None
+    return (fixed, brand, changes + stray) if brand else None
 
 
 def repair(text: str, already: set[str]) -> list[Found]:
@@ -424,11 +429,12 @@ def _uri_amount(payload: str, found: Found) -> None:
         found.amount, found.currency = value, cur
 
 
-def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True, engine: str = "tesseract") -> ImageResult:
+def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True, engine: str = "both") -> ImageResult:
     """Requisites in an image: QR payloads, then OCR text with checksum-guided repair.
 
     `engine`: "tesseract" (two passes: rus+kaz+eng for the message, eng alone for the Latin
-    requisites), "rapidocr" (one pass, Latin and digits) or "both".
+    requisites), "rapidocr" (one pass, Latin and digits) or "both" (the default: every value
+    either reads, each passing its validator; bench/extract.py --ocr-images measures all three).
 
     Spans index `ImageResult.text`: the OCR passes and QR payloads joined by newlines.
     """

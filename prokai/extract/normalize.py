@@ -86,8 +86,7 @@ _OTHER = _ranges([cp for cp, v in TABLE.items() if cp > 127 and v is not None an
 # or when a fullwidth or other-script digit occurs (special spaces and dashes alone are left:
 # the recognizers treat them as separators); plain Russian prose has
 # neither, and then the text is used as it is (str.translate with a table costs ~15 µs).
-_FOLD_RES = (re.compile(f"[{_OTHER}]"), re.compile(f"[A-Za-z0-9][{_LOOKALIKES}]"),
-             re.compile(f"[{_LOOKALIKES}][A-Za-z0-9]"))
+_FOLD_RE = re.compile(f"[{_OTHER}]|[A-Za-z0-9][{_LOOKALIKES}]|[{_LOOKALIKES}][A-Za-z0-9]")
 
 
 # ---------------------------------------------------------------- number words
@@ -126,6 +125,7 @@ _MULT_HUNDRED = {"hundred", "жүз"}  # "four hundred", "төрт жүз"; alon
 
 NUMBER_WORDS = {**_UNITS, **_TEENS, **_TENS, **_HUNDREDS, **dict.fromkeys(_MULT_HUNDRED, 100)}
 _WORD_TOKEN_RE = re.compile(r"[^\W\d_]+")
+_NUMBER_WORD_RE = re.compile(r"(?<![^\W\d_])(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?![^\W\d_])")
 _RUN_GAP_RE = re.compile(r"[\s,.\-–—]{1,3}")
 
 
@@ -140,17 +140,13 @@ def lower_same_length(text: str) -> str:
 _PUNCT = ",.;:!?()[]{}\"'«»-—–/|*+=_"
 
 
-def _number_word_runs(text: str) -> list[list[tuple[str, int, int]]]:
+def _number_word_runs(text: str, lower: str | None = None) -> list[list[tuple[str, int, int]]]:
     """Runs of at least two number words separated only by spaces, commas or dashes."""
-    lower = lower_same_length(text)
-    hits = 0
-    for w in lower.split():  # cheap test before the word scan
-        if w.strip(_PUNCT) in NUMBER_WORDS:
-            hits += 1
-            if hits == 2:
-                break
-    else:
-        return []
+    if lower is None:
+        lower = lower_same_length(text)
+    first = _NUMBER_WORD_RE.search(lower)
+    if first is None or _NUMBER_WORD_RE.search(lower, first.end()) is None:
+        return []  # cheap test before the word scan: fewer than two number words
     runs: list[list[tuple[str, int, int]]] = []
     cur: list[tuple[str, int, int]] = []
     for m in _WORD_TOKEN_RE.finditer(lower):
@@ -262,11 +258,12 @@ class Normalized:
         return any(self.ends[i] - self.starts[i] > 1 for i in range(a, b))
 
 
-def normalize(text: str) -> Normalized:
-    """Normalize `text` for matching; see the module docstring for what is undone."""
-    runs = _number_word_runs(text)
+def normalize(text: str, lower: str | None = None) -> Normalized:
+    """Normalize `text` for matching (`lower`: its `lower_same_length`, when the caller has it);
+    see the module docstring for what is undone."""
+    runs = _number_word_runs(text, lower)
     if not runs and not _DELETED_RE.search(text):
-        if not any(r.search(text) for r in _FOLD_RES):
+        if _FOLD_RE.search(text) is None:
             return Normalized(text, text)
         out = text.translate(TABLE)
         return Normalized(text, out, changed=out != text)

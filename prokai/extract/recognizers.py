@@ -44,7 +44,8 @@ class Doc:
     _clusters: list[tuple[int, int, list[cards.Group]]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.norm = normalize(self.original)
+        self._lower = lower_same_length(self.original)
+        self.norm = normalize(self.original, self._lower)
         raw = self.norm.text.encode("utf-8", "surrogatepass")  # bytes.translate is ~15x faster
         self.digits = len(raw) - len(raw.translate(None, _DIGIT_BYTES))
         self.latin = len(raw) - len(raw.translate(None, _LATIN_BYTES))
@@ -54,8 +55,7 @@ class Doc:
     @property
     def lower(self) -> str:
         """Lower-cased original, same length (offsets stay valid)."""
-        if self._lower is None:
-            self._lower = lower_same_length(self.original)
+        assert self._lower is not None
         return self._lower
 
     @property
@@ -295,7 +295,7 @@ WALLET_PATTERNS = [
     WalletPattern("trx", re.compile(_PB + rf"T[{_B58}]{{33}}" + _NB), check_trx),
     WalletPattern("eth", re.compile(_PB + r"0[xX][0-9a-fA-F]{40}(?![0-9A-Za-z])"), check_eth),
     WalletPattern("xmr", re.compile(_PB + rf"[48][{_B58}]{{94}}(?:[{_B58}]{{11}})?" + _NB), _xmr_main),
-    WalletPattern("ton", re.compile(r"(?<![\w\-+/])[EUk0][Qf][A-Za-z0-9_\-+/]{46}(?![\w\-+/=])"), check_ton),
+    WalletPattern("ton", re.compile(r"(?:(?<=transfer/)|(?<![\w\-+/]))[EUk0][Qf][A-Za-z0-9_\-+/]{46}(?![\w\-+/=])"), check_ton),
     WalletPattern("ton", re.compile(r"(?<![\w:\-])(?:-1|0):[0-9a-fA-F]{64}(?![0-9a-fA-F])"), check_ton),
 ]
 # Addresses written in chunks ("bc1q w508 d6qe …", "TJ8x-4Fq…", "0x52 9084 …"): up to 41 chunks
@@ -351,7 +351,7 @@ class ChunkedWalletRecognizer:
     name = "crypto_chunks"
 
     def applies(self, doc: Doc) -> bool:
-        return doc.latin >= 26
+        return doc.latin - doc.digits >= 8  # ASCII letters: every address has some
 
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
