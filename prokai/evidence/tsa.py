@@ -82,6 +82,24 @@ def _verify_sig(cert: x509.Certificate, signature: bytes, data: bytes, digest: s
         raise TimestampError("unsupported TSA key type")
 
 
+def _check_certificates(certs: list[x509.Certificate], ca: x509.Certificate | None) -> None:
+    """Every certificate the token carries must be signed by its issuer where that issuer is at
+    hand (in the token or the given CA): a changed byte in any of them is caught."""
+    known = [*certs, *([ca] if ca is not None else [])]
+    for n, cert in enumerate(certs, 1):
+        issuers = [c for c in known if c.subject == cert.issuer]
+        if not issuers:
+            continue
+        for issuer in issuers:
+            try:
+                cert.verify_directly_issued_by(issuer)
+                break
+            except (InvalidSignature, ValueError, TypeError):
+                continue
+        else:
+            raise TimestampError(f"certificate {n} in the token does not verify (altered)")
+
+
 def check_token(token_der: bytes, data: bytes, ca_pem: bytes | None = None) -> TokenInfo:
     """Check that `token_der` is a valid RFC 3161 token over `data`; TimestampError says why not."""
     try:
@@ -121,12 +139,13 @@ def check_token(token_der: bytes, data: bytes, ca_pem: bytes | None = None) -> T
             _verify_sig(cert, signer["signature"].native, signed_attrs, digest)
         except InvalidSignature:
             raise TimestampError("the token's signature does not verify") from None
-        if ca_pem is not None:
-            ca = x509.load_pem_x509_certificate(ca_pem)
+        ca = x509.load_pem_x509_certificate(ca_pem) if ca_pem is not None else None
+        if ca is not None:
             try:
                 cert.verify_directly_issued_by(ca)
             except (InvalidSignature, ValueError, TypeError):
                 raise TimestampError("the TSA certificate was not issued by the given CA") from None
+        _check_certificates([x509.load_der_x509_certificate(c.dump()) for c in certs], ca)
         return TokenInfo(info["gen_time"].native, int(info["serial_number"].native),
                          tsa_cert.subject.human_friendly)
     except TimestampError:

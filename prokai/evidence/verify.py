@@ -6,7 +6,8 @@ naming the file or record:
 
 1. `manifest.json` is a bundle manifest; `keys/evidence-ed25519.pem` is the key it names (and the
    one the caller expects, `--key`); `manifest.sig` is that key's Ed25519 signature of it.
-2. The RFC 3161 token `manifest.tsr` covers `manifest.json` (when the bundle has one).
+2. The RFC 3161 token `manifest.tsr` covers `manifest.json` (when the bundle has one), and
+   `manifest.tsr.sig` is the same key's signature of the token.
 3. `SHA256SUMS` is the one the manifest names; every listed file is there with its SHA-256, and no
    file is there that is not listed.
 4. Every record of `records/records.jsonl`: its content hashes to its chain link's record hash, the
@@ -34,12 +35,13 @@ FORMAT = "prokai-evidence-bundle/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 TIMESTAMP = "manifest.tsr"
+TIMESTAMP_SIG = "manifest.tsr.sig"
 SUMS = "SHA256SUMS"
 KEY_FILE = "keys/evidence-ed25519.pem"
 RECORDS = "records/records.jsonl"
 PROOFS = "records/proofs.jsonl"
 ANCHOR = "chain/anchor.json"
-UNLISTED = {MANIFEST, SIGNATURE, TIMESTAMP, SUMS}
+UNLISTED = {MANIFEST, SIGNATURE, TIMESTAMP, TIMESTAMP_SIG, SUMS}
 LINK_FIELDS = ("seq", "type", "id", "record_hash", "prev_hash", "entry_hash")
 
 
@@ -161,14 +163,20 @@ def verify_bundle(path: Path, expected_key: str | None = None, tsa_ca: bytes | N
         ca = tsa_ca
         if ca is None and stamp_info.get("ca"):
             ca = src.read(stamp_info["ca"])
+        token = src.read(TIMESTAMP)
         try:
-            info = tsa.check_token(src.read(TIMESTAMP), manifest_bytes, ca)
+            info = tsa.check_token(token, manifest_bytes, ca)
         except tsa.TimestampError as exc:
             raise BundleError(f"{TIMESTAMP}: {exc}") from None
+        # The token's bytes are signed too, so a change anywhere in it (a certificate it merely
+        # carries included) is caught, by hand as well.
+        if not signing.verify(public, src.read(TIMESTAMP_SIG), token):
+            raise BundleError(f"{TIMESTAMP}: does not match its signature {TIMESTAMP_SIG} (altered or swapped)")
         stamp_text = f"{info.gen_time.isoformat()} by {info.tsa_subject} (RFC 3161, serial {info.serial})"
     else:
-        if TIMESTAMP in src.names():
-            raise BundleError(f"{TIMESTAMP}: present, but the manifest says the bundle has no timestamp")
+        for name in (TIMESTAMP, TIMESTAMP_SIG):
+            if name in src.names():
+                raise BundleError(f"{name}: present, but the manifest says the bundle has no timestamp")
         stamp_text = f"none, the bundle carries no trusted timestamp ({stamp_info.get('note') or 'not requested'})"
 
     # 3. files

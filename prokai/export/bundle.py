@@ -46,6 +46,7 @@ from prokai.evidence.verify import (
     SIGNATURE,
     SUMS,
     TIMESTAMP,
+    TIMESTAMP_SIG,
     link_leaf,
 )
 from prokai.store.chain import CHAINED, derived_status, record_hash
@@ -370,6 +371,7 @@ def _verify_md(data: _Case, timestamped: bool, fingerprint: str, has_ca: bool) -
     ts = (
         "openssl ts -verify -data manifest.json -in manifest.tsr -token_in -CAfile "
         + (TSA_CA_FILE if has_ca else "TSA-CA.pem") + "\n"
+        f"openssl pkeyutl -verify -pubin -inkey {KEY_FILE} -rawin -in manifest.tsr -sigfile manifest.tsr.sig\n"
         if timestamped
         else "# This bundle carries NO trusted timestamp (no time-stamping authority was configured):\n"
         "# its time rests on the signer's clock only.\n"
@@ -397,14 +399,14 @@ set -e
 openssl pkey -pubin -in {KEY_FILE} -outform DER | tail -c 32 | sha256sum
 # 1. The manifest is signed by that key.
 openssl pkeyutl -verify -pubin -inkey {KEY_FILE} -rawin -in manifest.json -sigfile manifest.sig
-# 2. The trusted timestamp covers the manifest.
+# 2. The trusted timestamp covers the manifest (and the token is the one the signer received).
 {ts.rstrip()}
 # 3. SHA256SUMS is the list the signed manifest names.
 grep -q "\\"sha256sums\\": \\"$(sha256sum SHA256SUMS | cut -c1-64)\\"" manifest.json
 # 4. Every listed file is present and unchanged.
 sha256sum --strict --quiet -c SHA256SUMS
 # 5. No file was added.
-find . -type f ! -name manifest.json ! -name manifest.sig ! -name manifest.tsr ! -name SHA256SUMS \\
+find . -type f ! -name manifest.json ! -name manifest.sig ! -name 'manifest.tsr*' ! -name SHA256SUMS \\
   | sed 's|^\\./||' | LC_ALL=C sort | diff - <(cut -c67- SHA256SUMS | LC_ALL=C sort)
 echo "bundle verified"
 ```
@@ -413,7 +415,8 @@ echo "bundle verified"
 
 - `manifest.json`: case, campaigns, who exported it when with which tool, the chain head, the
   Merkle root over the records, the SHA-256 of every file; `manifest.sig` its Ed25519 signature;
-  `manifest.tsr` the RFC 3161 timestamp token over it (when present).
+  `manifest.tsr` the RFC 3161 timestamp token over it (when present), `manifest.tsr.sig` the
+  signature of that token.
 - `records/records.jsonl`: every chained record of the case in chain order, with its content
   (canonical JSON: sorted keys, no spaces, UTF-8) and its chain link:
   `record_hash = SHA-256(content)`, `entry_hash = SHA-256(prev_hash|type|id|record_hash)`.
@@ -589,5 +592,6 @@ def _write(data: _Case, root: Path, key: Ed25519PrivateKey, head_seq: int, head_
         if tsa_ca_pem is not None:
             tsa.check_token(token, manifest_bytes, tsa_ca_pem)
         w.write(TIMESTAMP, token, listed=False)
+        w.write(TIMESTAMP_SIG, key.sign(token), listed=False)
     return BundleResult(root, root, data.case.number, [c.id for c in data.campaigns], tree.size, len(w.files),
                         hashlib.sha256(manifest_bytes).hexdigest(), tree.root.hex(), bool(tsa_url))

@@ -115,7 +115,7 @@ dir = {folder}
 serial = $dir/serial
 crypto_device = builtin
 signer_cert = $dir/tsa.pem
-certs = $dir/tsa.pem
+certs = $dir/ca.pem
 signer_key = $dir/tsa.key
 signer_digest = sha256
 default_policy = 1.2.3.4.1
@@ -460,6 +460,20 @@ def test_trusted_timestamp_from_a_loopback_tsa(tsa_bundle: Path, loopback_tsa: L
     (copy / "manifest.tsr").unlink()
     assert _fails(copy) == "manifest.tsr: missing from the bundle"
     assert not _manual(copy, script)
+    # the files only a time-stamped bundle has: a byte changed, or removed
+    for name in ("manifest.tsr.sig", "keys/tsa-ca.pem"):
+        for how in ("byte", "remove"):
+            case = tmp_path / f"{how}-{name.replace('/', '-')}"
+            shutil.copytree(tsa_bundle, case)
+            if how == "remove":
+                (case / name).unlink()
+            else:
+                data = bytearray((case / name).read_bytes())
+                data[len(data) // 2] ^= 0x01
+                (case / name).write_bytes(bytes(data))
+            problem = _fails(case)
+            assert problem.startswith(name) or problem.startswith("manifest.tsr: "), (name, how, problem)
+            assert not _manual(case, script), (name, how)
 
 
 def test_timestamp_added_to_a_bundle_without_one_fails(bundle: Path, tsa_bundle: Path, tmp_path: Path) -> None:
