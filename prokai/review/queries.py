@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from prokai.extract.kinds import BANK_KINDS  # the one table of requisite kinds
 from prokai.store.chain import record_hash
 from prokai.store.models import (
     Campaign,
@@ -30,7 +31,6 @@ from prokai.store.models import (
     Target,
 )
 
-BANK_KINDS = frozenset({"card", "iban", "phone"})
 UNKNOWN_BANK = "unknown"
 
 
