@@ -14,7 +14,9 @@ the write lock on SQLite).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Text, cast, func, insert, or_, select
 from sqlalchemy import update as sql_update
@@ -39,6 +41,7 @@ from prokai.store.models import (
 from prokai.store.types import utcnow
 
 BATCH = 5000
+LOOKBACK = 2000  # ids below a watermark read again on PostgreSQL (see `_lookback`)
 WINDOW = 5  # incoming messages before a split requisite's last piece that may carry its holder
 
 
@@ -76,37 +79,53 @@ def _lock(session: Session) -> None:
     session.execute(sql_update(NetworkState).where(NetworkState.name == "lock").values(updated_at=utcnow()))
 
 
+def _lookback(session: Session) -> int:
+    """How far below a watermark to look again: on PostgreSQL a row can commit after rows with
+    higher ids (sequences are not transactional); SQLite commits writers one at a time."""
+    return LOOKBACK if session.get_bind().dialect.name == "postgresql" else 0
+
+
 def _holders(session: Session, report: UpdateReport) -> None:
     state = _state(session, "sightings")
+    base = select(Sighting.id, Sighting.requisite_id, Sighting.shop_id, Sighting.seen_at, Sighting.span_start,
+                  Sighting.span_end, Sighting.message_id, Sighting.conversation_id, Message.text).join(
+        Message, Message.id == Sighting.message_id, isouter=True)
+    back = _lookback(session)
+    if back and state.last_id:
+        late = session.execute(base.where(
+            Sighting.id > state.last_id - back, Sighting.id <= state.last_id,
+            Sighting.id.not_in(select(NetworkHolder.sighting_id).where(NetworkHolder.sighting_id > state.last_id - back)),
+        )).all()
+        _read_holders(session, late, report)
     while True:
-        rows = session.execute(
-            select(Sighting.id, Sighting.requisite_id, Sighting.shop_id, Sighting.seen_at, Sighting.span_start,
-                   Sighting.span_end, Sighting.message_id, Sighting.conversation_id, Message.text)
-            .join(Message, Message.id == Sighting.message_id, isouter=True)
-            .where(Sighting.id > state.last_id).order_by(Sighting.id).limit(BATCH)
-        ).all()
+        rows = session.execute(base.where(Sighting.id > state.last_id).order_by(Sighting.id).limit(BATCH)).all()
         if not rows:
             return
-        found = []
-        for sid, rid, shop_id, seen_at, start, end, mid, conv_id, text in rows:
-            name = find_holder(text or "", start, end)
-            if name is None and start is None and conv_id is not None and mid is not None:
-                before = session.scalars(
-                    select(Message.text).where(Message.conversation_id == conv_id, Message.id < mid,
-                                               Message.direction == "in")
-                    .order_by(Message.id.desc()).limit(WINDOW)
-                ).all()
-                name = next((n for n in (find_holder(t) for t in before) if n), None)
-            if name:
-                found.append({"sighting_id": sid, "requisite_id": rid, "shop_id": shop_id, "name": name,
-                              "name_key": holder_key(name), "seen_at": seen_at})
-        if found:
-            session.execute(insert(NetworkHolder), found)
-        report.holders += len(found)
+        _read_holders(session, rows, report)
         report.sightings += len(rows)
         state.last_id = rows[-1][0]
         state.updated_at = utcnow()
         session.flush()
+
+
+def _read_holders(session: Session, rows: Sequence[Any], report: UpdateReport) -> None:
+    """Holders' names in the sightings' messages (for a split requisite: the messages before it)."""
+    found = []
+    for sid, rid, shop_id, seen_at, start, end, mid, conv_id, text in rows:
+        name = find_holder(text or "", start, end)
+        if name is None and start is None and conv_id is not None and mid is not None:
+            before = session.scalars(
+                select(Message.text).where(Message.conversation_id == conv_id, Message.id < mid,
+                                           Message.direction == "in")
+                .order_by(Message.id.desc()).limit(WINDOW)
+            ).all()
+            name = next((n for n in (find_holder(t) for t in before) if n), None)
+        if name:
+            found.append({"sighting_id": sid, "requisite_id": rid, "shop_id": shop_id, "name": name,
+                          "name_key": holder_key(name), "seen_at": seen_at})
+    if found:
+        session.execute(insert(NetworkHolder), found)
+    report.holders += len(found)
 
 
 def _upsert_link(session: Session, cache: dict[tuple[int, str, str], NetworkLink], shop_id: int, target: str,
@@ -135,14 +154,24 @@ def _links(session: Session, report: UpdateReport) -> None:
     # Only messages that can name a peer are fetched: an @, a t.me link, buttons or entities.
     names_someone = or_(Message.text.like("%@%"), Message.text.like("%t.me/%"), Message.text.like("%telegram.me/%"),
                         cast(Message.buttons, Text) != "[]", cast(Message.entities, Text) != "[]")
+    base = (
+        select(Message.id, Message.text, Message.buttons, Message.entities, Message.sent_at, Message.stored_at,
+               Conversation.shop_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.direction == "in", Conversation.shop_id.is_not(None), names_someone)
+    )
+    back = _lookback(session)
+    if back and state.last_id:  # late commits below the watermark: add the links they name, count nothing twice
+        for mid, text, buttons, entities, sent_at, stored_at, shop_id in session.execute(
+            base.where(Message.id > state.last_id - back, Message.id <= state.last_id)
+        ):
+            for m in find_mentions(text, buttons or [], entities or []):
+                if (shop_id, m.target, m.kind) not in cache:
+                    report.links += _upsert_link(session, cache, shop_id, m.target, m.kind, m.context, mid,
+                                                 sent_at or stored_at)
     while state.last_id < top:
         rows = session.execute(
-            select(Message.id, Message.text, Message.buttons, Message.entities, Message.sent_at, Message.stored_at,
-                   Conversation.shop_id)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Message.id > state.last_id, Message.id <= top, Message.direction == "in",
-                   Conversation.shop_id.is_not(None), names_someone)
-            .order_by(Message.id).limit(BATCH)
+            base.where(Message.id > state.last_id, Message.id <= top).order_by(Message.id).limit(BATCH)
         ).all()
         for mid, text, buttons, entities, sent_at, stored_at, shop_id in rows:
             for m in find_mentions(text, buttons or [], entities or []):
@@ -163,6 +192,7 @@ def _fingerprint(session: Session) -> int:
     """A number that changes when anything families depend on changes."""
     parts = [
         session.scalar(select(func.max(Sighting.id))),
+        session.scalar(select(func.count()).select_from(Sighting)),  # late commits below the highest id too
         session.scalar(select(func.max(NetworkLink.id))),
         session.scalar(select(func.max(Review.id))),
         session.scalar(select(func.max(ShopUsername.id))),

@@ -4,7 +4,7 @@ with the evidence for each tie; renames, deaths and a merge keep the ids; update
 from __future__ import annotations
 
 import networld as nw
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from prokai.network import families_for, family_by_id, priorities, requisites_matching, update
 from prokai.network.families import family_id_for
@@ -110,3 +110,38 @@ def test_a_requisite_with_every_shop_and_date_and_the_freeze_priorities(db: Data
         assert ranked[0].value == nw.C4  # two shops, and the most recent (day 3)
         assert [p.shops for p in ranked] == [2, 2, 2, 2] + [1] * (len(ranked) - 4)
         assert [p.rank for p in ranked] == list(range(1, len(ranked) + 1))
+
+
+def test_a_sighting_committed_late_below_the_watermark_is_still_read(pg_schema_url: str) -> None:
+    """PostgreSQL hands out ids before commit: a sweep's transaction can commit a sighting with a
+    lower id after the network read past it (SQLite commits one writer at a time)."""
+    from prokai.store.migrate import upgrade
+    from prokai.store.models import NetworkHolder, Requisite, Sighting
+
+    upgrade(pg_schema_url)
+    db = Database(pg_schema_url)
+    try:
+        w = nw.day0(db)
+        update(db)
+
+        def sighting_at(sid: int, holder: str) -> None:
+            w.pay("solo_bot", nw.C2, holder, 2)  # stored with the next ids; then moved to `sid`, as if allocated earlier
+            with db.session() as s:
+                last = s.scalar(select(func.max(Sighting.id)).where(Sighting.id < top + 50))
+                s.execute(Sighting.__table__.update().where(Sighting.id == last).values(id=sid))
+
+        with db.session() as s:
+            top = s.scalar(select(Sighting.id).order_by(Sighting.id.desc()).limit(1)) or 0
+        sighting_at(top + 100, "Айдана С.")
+        assert update(db).holders == 1
+        sighting_at(top + 50, "Айдана С.")  # committed after the update above had read past it
+        again = update(db)
+        assert again.holders == 1
+        with db.session() as s:
+            rid = s.scalar(select(Requisite.id).where(Requisite.value == nw.C2))
+            assert set(s.scalars(select(NetworkHolder.sighting_id).where(NetworkHolder.requisite_id == rid))) >= {
+                top + 50, top + 100}
+        # C2, the backup bot's card, now handed out by @solo_bot too, makes @solo_bot one of Кристалл's shops.
+        assert families(db)[family_id_for(w.shops["kristall_bot"])] == KRISTALL | {"solo_bot"}
+    finally:
+        db.dispose()
