@@ -86,7 +86,7 @@ def test_library_images_are_read_by_ddddocr() -> None:
 
 def test_image_captcha_candidates_fall_back_to_tesseract() -> None:
     methods = [m for m, _ in candidates("Введите символы с картинки", [], b"\x89PNG...")]
-    assert methods == ["image-ddddocr", "image-ddddocr-beta", "image-tesseract"]
+    assert methods == ["image-ddddocr-vote", "image-ddddocr", "image-ddddocr-beta", "image-tesseract"]
 
 
 def test_a_method_that_failed_at_a_bot_is_not_tried_first_again() -> None:
@@ -96,7 +96,11 @@ def test_a_method_that_failed_at_a_bot_is_not_tried_first_again() -> None:
     wrapped = [(m, (lambda m=m: tried.append(m))) for m, _ in cands]  # record the order, answer nothing
     memory.failed("bot1", "image-ddddocr")
     memory.pick("bot1", wrapped)  # type: ignore[arg-type]
-    assert tried[0] == "image-ddddocr-beta" and tried[-1] == "image-ddddocr"
+    assert tried[0] == "image-ddddocr-vote" and tried[-1] == "image-ddddocr"
+    memory.failed("bot1", "image-ddddocr-vote")
+    tried.clear()
+    memory.pick("bot1", wrapped)  # type: ignore[arg-type]
+    assert tried[0] == "image-ddddocr-beta"
     tried.clear()
     memory.pick("bot2", wrapped)  # type: ignore[arg-type]
-    assert tried[0] == "image-ddddocr"
+    assert tried[0] == "image-ddddocr-vote"
