@@ -3,12 +3,15 @@ with the evidence for each tie; renames, deaths and a merge keep the ids; update
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import networld as nw
 from sqlalchemy import func, select
 
 from prokai.network import families_for, family_by_id, priorities, requisites_matching, update
 from prokai.network.families import family_id_for
 from prokai.store.db import Database
+from prokai.store.migrate import upgrade
 from prokai.store.models import Message, ShopFamily, ShopFamilyMember
 
 KRISTALL = {"kristall_bot", "kristall_reserve_bot", "kristall_op", "kristall_vitrina"}
@@ -96,7 +99,10 @@ def test_renames_deaths_and_a_merge_keep_family_ids(db: Database) -> None:
         assert len(set(s.scalars(select(ShopFamilyMember.family_id)))) == 2
 
 
-def test_a_requisite_with_every_shop_and_date_and_the_freeze_priorities(db: Database) -> None:
+def test_a_requisite_with_every_shop_and_date_and_the_freeze_priorities(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/prokai.db"  # the queries are the ones the tests above ran on both databases
+    upgrade(url)
+    db = Database(url)
     nw.day3(nw.day0(db))
     update(db)
     with db.session() as s:
@@ -115,7 +121,6 @@ def test_a_requisite_with_every_shop_and_date_and_the_freeze_priorities(db: Data
 def test_a_sighting_committed_late_below_the_watermark_is_still_read(pg_schema_url: str) -> None:
     """PostgreSQL hands out ids before commit: a sweep's transaction can commit a sighting with a
     lower id after the network read past it (SQLite commits one writer at a time)."""
-    from prokai.store.migrate import upgrade
     from prokai.store.models import NetworkHolder, Requisite, Sighting
 
     upgrade(pg_schema_url)
