@@ -600,6 +600,8 @@ def main() -> int:
         if "Presidio patterns" in res:
             ratio = hmps / res["Presidio patterns"][2]
             print(f"goal throughput >= 10x Presidio (held-out): {'PASS' if ratio >= 10 else 'FAIL'} ({ratio:.1f}x)")
+    elif args.no_heldout:
+        print("\nheld-out corpus: skipped (--no-heldout)")
     else:
         print(f"\nheld-out corpus: none in {HELDOUT_DIR} (yet)")
     if "Presidio patterns" in results:

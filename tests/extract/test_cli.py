@@ -115,3 +115,30 @@ def test_bad_image_lines_are_reported(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert [json.loads(x)["id"] for x in proc.stdout.splitlines()] == ["c"]
     assert "line 1: cannot read image" in proc.stderr and "line 2: cannot read image" in proc.stderr
+
+
+def test_over_long_line_is_one_error_and_the_rest_go_on(tmp_path: Path) -> None:
+    src = tmp_path / "big.jsonl"
+    long_text = "Оплата на карту 4400 4301 2345 6789. " * 30_000  # ~1 MB, one line
+    lines = [json.dumps({"id": "a", "text": "карта 5555 5555 5555 4444"}),
+             json.dumps({"id": "big", "text": long_text}, ensure_ascii=False),
+             json.dumps({"id": "b", "text": "Kaspi перевод по номеру 8 701 234 56 78"})]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = run([str(src), "--max-line-bytes", "100000"])
+    assert proc.returncode == 1
+    assert [json.loads(x)["id"] for x in proc.stdout.splitlines()] == ["a", "b"]
+    errors = proc.stderr.strip().splitlines()
+    assert errors[0] == "error: line 2: longer than 100000 bytes (--max-line-bytes); skipped"
+    assert len(errors) == 2  # and the summary line
+
+
+def test_long_line_is_read_whole_in_windows(tmp_path: Path) -> None:
+    src = tmp_path / "long.txt"
+    src.write_text("Оплата на карту 4400 4301 2345 6789. " * 4_000 + "\n", encoding="utf-8")
+    proc = run([str(src)])
+    assert proc.returncode == 0, proc.stderr
+    [out] = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert len(out["requisites"]) == 4_000
+    assert {r["value"] for r in out["requisites"]} == {"4400430123456789"}
+    starts = [r["start"] for r in out["requisites"]]
+    assert starts == sorted(set(starts)) and starts[1] - starts[0] == 37
