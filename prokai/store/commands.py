@@ -61,8 +61,9 @@ def _db_error(exc: Exception) -> str:
     return str(getattr(exc, "orig", None) or exc).splitlines()[0]
 
 
-def _readonly_status(url: str) -> tuple[str | None, str, list[str]]:
-    """(current revision, head, pending revisions), read without writing anything."""
+def _readonly_status(url: str, missing_ok: bool = True) -> tuple[str | None, str, list[str]]:
+    """(current revision, head, pending revisions), read without writing anything; a SQLite file
+    that does not exist yet is an empty database when `missing_ok`."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from sqlalchemy.exc import SQLAlchemyError
@@ -72,7 +73,10 @@ def _readonly_status(url: str) -> tuple[str | None, str, list[str]]:
 
     script = ScriptDirectory.from_config(alembic_config(url))
     head = script.get_current_head() or ""
+    current: str | None = None
     try:
+        if missing_ok and _sqlite_missing(url):
+            return _pending(script, head, None)
         engine = readonly_engine(url)
         try:
             with engine.connect() as conn:
@@ -83,8 +87,20 @@ def _readonly_status(url: str) -> tuple[str | None, str, list[str]]:
         fail(str(exc), EXIT_USAGE)
     except SQLAlchemyError as exc:
         fail(f"cannot read the database: {_db_error(exc)}", EXIT_USAGE)
+    return _pending(script, head, current)
+
+
+def _pending(script: Any, head: str, current: str | None) -> tuple[str | None, str, list[str]]:
     pending = [r.revision for r in script.iterate_revisions(head, current or "base") if r.revision != current]
     return current, head, list(reversed(pending))
+
+
+def _sqlite_missing(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = parsed.database or ""
+    return parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:") and not Path(name).exists()
 
 
 def _anchor_file(ctx: typer.Context, given: Path | None) -> Path:
@@ -134,7 +150,7 @@ def evidence_verify(
     from prokai.store.readonly import ReadOnlyError, integrity_check, readonly_engine
 
     url = settings(ctx).database_url
-    current, head, _ = _readonly_status(url)
+    current, head, _ = _readonly_status(url, missing_ok=False)
     if current != head:
         fail(f"database schema is at {current or 'empty'}, expected {head}: run `prokai db upgrade`", EXIT_USAGE)
     path = _anchor_file(ctx, anchors)
