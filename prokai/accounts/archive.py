@@ -53,7 +53,8 @@ ACTOR = "accounts.archive"
 KIND = "archive"
 ShopScorer = Callable[[Sequence[str]], list[float]]
 
-_LINK = re.compile(r"(?:https?://)?(?:t\.me|telegram\.me)/(?:joinchat/|\+)?([A-Za-z0-9_]{4,64})", re.IGNORECASE)
+# Invite links (t.me/+HASH, t.me/joinchat/HASH) name no username: they stay in the stored text only.
+_LINK = re.compile(r"(?:https?://)?(?:t\.me|telegram\.me)/(?!joinchat/|\+)([A-Za-z][A-Za-z0-9_]{3,63})", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 
 
