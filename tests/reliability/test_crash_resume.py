@@ -58,13 +58,10 @@ def test_reference_run_is_complete(reference: dict[str, Any]) -> None:
     assert "statuses {'alive': 3}" in reference["sweep_out"]
 
 
-@pytest.mark.parametrize("messages", [3, 9])
-def test_kill_minus_nine_then_rerun(sandbox: SandboxThread, reference: dict[str, Any], tmp_path: Path,
-                                    messages: int) -> None:
-    phones = [f"+7706200{messages:02d}01", f"+7706200{messages:02d}02"]
-    node = Node(tmp_path, sandbox, phones, TARGETS)
+def test_kill_minus_nine_then_rerun(sandbox: SandboxThread, reference: dict[str, Any], tmp_path: Path) -> None:
+    node = Node(tmp_path, sandbox, ["+77062000001", "+77062000002"], TARGETS)
     proc = node.campaign()
-    node.wait_for_messages(proc, messages)
+    node.wait_for_messages(proc, 6)  # two conversations under way, one shop done
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert node.summary()["leased"], "the killed run held leases (else this probes nothing)"
