@@ -119,7 +119,7 @@ def build_graph(session: Session, shop_ids: Iterable[int] | None = None,
         if node not in g:
             shop = index.shops[sid]
             g.add_node(node, type="shop", label=shop_label(shop), kind=shop.kind, status=shop.status,
-                       family=families.get(sid, ""), telegram_id=shop.telegram_id or 0,
+                       family=families.get(sid, ""), telegram_id=str(shop.telegram_id or ""),  # ids exceed 32 bits
                        first_seen=_iso(shop.first_seen), last_seen=_iso(shop.last_seen))
         return node
 
