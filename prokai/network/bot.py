@@ -36,8 +36,8 @@ def tie_text(e: Evidence, lang: str, tz: str) -> str:
     shops = ", ".join(e.shops)
     if e.kind == "requisite":
         return t(lang, "tie_requisite", what=e.what, shops=shops, first=first, last=last)
-    if e.kind == "operator" and not e.direct:
-        return t(lang, "tie_operator_shared", what=e.what, shops=shops, first=first)
+    if not e.direct:  # several shops name the same peer (an operator, a backup, a new name)
+        return t(lang, f"tie_{e.kind}_shared", what=e.what, shops=shops, first=first)
     return t(lang, f"tie_{e.kind}", source=e.shops[0], what=e.what, first=first)
 
 

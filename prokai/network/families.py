@@ -6,7 +6,8 @@ Two shops are joined when
   prosecutor rejected;
 - one names the other as its backup or its new name ("Резерв: @x_reserve_bot", "Новый бот: @x");
 - they share an operator: one names the other, or both name the same peer, as their operator
-  (or the named peer is an operator account);
+  (or the named peer is an operator account); two shops naming the same backup or new name are
+  joined the same way;
 - one is a showcase channel naming the other, or a bot naming its channel (a channel that names
   more than `DIRECTORY_LIMIT` peers is a directory of other people's shops: it joins nothing).
 
@@ -144,7 +145,7 @@ def link_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None
     for link in links:
         fanout[link.shop_id].add(link.target)
     out: list[Tie] = []
-    by_operator: dict[str, list[NetworkLink]] = defaultdict(list)
+    by_name: dict[tuple[str, str], list[NetworkLink]] = defaultdict(list)
     for link in links:
         if not index.joinable(link.shop_id):
             continue
@@ -163,8 +164,8 @@ def link_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None
             if target is None or not channel or len(fanout[link.shop_id]) > DIRECTORY_LIMIT:
                 continue
             kind = "showcase"
-        if kind == "operator" and target is None:
-            by_operator[link.target].append(link)  # an operator not crawled (yet): shared by name
+        if kind in JOINING_LINKS and target is None:
+            by_name[(link.target, kind)].append(link)  # a peer not crawled (yet): shared by its name
             continue
         if target_id is None:
             continue
@@ -172,12 +173,12 @@ def link_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None
                   link.first_message_id, link.context, direct=True)
         if wanted is None or wanted & set(tie.shop_ids):
             out.append(tie)
-    for name, items in by_operator.items():
+    for (name, kind), items in by_name.items():
         sources = sorted({x.shop_id for x in items})
         if len(sources) < 2:
             continue
         first = min(items, key=lambda x: (x.first_seen, x.id))
-        tie = Tie("operator", f"@{name}", sources, first.first_seen, max(x.last_seen for x in items),
+        tie = Tie(kind, f"@{name}", sources, first.first_seen, max(x.last_seen for x in items),
                   first.first_message_id, first.context)
         if wanted is None or wanted & set(tie.shop_ids):
             out.append(tie)

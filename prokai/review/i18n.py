@@ -296,6 +296,16 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "kk": "{source} {what} ботын өзінің қосалқы боты деп атайды ({first} бастап)",
         "en": "{source} names {what} as its backup (since {first})",
     },
+    "tie_backup_of_shared": {
+        "ru": "общий резервный бот {what}: {shops} (с {first})",
+        "kk": "ортақ қосалқы бот {what}: {shops} ({first} бастап)",
+        "en": "shared backup {what}: {shops} (since {first})",
+    },
+    "tie_renamed_to_shared": {
+        "ru": "новое имя {what} объявляют {shops} ({first})",
+        "kk": "жаңа атау {what}: {shops} хабарлайды ({first})",
+        "en": "new name {what} announced by {shops} ({first})",
+    },
     "tie_renamed_to": {
         "ru": "{source} объявляет новое имя {what} ({first})",
         "kk": "{source} жаңа атауы {what} екенін хабарлайды ({first})",

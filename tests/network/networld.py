@@ -11,7 +11,8 @@ Day 0 — three organisations and bystanders:
   its operator @kristall_op (a link button), its showcase channel @kristall_vitrina;
 - Луна: @luna_bot and @zvezda_bot share dropper card D1, @zvezda_bot and @kometa_bot share D2
   and a USDT-TRC20 wallet,
-  @luna_bot and @kometa_bot both send buyers to operator @cosmos_op (never crawled);
+  @luna_bot and @kometa_bot both send buyers to operator @cosmos_op, @luna_bot and @zvezda_bot
+  name the same backup bot @luna_reserve_bot (neither ever crawled);
 - @solo_bot alone: its holder has the same name as one of Кристалл's droppers, and it shares a
   phone with @luna_bot that a prosecutor rejected (neither joins anything);
 - @news_kz, a news channel judged not a shop, names @kristall_bot and @luna_bot.
@@ -181,6 +182,8 @@ def day0(db: Database) -> World:
 
     w.pay("luna_bot", D1, "Бекзат О.", 0)
     w.says("luna_bot", "Вопросы по заказу — оператор @cosmos_op", 0)
+    w.says("luna_bot", "Если бот не отвечает — резерв @luna_reserve_bot", 0)
+    w.says("zvezda_bot", "Запасной бот: t.me/luna_reserve_bot", 0)
     w.pay("zvezda_bot", D1, "Бекзат О.", 0)
     w.pay("zvezda_bot", D2, "Әсем Қ.", 1)
     w.pay("kometa_bot", D2, "Әсем Қ.", 1)

@@ -59,6 +59,7 @@ def test_families_are_found_exactly_with_the_evidence_for_each_tie(db: Database)
             ("requisite", f"card {nw.D2}", ("@zvezda_bot", "@kometa_bot")),
             ("requisite", f"trx {nw.WALLET}", ("@zvezda_bot", "@kometa_bot")),
             ("operator", "@cosmos_op", ("@luna_bot", "@kometa_bot")),
+            ("backup_of", "@luna_reserve_bot", ("@luna_bot", "@zvezda_bot")),
         }
         # Its requisites by freeze priority: the shared ones first, the rejected phone not at all.
         assert [p.value for p in luna.requisites[:3]] == [nw.WALLET, nw.D2, nw.D1]
