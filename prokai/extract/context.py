@@ -195,11 +195,12 @@ def _nearest(pattern: re.Pattern[str], lower: str, lo: int, hi: int, start: int,
     return best
 
 
-def phone_decision(lower: str, start: int, end: int) -> tuple[bool, list[str]]:
+def phone_decision(lower: str, start: int, end: int) -> tuple[bool | None, list[str]]:
     """Whether the phone at [start, end) is given to pay to (True) or as a contact, for cash or
     in a warning (False). Its own clause decides: a warning there rejects it, else the nearer of
     payment words and contact/cash words wins; when its clause says nothing, the clause before
-    it, then the one after, decide the same way. Returns the payment words that decided it."""
+    it, then the one after, decide the same way; None when none of them says anything. Also
+    returns the payment words that decided it."""
     lo, hi = clause(lower, start, end)
     if _NEVER_RE.search(lower, lo, hi):
         return False, []
@@ -221,7 +222,12 @@ def phone_decision(lower: str, start: int, end: int) -> tuple[bool, list[str]]:
         if contact is not None and (pay is None or contact < pay):
             return False, []
         return True, sorted({m.group(0) for m in _PHONE_PAY_RE.finditer(lower, a, b)})
-    return False, []
+    return None, []
+
+
+def speaks_of_payment(lower: str) -> bool:
+    """Whether a text (an image's OCR text, say) has any phone-payment word."""
+    return _PHONE_PAY_RE.search(lower) is not None
 
 
 # Bank names as people write them → canonical bank name.

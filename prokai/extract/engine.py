@@ -53,21 +53,24 @@ def _add_context(doc: Doc, found: list[Found]) -> None:
                 f.flags.append(f"bank_mentioned:{near[0]}")
 
 
-def extract(text: str) -> list[Found]:
-    """All requisites in one message, sorted by position; spans index `text`."""
+def extract(text: str, *, assume_payment: bool = False) -> list[Found]:
+    """All requisites in one message, sorted by position; spans index `text`.
+
+    `assume_payment`: a phone whose sentences say nothing either way counts as a payment phone
+    (the image path sets it when the image's text speaks of payment)."""
     if not text:
         return []
     if len(text) > SEGMENT + 2 * OVERLAP:
-        return _extract_long(text)
-    return _extract_one(text)
+        return _extract_long(text, assume_payment)
+    return _extract_one(text, assume_payment)
 
 
-def _extract_long(text: str) -> list[Found]:
+def _extract_long(text: str, assume_payment: bool = False) -> list[Found]:
     """`extract` over windows: a requisite belongs to the window its start falls in."""
     out: list[Found] = []
     for base in range(0, len(text), SEGMENT):
         lo = max(0, base - OVERLAP)
-        for f in _extract_one(text[lo : base + SEGMENT + OVERLAP]):
+        for f in _extract_one(text[lo : base + SEGMENT + OVERLAP], assume_payment):
             if base <= f.start + lo < base + SEGMENT:
                 f.start += lo
                 f.end += lo
@@ -75,8 +78,8 @@ def _extract_long(text: str) -> list[Found]:
     return out
 
 
-def _extract_one(text: str) -> list[Found]:
-    doc = Doc(text)
+def _extract_one(text: str, assume_payment: bool = False) -> list[Found]:
+    doc = Doc(text, assume_payment)
     found: list[Found] = []
     if not doc.digits and doc.latin < 14:
         return []

@@ -18,7 +18,9 @@ from PIL import Image, ImageFilter, ImageOps
 from stdnum import iban as stdnum_iban
 
 from prokai.extract.cards import card_ok
+from prokai.extract.context import speaks_of_payment
 from prokai.extract.engine import extract
+from prokai.extract.normalize import lower_same_length
 from prokai.extract.recognizers import KZ_BANK_CODES
 from prokai.extract.types import Found
 from prokai.extract.wallets import (
@@ -122,7 +124,7 @@ _FORCED_ANY = {"/": "71", "|": "1l", "!": "1", "]": "j1", ")": "j", "¢": "c", "
                "г": "r", "и": "u", "п": "n", "ь": "b", "Ь": "b", "і": "i", "І": "I", "ј": "j"}
 
 
-_CARDISH_RE = re.compile(r"[0-9A-Za-zЗзбчЧОоВ|!](?:[0-9A-Za-zЗзбчЧОоВ|! \-.,']){14,30}[0-9A-Za-zЗзбчЧОоВ|!]")
+_CARDISH_RE = re.compile(r"[0-9A-Za-zЗзбчЧОоВ|!](?:[0-9A-Za-zЗзбчЧОоВ|! \-.,'·•]){14,30}[0-9A-Za-zЗзбчЧОоВ|!]")
 
 
 _DROPPABLE = set("/|!])¢©é§$°’'`“”")
@@ -160,6 +162,10 @@ _BECH_SWAPS = {"s": "5", "5": "s", "z": "2", "2": "z", "g": "9q", "q": "g9", "9"
                "c": "e", "u": "v", "v": "u", "l": "7", "7": "l", "6": "", "8": "", "a": "d",
                "d": "a"}
 
+# TON's base64 holds 0, O, I and l, which base58 lacks: OCR confuses them both ways.
+_TON_SWAPS = {**_B58_SWAPS, "0": "O", "O": "0o", "o": "0O", "I": "l1", "l": "I1", "1": "lI", "_": "-", "-": "_"}
+
+
 def _check_iban(text: str) -> WalletCheck | None:
     """IBAN check for OCR repair. Mod-97 is a weak check (1 in 97 random strings pass), so a
     repaired Kazakh IBAN must also carry a known bank code, and other countries are accepted
@@ -182,7 +188,7 @@ REPAIR_SPECS = [
                _IBAN_FORCED, _IBAN_SWAPS, _check_iban),
     RepairSpec("btc", re.compile(r"^(?:bc|BC|be)[1lI|i]"), frozenset(_BECH | {"b", "c", "1"}),
                frozenset({42, 62}), _BECH_FORCED, _BECH_SWAPS, check_btc, lowercase=True),
-    RepairSpec("ltc", re.compile(r"^(?:ltc|LTC)[1lI|i]"), frozenset(_BECH | {"t", "c", "1"}),
+    RepairSpec("ltc", re.compile(r"^(?:[lI1|]tc|LTC)[1lI|i]"), frozenset(_BECH | {"t", "c", "1"}),
                frozenset({43, 63}), _BECH_FORCED, _BECH_SWAPS, check_ltc, lowercase=True),
     RepairSpec("btc", re.compile(r"^[13lI|]"), frozenset(_B58), frozenset(range(26, 35)),
                _B58_FORCED, _B58_SWAPS, check_btc),
@@ -195,7 +201,7 @@ REPAIR_SPECS = [
     RepairSpec("eth", re.compile(r"^[0OoQD][xX×]"), frozenset(_HEX | {"x"}), frozenset({42}),
                _HEX_FORCED, _HEX_SWAPS, check_eth),
     RepairSpec("ton", re.compile(r"^[EUk0][Qf0O]"), frozenset(_B64), frozenset({48}),
-               {"—": "-", "–": "-", **_FORCED_ANY}, _B58_SWAPS, check_ton),
+               {"—": "-", "–": "-", **_FORCED_ANY}, _TON_SWAPS, check_ton),
 ]
 
 
@@ -345,7 +351,7 @@ def repair_card(chunk: str) -> tuple[str, str, int] | None:
     commas inside groups dropped ("667.3" → "6673"); Luhn and the issuer table must pass."""
     if re.search(r"[.,'](?![0-9A-Za-z])|(?<![0-9A-Za-z])[.,']", chunk):
         return None  # punctuation between groups ends the number; only a mark inside a group is stray
-    compact = re.sub(r"[ \-]", "", chunk)
+    compact = re.sub(r"[ \-·•]", "", chunk)
     stray = len(re.findall(r"[.,']", compact))
     compact = re.sub(r"[.,']", "", compact)
     if not 13 <= len(compact) <= 19 or stray > 2:
@@ -354,8 +360,8 @@ def repair_card(chunk: str) -> tuple[str, str, int] | None:
     if not fixed.isdigit():
         return None
     changes = sum(a != b for a, b in zip(compact, fixed, strict=True))
-    if changes + stray == 0 or changes > 4:
-        return None
+    if changes > 4:
+        return None  # (an exact run is kept too: OCR often loses the grouping text rules need)
     brand = card_ok(fixed)
     return (fixed, brand, changes + stray) if brand else None
 
@@ -363,41 +369,45 @@ def repair_card(chunk: str) -> tuple[str, str, int] | None:
 def repair(text: str, already: set[str]) -> list[Found]:
     """Requisites recovered from OCR confusions in `text`, skipping values in `already`.
 
-    Tokens on one line are also tried joined with the next few (OCR splits long addresses).
+    Tokens are also tried joined with the next few, across up to two line breaks (OCR splits
+    long addresses and apps wrap them).
     """
     out: list[Found] = []
-    for line_m in re.finditer(r"[^\n]+", text):
-        tokens = [(m.group(0), line_m.start() + m.start(), line_m.start() + m.end())
-                  for m in re.finditer(r"\S+", line_m.group(0))]
-        i = 0
-        while i < len(tokens):
-            got = None
-            for j in range(i, min(i + 4, len(tokens))):
-                joined = "".join(t for t, _, _ in tokens[i : j + 1])
-                if len(joined) < 15:
-                    continue
-                got = repair_wallet(joined)
-                if got:
+    tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    i = 0
+    while i < len(tokens):
+        got = None
+        for j in range(i, min(i + 4, len(tokens))):
+            if text.count("\n", tokens[i][1], tokens[j][1]) > 2:
+                break  # an address wraps over at most three lines
+            parts = [t for t, _, _ in tokens[i : j + 1]]
+            joins = ["".join(parts)]
+            if j == i + 1:  # OCR reads a "_" or "-" of a TON address as a gap
+                joins += ["_".join(parts), "-".join(parts)]
+            for joined in joins:
+                if len(joined) >= 15 and (got := repair_wallet(joined)):
                     break
-            if got is None:
-                i += 1
-                continue
-            kind, res, k = got
-            s0, e0 = tokens[i][1], tokens[j][2]
-            i = j + 1
-            if res.value in already:
-                continue
-            already.add(res.value)
-            found = Found(kind=kind, value=res.value, start=s0, end=e0, method="ocr_repair",
-                          checksum=res.checksum, confidence=max(0.5, 0.92 - 0.08 * k),
-                          raw=text[s0:e0], flags=[f"ocr_changes:{k}", *res.flags])
-            if kind == "iban":
-                found.country = res.value[:2]
-                if found.country == "KZ":
-                    found.bank = KZ_BANK_CODES.get(res.value[4:7])
-            else:
-                found.network, found.address_type = res.network, res.address_type or None
-            out.append(found)
+            if got:
+                break
+        if got is None:
+            i += 1
+            continue
+        kind, res, k = got
+        s0, e0 = tokens[i][1], tokens[j][2]
+        i = j + 1
+        if res.value in already:
+            continue
+        already.add(res.value)
+        found = Found(kind=kind, value=res.value, start=s0, end=e0, method="ocr_repair",
+                      checksum=res.checksum, confidence=max(0.5, 0.92 - 0.08 * k),
+                      raw=text[s0:e0], flags=[f"ocr_changes:{k}", *res.flags])
+        if kind == "iban":
+            found.country = res.value[:2]
+            if found.country == "KZ":
+                found.bank = KZ_BANK_CODES.get(res.value[4:7])
+        else:
+            found.network, found.address_type = res.network, res.address_type or None
+        out.append(found)
     for m in _CARDISH_RE.finditer(text):
         got_card = repair_card(m.group(0))
         if got_card is None:
@@ -453,8 +463,11 @@ def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True, engine: str
         chunks.append(("ocr", rapid_text(img)))
     seen: set[str] = set()
     offset = 0
+    # A payment screenshot names the payment once (often in a line RapidOCR cannot read): a
+    # phone that its own lines say nothing about is then a payment phone.
+    paying = speaks_of_payment(lower_same_length("\n".join(c for _, c in chunks)))
     for method, chunk in chunks:
-        for f in extract(chunk):
+        for f in extract(chunk, assume_payment=paying and method == "ocr"):
             if f.value in seen:
                 continue
             seen.add(f.value)

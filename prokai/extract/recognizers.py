@@ -38,6 +38,7 @@ class Doc:
     """One text under analysis: the original, its lower case, and the normalized form."""
 
     original: str
+    assume_payment: bool = False  # a phone that nothing around speaks of is a payment phone
     norm: Normalized = field(init=False)
     _lower: str | None = field(default=None, init=False, repr=False)
     _amounts: list[context.Amount] | None = field(default=None, init=False, repr=False)
@@ -258,7 +259,7 @@ class PhoneRecognizer:
                 if context.id_labeled(doc.lower, start, end):
                     continue
                 pay, words = context.phone_decision(doc.lower, start, end)
-                if not pay:
+                if not (pay or (pay is None and doc.assume_payment)):
                     continue
                 lookalike = any(g.lookalike for g in groups[gi : gj + 1])
                 out.append(Found(kind="phone", value=e164, start=start, end=end,
