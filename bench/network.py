@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -210,6 +211,14 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=None, help="SQLite file to use (default: a temporary one)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="prokai-bench-network-"))
+    try:
+        run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
+    """Generate, build, update, ask; print the figures."""
     path = args.db or tmp / "network.db"
     url = f"sqlite:///{path}"
     upgrade(url)
