@@ -41,6 +41,7 @@ class Outcome:
 
 
 JUDGE_SCREENS = 3  # screens a bot may show before a low shop score makes the crawler leave
+MAX_BACKTRACKS = 3  # restarts from dead ends before any requisite came
 ORDER_GAP = 660.0  # the pause between two orders in campaigns and rehearsals (11 minutes)
 MAX_CAPTCHA_TRIES = 2  # wrong answers before giving up (shops ban at the third)
 
@@ -151,6 +152,21 @@ class DialogEngine:
             self.sink.outgoing(sent, "send_text")
         return True
 
+    @staticmethod
+    def _backtrack(memory: Memory, result: Result, restarts: int) -> bool:
+        """At a dead end, whether to /start again: with requisites, while a method is still to
+        ask for; without, while the way here can be marked dead and restarts are left."""
+        edge = memory.last or (memory.came_from.get(memory.screen) if memory.screen else None)
+        if result.requisites:
+            if not memory.open_methods() or restarts >= min(6, len(memory.methods) + 1):
+                return False
+        elif edge is None or restarts >= MAX_BACKTRACKS:
+            return False
+        if edge is not None:
+            memory.dead.add(edge)
+        memory.restart()
+        return True
+
     async def _wait_between_orders(self) -> None:
         """`order_gap` seconds before the next order, in short steps: on sandbox time one long
         jump of the shared clock would starve every other conversation's wait."""
@@ -207,6 +223,10 @@ class DialogEngine:
                 if screen is None:
                     result.reason = "the bot never answered"
                     return result
+                if self._backtrack(memory, result, restarts):
+                    restarts += 1
+                    await self._start(peer, start_param)
+                    continue
                 result.outcome = Outcome.REQUISITES if result.requisites else Outcome.STUCK
                 result.reason = result.reason or "no answer to the last action"
                 break
@@ -324,10 +344,14 @@ class DialogEngine:
                 memory.mark(ckey, command)
                 await self._press(peer, screen, command)
                 continue
-            if result.requisites and memory.open_methods() and restarts < min(6, len(memory.methods) + 1):
-                # A dead end on the way to another method: start over from the menu.
+            quantity = quantity_requested(screen.text) if not screen.buttons else None
+            if quantity is not None and quantity not in said_amounts:
+                said_amounts.add(quantity)
+                await self._say(peer, quantity, derived=True)
+                continue
+            if self._backtrack(memory, result, restarts):
+                # A dead end: mark the way here as leading nowhere and start over from the menu.
                 restarts += 1
-                memory.restart()
                 await self._start(peer, start_param)
                 continue
             result.outcome = Outcome.REQUISITES if result.requisites else Outcome.STUCK
@@ -357,32 +381,53 @@ class DialogEngine:
             await peer.prime()
             if not await self._say(peer, policy.opening(lang)):
                 return Result(Outcome.ERROR, reason="opening refused")
-        asked_other = False
+        asked_other: list[str] = []  # method groups asked for after the first requisite
+        nudges = 0
+        got_before = 0
         while result.steps < self.budget.max_steps and self.pacer.now() - started < self.budget.max_seconds:
             observed = await peer.wait_updates(self.budget.operator_timeout, quiet=1.5)
             if not observed:
-                break
+                # Silence: a buyer writes again once or twice (the city, then "where do I pay?").
+                line = policy.nudge(lang, nudges) if not result.requisites and nudges < 2 else None
+                if line is None:
+                    break
+                nudges += 1
+                if not await self._say(peer, line, derived=line == self.city):
+                    break
+                continue
             self._take_in(observed, result)
             text = "\n".join(o.text for o in observed if o.text)
+            lang = language_of(text) if text.strip() else lang
             if result.shop_score is None:
                 result.shop_score = self.model.shop_scores([text])[0]
             result.steps += 1
-            if asked_other:
-                break  # the answer to "another way to pay?" is in; nothing more to ask
+            if asked_other and len(result.requisites) == got_before:
+                break  # asked for another way to pay and got none: nothing more to ask
+            got_before = len(result.requisites)
             intent = self._intent(observed[-1].text or text)
             if intent == "refusal_ban" and not result.requisites:
                 result.outcome = Outcome.BANNED
                 result.reason = text[:200]
                 return result
-            line = policy.reply(intent, text, got_requisites=bool(result.requisites),
-                                want_other_payment=not asked_other)
+            if result.requisites:
+                # Every other way to pay, one question each (a per-order card is asked once).
+                have = {m.kind for f in result.requisites if (m := method_of_requisite(f)) is not None}
+                line = policy.other_payment(lang, have | set(asked_other))
+                if line is None or len(asked_other) >= 3:
+                    break
+                asked_other.append(line[0])
+                if not await self._say(peer, line[1]):
+                    break
+                continue
+            line = policy.reply(intent, text)
             if line is None:
                 break
-            asked_other = bool(result.requisites)
             if not await self._say(peer, line, derived=line == self.city):
                 break
         if result.requisites:
             result.outcome = Outcome.REQUISITES
+            result.payments_done = sorted({m.key for f in result.requisites
+                                           if (m := method_of_requisite(f)) is not None})
         return result
 
 
@@ -435,6 +480,18 @@ def amount_requested(text: str) -> str | None:
         return None
     m = _MINIMUM.search(text)
     return m.group(1).replace(" ", "") if m else "5000"
+
+
+_QUANTITY_ASKED = re.compile(
+    r"(?:введите|укажите|напишите|сколько)\s+(?:нужно\s+)?(?:количеств|грамм|гр\b|вес|штук|шт\b)"
+    r"|how many|quantity|санын\s+(?:енгізіңіз|жазыңыз)|неше грамм|қанша грамм|салмағын",
+    re.I,
+)
+
+
+def quantity_requested(text: str) -> str | None:
+    """The quantity to type when a screen asks for one ("Сколько грамм?"): the smallest, 1."""
+    return "1" if _QUANTITY_ASKED.search(text) else None
 
 
 def command_buttons(text: str) -> list[Button]:

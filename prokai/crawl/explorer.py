@@ -100,6 +100,7 @@ class Memory:
     dead: set[tuple[str, str]] = field(default_factory=set)  # (screen, label) that led nowhere
     pending: Method | None = None  # the method asked for, its requisite not yet in
     last: tuple[str, str] | None = None  # (screen, label) of the last press
+    came_from: dict[str, tuple[str, str]] = field(default_factory=dict)  # screen -> the press that led to it
     screen: str | None = None  # the screen now shown
 
     # ---- compatibility names (the engine reported these) ----
@@ -118,6 +119,8 @@ class Memory:
             self.edges.setdefault(prev, {})[label] = key
             if prev == key:
                 self.dead.add((prev, label))  # pressing it changed nothing (sold out, an alert)
+            else:
+                self.came_from.setdefault(key, (prev, label))
             self.last = None
         self.screen = key
         self.labels[key] = {label_key(b.text) for b in buttons}

@@ -103,6 +103,11 @@ def crypto_of(text: str) -> str | None:
             if asset == "trx" and re.search(r"usdt|tether", low):
                 return "usdt-trc20"
             return asset
+    for npat, network in _NETWORK[:1] + _NETWORK[2:]:  # "TRC20" / "BEP20" alone: USDT on that network
+        if re.search(npat, low) and not re.search(r"tron\b|трон", low):
+            return f"usdt-{network}"
+    if re.search(r"erc[\s-]?20", low):
+        return "usdt-erc20"
     if _CRYPTO_ANY.search(low):
         return "any"
     return None

@@ -19,6 +19,8 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "product": ("Что есть и почём?",),
         "order": ("Возьму самое маленькое. Куда оплатить?", "Хорошо, беру. Куда оплатить?"),
         "other_payment": ("А на крипту можно?",),
+        "other_card": ("А на карту можно?",),
+        "other_phone": ("А на Kaspi по номеру можно?",),
         "question": ("Нашёл вас в канале, первый раз беру",),
         "confirm": ("Да, скиньте, куда оплатить?",),
     },
@@ -28,6 +30,8 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "product": ("Не бар, бағасы қанша?",),
         "order": ("Ең азын аламын. Қайда төлеймін?", "Жарайды, аламын. Қайда төлеймін?"),
         "other_payment": ("Криптомен болады ма?",),
+        "other_card": ("Картаға болады ма?",),
+        "other_phone": ("Kaspi нөміріне болады ма?",),
         "question": ("Каналдан таптым, бірінші рет аламын",),
         "confirm": ("Иә, жіберіңіз, қайда төлеймін?",),
     },
@@ -63,7 +67,21 @@ class OperatorPolicy:
     rung: int = 0
 
     def opening(self, lang: str = "ru") -> str:
+        """The first line to an operator."""
         return PHRASES[lang]["open"][0]
+
+    def nudge(self, lang: str, n: int) -> str:
+        """What a buyer writes after silence: first the city, then "I'll take it, where to pay?"."""
+        return self.city if n == 0 else PHRASES[lang]["order"][0]
+
+    def other_payment(self, lang: str, have: set[str]) -> tuple[str, str] | None:
+        """The next way to pay to ask about, as (method kind, line): crypto, a card, a phone
+        transfer, each once, skipping the kinds already harvested or asked."""
+        bank = PHRASES[lang if lang in PHRASES else "ru"]
+        for kind, key in (("crypto", "other_payment"), ("card", "other_card"), ("phone", "other_phone")):
+            if kind not in have:
+                return kind, bank[key][0]
+        return None
 
     def reply(self, intent: str, operator_text: str, got_requisites: bool = False,
               want_other_payment: bool = False) -> str | None:
