@@ -53,7 +53,8 @@ def card_ok(number: str) -> str | None:
 
 
 # Letters that OCR and obfuscators put in place of digits.
-DIGIT_LOOKALIKES = {"O": "0", "o": "0", "I": "1", "l": "1", "З": "3", "з": "3", "б": "6", "B": "8"}
+DIGIT_LOOKALIKES = {"O": "0", "o": "0", "I": "1", "l": "1", "З": "3", "з": "3", "б": "6", "B": "8",
+                    "S": "5", "Z": "2", "Ч": "4", "ч": "4"}
 _DL = "".join(DIGIT_LOOKALIKES)
 MASK_CHARS = "*•●#×∗⁎✱"
 _GROUP = rf"[0-9{_DL}]*[0-9][0-9{_DL}]*"

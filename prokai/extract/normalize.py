@@ -122,8 +122,10 @@ _HUNDREDS = {
     "семьсот": 700, "восемьсот": 800, "девятьсот": 900,
 }
 _MULT_HUNDRED = {"hundred", "жүз"}  # "four hundred", "төрт жүз"; alone: 100
+_THOUSANDS = {"тысяча", "тысячи", "тысяч", "тысячу", "мың", "thousand"}  # "четыре тысячи триста один": 4301
 
-NUMBER_WORDS = {**_UNITS, **_TEENS, **_TENS, **_HUNDREDS, **dict.fromkeys(_MULT_HUNDRED, 100)}
+NUMBER_WORDS = {**_UNITS, **_TEENS, **_TENS, **_HUNDREDS, **dict.fromkeys(_MULT_HUNDRED, 100),
+                **dict.fromkeys(_THOUSANDS, 1000)}
 _WORD_TOKEN_RE = re.compile(r"[^\W\d_]+")
 _NUMBER_WORD_RE = re.compile(r"(?<![^\W\d_])(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?![^\W\d_])")
 _RUN_GAP_RE = re.compile(r"[\s,.\-–—]{1,3}")
@@ -166,65 +168,63 @@ def _number_word_runs(text: str, lower: str | None = None) -> list[list[tuple[st
     return runs
 
 
-def _compose(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Group number words into numbers: ("сорок", "четыре") → "44"; returns (digits, start, end)."""
+def _value(items: list[tuple[str, int, int, int]]) -> int:
+    return sum(v for _, v, _, _ in items)
+
+
+def _compose(words: list[tuple[str, int, int]], text: str = "") -> list[tuple[str, int, int]]:
+    """Group number words into numbers: ("сорок", "четыре") → "44", ("четыре", "тысячи",
+    "триста", "один") → "4301", ("төрт", "жүз") → "400"; a comma between words ends a number.
+    Returns (digits, start, end) per number."""
     out: list[tuple[str, int, int]] = []
-    cur: dict[str, int] = {}
-    span = [0, 0]
+    cur: list[tuple[str, int, int, int]] = []  # (slot k/h/t/u, value, start, end)
 
     def flush() -> None:
-        if not cur:
-            return
-        h, t, u = cur.get("h"), cur.get("t"), cur.get("u")
-        if h is not None:
-            text = str(h + (t or 0) + (u or 0))
-        elif t is not None:
-            text = str(t + (u or 0))
-        else:
-            text = str(u)
-        out.append((text, span[0], span[1]))
-        cur.clear()
+        if cur:
+            out.append((str(_value(cur)), cur[0][2], cur[-1][3]))
+            cur.clear()
 
+    def slots() -> set[str]:
+        return {slot for slot, _, _, _ in cur}
+
+    prev_end = None
     for word, s, e in words:
-        w = word.lower()
-        if w in _MULT_HUNDRED:
-            if set(cur) == {"u"}:
-                cur["h"] = cur.pop("u") * 100
-                span[1] = e
-                continue
+        if prev_end is not None and ("," in text[prev_end:s] or ";" in text[prev_end:s]):
             flush()
-            cur["h"] = 100
-            span[:] = [s, e]
+        prev_end = e
+        w = word.lower()
+        if w in _THOUSANDS:
+            if "k" in slots():  # "… төрт мың": the words since the last hundred multiply
+                tail: list[tuple[str, int, int, int]] = []
+                while cur and cur[-1][0] in "tu" and len(tail) < 2:
+                    tail.insert(0, cur.pop())
+                flush()
+                cur.extend(tail)
+            mult = _value(cur) or 1
+            start = cur[0][2] if cur else s
+            cur.clear()
+            cur.append(("k", mult * 1000, start, e))
+            continue
+        if w in _MULT_HUNDRED:
+            if cur and cur[-1][0] == "u" and "h" not in slots() and "t" not in slots():
+                _, u, us, _ = cur.pop()
+                cur.append(("h", u * 100, us, e))
+                continue
+            if slots() - {"k"}:
+                flush()
+            cur.append(("h", 100, s, e))
             continue
         if w in _HUNDREDS:
-            slot, val = "h", _HUNDREDS[w]
-            blocked = bool(cur)
-        elif w in _TENS:
-            slot, val = "t", _TENS[w]
-            blocked = "t" in cur or "u" in cur
-        elif w in _TEENS:
-            slot, val = "t", _TEENS[w]
-            blocked = "t" in cur or "u" in cur
-            if not blocked:
-                cur["t"] = val
-                cur["u"] = 0
-                if len(cur) == 2:
-                    span[:] = [s, e]
-                else:
-                    span[1] = e
-                continue
+            slot, val, blocked = "h", _HUNDREDS[w], bool(slots() - {"k"})
+        elif w in _TENS or w in _TEENS:
+            val = _TENS.get(w) or _TEENS[w]
+            slot, blocked = ("t" if w in _TENS else "teen"), bool(slots() & {"t", "u", "teen"})
         else:
             slot, val = "u", _UNITS[w]
-            blocked = "u" in cur
-        if val == 0 and slot == "u" and cur:
-            blocked = True  # "сорок ноль" is 40, 0
+            blocked = bool(slots() & {"u", "teen"}) or (val == 0 and bool(cur))  # "сорок ноль": 40, 0
         if blocked:
             flush()
-        if not cur:
-            span[:] = [s, e]
-        else:
-            span[1] = e
-        cur[slot] = val
+        cur.append((slot, val, s, e))
     flush()
     return out
 
@@ -285,7 +285,7 @@ def normalize(text: str, lower: str | None = None) -> Normalized:
     pos = 0
     for words in runs:
         add_chars(pos, words[0][1])
-        numbers = _compose(words)
+        numbers = _compose(words, text)
         last_end = words[0][1]
         for k, (digits, s, e) in enumerate(numbers):
             if k:

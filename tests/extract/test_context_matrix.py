@@ -200,3 +200,17 @@ def test_canonical_forms() -> None:
         ("eth", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")}
     assert got("IBAN kz86 125k zt50 0410 0100") == {("iban", "KZ86125KZT5004100100")}
     assert got("Kaspi перевод 8 (701) 234-56-78") == {("phone", "+77012345678")}
+
+
+@pytest.mark.parametrize("text", [
+    "Карта: четыре тысячи четыреста, четыре тысячи триста один, две тысячи триста сорок пять, "
+    "шесть тысяч семьсот восемьдесят девять",
+    "Картаға аударыңыз: төрт мың төрт жүз төрт мың үш жүз бір екі мың үш жүз қырық бес алты мың "
+    "жеті жүз сексен тоғыз",
+    "Card: four thousand four hundred, four thousand three hundred one, two thousand three hundred "
+    "forty five, six thousand seven hundred eighty nine",
+    "Карта 44ОО 43Ol 2З45 б789",
+    "Карта 44OO 43O1 2З4S б789",
+])
+def test_card_groups_spelled_as_numbers_or_with_lookalike_letters(text: str) -> None:
+    assert got(text) == {("card", "4400430123456789")}
