@@ -50,9 +50,10 @@ def family_lines(fam: Family, lang: str, tz: str) -> list[str]:
     if len(fam.members) > MAX_MEMBERS:
         lines.append(t(lang, "links_more", count=len(fam.members) - MAX_MEMBERS))
     lines.append(t(lang, "links_evidence"))
-    lines += [f"– {tie_text(e, lang, tz)}" for e in fam.evidence[:MAX_EVIDENCE]] or [t(lang, "links_alone")]
-    if len(fam.evidence) > MAX_EVIDENCE:
-        lines.append(t(lang, "links_more", count=len(fam.evidence) - MAX_EVIDENCE))
+    shown = sorted(fam.evidence, key=lambda e: (e.kind != "requisite", -len(e.shops)))[:MAX_EVIDENCE]
+    lines += [f"– {tie_text(e, lang, tz)}" for e in shown] or [t(lang, "links_alone")]
+    if max(fam.tie_count, len(fam.evidence)) > len(shown):
+        lines.append(t(lang, "links_more", count=max(fam.tie_count, len(fam.evidence)) - len(shown)))
     if fam.requisites:
         lines.append(t(lang, "links_requisites"))
         for p in fam.requisites[:MAX_REQUISITES]:
@@ -66,7 +67,7 @@ def links_answer(db: Database, query: str, lang: str, timezone: str = "Asia/Alma
     """The answer to `/links QUERY` (the network is brought up to date first)."""
     update(db)
     with db.session() as s:
-        fams = families_for(s, query, top=MAX_DRAWN)[:MAX_FAMILIES]
+        fams = families_for(s, query, top=MAX_DRAWN, max_ties=MAX_EVIDENCE)[:MAX_FAMILIES]
         views = [] if query.strip().startswith("@") else requisites_matching(s, query)[:3]
         graphs = [build_graph(s, f.shop_ids, [p.requisite_id for p in f.requisites]) for f in fams] if pictures else []
     if not fams:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from prokai.store.models import (
@@ -95,16 +95,47 @@ class ShopIndex:
         return shop is not None and shop.status != ShopStatus.NOT_SHOP.value
 
 
-def requisite_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None = None) -> list[Tie]:
-    """Requisites handed out by two or more shops (rejected ones excluded)."""
+def _shared(shop_ids: list[int] | None) -> Select[int, int]:
+    """Requisites (not rejected) and how many shops (not judged non-shops) handed each out; only
+    those two or more did, optionally only among what `shop_ids` handed out."""
+    query = (
+        select(Sighting.requisite_id, func.count(func.distinct(Sighting.shop_id)).label("shops"))
+        .join(Requisite, Requisite.id == Sighting.requisite_id)
+        .join(Shop, Shop.id == Sighting.shop_id)
+        .where(Requisite.status != RequisiteStatus.REJECTED.value, Shop.status != ShopStatus.NOT_SHOP.value)
+        .group_by(Sighting.requisite_id)
+        .having(func.count(func.distinct(Sighting.shop_id)) > 1)
+    )
+    if shop_ids is not None:
+        query = query.where(Sighting.requisite_id.in_(select(Sighting.requisite_id).where(Sighting.shop_id.in_(shop_ids))))
+    return query
+
+
+def count_requisite_ties(session: Session, shop_ids: Iterable[int] | None = None) -> int:
+    """How many requisites tie shops together (see `requisite_ties`)."""
+    sub = _shared(list(shop_ids) if shop_ids is not None else None).subquery()
+    return int(session.scalar(select(func.count()).select_from(sub)) or 0)
+
+
+def requisite_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None = None,
+                   limit: int | None = None) -> list[Tie]:
+    """Requisites handed out by two or more shops (rejected ones excluded); with `limit`, only
+    the ones handed out by the most shops."""
+    wanted = list(shop_ids) if shop_ids is not None else None
     pairs = (
         select(Sighting.requisite_id, Sighting.shop_id, func.min(Sighting.message_id))
         .join(Requisite, Requisite.id == Sighting.requisite_id)
         .where(Sighting.shop_id.is_not(None), Requisite.status != RequisiteStatus.REJECTED.value)
         .group_by(Sighting.requisite_id, Sighting.shop_id)
     )
-    inner = select(Sighting.requisite_id).where(Sighting.shop_id.in_(list(shop_ids or [])))
-    if shop_ids is not None:
+    inner = select(Sighting.requisite_id).where(Sighting.shop_id.in_(wanted or []))
+    if limit is not None:
+        top = _shared(wanted).order_by(func.count(func.distinct(Sighting.shop_id)).desc(), Sighting.requisite_id)
+        chosen = [rid for rid, _ in session.execute(top.limit(limit))]
+        if not chosen:
+            return []
+        pairs = pairs.where(Sighting.requisite_id.in_(chosen))
+    elif wanted is not None:
         pairs = pairs.where(Sighting.requisite_id.in_(inner))
     ok = {sid for sid in index.shops if index.joinable(sid)}
     per_req: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
@@ -123,7 +154,7 @@ def requisite_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] |
     )
     if len(ids) < 500:
         span_query = span_query.where(Sighting.requisite_id.in_(ids))
-    elif shop_ids is not None:
+    elif wanted is not None:
         span_query = span_query.where(Sighting.requisite_id.in_(inner))
     spans = {rid: (kind, value, first, last) for rid, kind, value, first, last in session.execute(span_query)
              if rid in shared}
@@ -185,10 +216,12 @@ def link_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None
     return out
 
 
-def all_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None = None) -> list[Tie]:
-    """Every tie (or those touching `shop_ids`), requisites first."""
+def all_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None = None,
+             limit: int | None = None) -> list[Tie]:
+    """Every tie (or those touching `shop_ids`), requisites first (with `limit`: only the
+    requisites handed out by the most shops)."""
     ids = list(shop_ids) if shop_ids is not None else None
-    return requisite_ties(session, index, ids) + link_ties(session, index, ids)
+    return requisite_ties(session, index, ids, limit) + link_ties(session, index, ids)
 
 
 class _UnionFind:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prokai.network.families import ShopIndex, Tie, all_ties
+from prokai.network.families import ShopIndex, Tie, all_ties, count_requisite_ties
 from prokai.network.graph import handouts
 from prokai.network.priority import Priority, priorities
 from prokai.review.queries import bank_of, find_shops, format_amount, search, shop_label
@@ -88,6 +88,7 @@ class Family:
     requisites: list[Priority]  # the first `top`, by freeze priority (rejected ones left out)
     merged: list[str] = field(default_factory=list)
     requisite_count: int = 0  # all of the family's requisites that are not rejected
+    tie_count: int = 0  # all its ties (`evidence` may hold only the strongest, see `family_by_id`)
 
     @property
     def shop_ids(self) -> list[int]:
@@ -114,8 +115,10 @@ def _evidence(tie: Tie, index: ShopIndex) -> Evidence:
     return Evidence(tie.kind, what, shops, tie.first_seen, tie.last_seen, tie.message_id, tie.context, tie.direct)
 
 
-def family_by_id(session: Session, family_id: str, top: int = 15) -> Family | None:
-    """The family with this id (following merges to the family that absorbed it)."""
+def family_by_id(session: Session, family_id: str, top: int = 15, max_ties: int | None = None) -> Family | None:
+    """The family with this id (following merges to the family that absorbed it); `top`
+    requisites by freeze priority; with `max_ties`, only that many shared requisites as evidence
+    (those handed out by the most shops; every link tie is kept)."""
     fam = session.get(ShopFamily, family_id.upper())
     seen = set()
     while fam is not None and fam.merged_into and fam.id not in seen:
@@ -135,7 +138,9 @@ def family_by_id(session: Session, family_id: str, top: int = 15) -> Family | No
         members.append(Member(sid, shop_label(shop), shop.kind, shop.status, names.get(sid, []), shop.first_seen,
                               shop.last_seen))
     member_set = set(ids)
-    ties = [t for t in all_ties(session, index, ids) if set(t.shop_ids) <= member_set]
+    ties = [t for t in all_ties(session, index, ids, max_ties) if set(t.shop_ids) <= member_set]
+    tie_count = len(ties) if max_ties is None else count_requisite_ties(session, ids) + sum(
+        1 for t in ties if t.kind != "requisite")
     ties.sort(key=lambda t: (t.kind != "requisite", -len(t.shop_ids), t.first_seen))
     merged = sorted(session.scalars(select(ShopFamily.id).where(ShopFamily.merged_into == fam.id)))
     founder = index.shops.get(fam.founder_shop_id)
@@ -143,13 +148,13 @@ def family_by_id(session: Session, family_id: str, top: int = 15) -> Family | No
     for i, p in enumerate(ranked, start=1):
         p.rank = i
     return Family(fam.id, shop_label(founder), members, [_evidence(t, index) for t in ties], ranked[:top], merged,
-                  len(ranked))
+                  len(ranked), tie_count)
 
 
-def family_of_shop(session: Session, shop: Shop, top: int = 15) -> Family | None:
+def family_of_shop(session: Session, shop: Shop, top: int = 15, max_ties: int | None = None) -> Family | None:
     """The family `shop` belongs to."""
     fid = session.scalar(select(ShopFamilyMember.family_id).where(ShopFamilyMember.shop_id == shop.id))
-    return family_by_id(session, fid, top) if fid else None
+    return family_by_id(session, fid, top, max_ties) if fid else None
 
 
 @dataclass
@@ -212,16 +217,17 @@ def requisite_view(session: Session, req: Requisite) -> RequisiteView:
                          sorted({h.family for h in handed if h.family}))
 
 
-def families_for(session: Session, query: str, top: int = 15) -> list[Family]:
-    """The families a query points at: `@shop` (also a past name), a family id, or a requisite value."""
+def families_for(session: Session, query: str, top: int = 15, max_ties: int | None = None) -> list[Family]:
+    """The families a query points at: `@shop` (also a past name), a family id, or a requisite value
+    (`top`, `max_ties`: as `family_by_id`)."""
     q = query.strip()
     if FAMILY_ID.match(q):
-        fam = family_by_id(session, q, top)
+        fam = family_by_id(session, q, top, max_ties)
         return [fam] if fam else []
     out: dict[str, Family] = {}
     if q.startswith("@") or re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", q) and not q.isdigit():
         for shop in find_shops(session, q):
-            fam = family_of_shop(session, shop, top)
+            fam = family_of_shop(session, shop, top, max_ties)
             if fam:
                 out.setdefault(fam.id, fam)
         if out or q.startswith("@"):
@@ -229,7 +235,7 @@ def families_for(session: Session, query: str, top: int = 15) -> list[Family]:
     for view in requisites_matching(session, q):
         for fid in view.families:
             if fid not in out:
-                fam = family_by_id(session, fid, top)
+                fam = family_by_id(session, fid, top, max_ties)
                 if fam:
                     out[fid] = fam
     return list(out.values())
