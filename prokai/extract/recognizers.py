@@ -282,6 +282,7 @@ class WalletPattern:
     kind: str
     regex: re.Pattern[str]
     check: Callable[[str], WalletCheck | None]
+    first: str  # the characters a match can begin with
 
 
 def _xmr_main(s: str) -> WalletCheck | None:
@@ -289,15 +290,15 @@ def _xmr_main(s: str) -> WalletCheck | None:
 
 
 WALLET_PATTERNS = [
-    WalletPattern("btc", re.compile(_PB + rf"(?:bc1|BC1)[{_B32}]{{8,87}}" + _NB), check_btc),
-    WalletPattern("btc", re.compile(_PB + rf"[13][{_B58}]{{25,34}}" + _NB), check_btc),
-    WalletPattern("ltc", re.compile(_PB + rf"(?:ltc1|LTC1)[{_B32}]{{8,87}}" + _NB), check_ltc),
-    WalletPattern("ltc", re.compile(_PB + rf"[LM][{_B58}]{{26,33}}" + _NB), check_ltc),
-    WalletPattern("trx", re.compile(_PB + rf"T[{_B58}]{{33}}" + _NB), check_trx),
-    WalletPattern("eth", re.compile(_PB + r"0[xX][0-9a-fA-F]{40}(?![0-9A-Za-z])"), check_eth),
-    WalletPattern("xmr", re.compile(_PB + rf"[48][{_B58}]{{94}}(?:[{_B58}]{{11}})?" + _NB), _xmr_main),
-    WalletPattern("ton", re.compile(r"(?:(?<=transfer/)|(?<![\w\-+/]))[EUk0][Qf][A-Za-z0-9_\-+/]{46}(?![\w\-+/=])"), check_ton),
-    WalletPattern("ton", re.compile(r"(?<![\w:\-])(?:-1|0):[0-9a-fA-F]{64}(?![0-9a-fA-F])"), check_ton),
+    WalletPattern("btc", re.compile(_PB + rf"(?:bc1|BC1)[{_B32}]{{8,87}}" + _NB), check_btc, "bB"),
+    WalletPattern("btc", re.compile(_PB + rf"[13][{_B58}]{{25,34}}" + _NB), check_btc, "13"),
+    WalletPattern("ltc", re.compile(_PB + rf"(?:ltc1|LTC1)[{_B32}]{{8,87}}" + _NB), check_ltc, "lL"),
+    WalletPattern("ltc", re.compile(_PB + rf"[LM][{_B58}]{{26,33}}" + _NB), check_ltc, "LM"),
+    WalletPattern("trx", re.compile(_PB + rf"T[{_B58}]{{33}}" + _NB), check_trx, "T"),
+    WalletPattern("eth", re.compile(_PB + r"0[xX][0-9a-fA-F]{40}(?![0-9A-Za-z])"), check_eth, "0"),
+    WalletPattern("xmr", re.compile(_PB + rf"[48][{_B58}]{{94}}(?:[{_B58}]{{11}})?" + _NB), _xmr_main, "48"),
+    WalletPattern("ton", re.compile(r"(?:(?<=transfer/)|(?<![\w\-+/]))[EUk0][Qf][A-Za-z0-9_\-+/]{46}(?![\w\-+/=])"), check_ton, "EUk0"),
+    WalletPattern("ton", re.compile(r"(?<![\w:\-])(?:-1|0):[0-9a-fA-F]{64}(?![0-9a-fA-F])"), check_ton, "-0"),
 ]
 # Addresses written in chunks ("bc1q w508 d6qe …", "TJ8x-4Fq…", "0x52 9084 …"): up to 41 chunks
 # separated by one to three non-word characters (spaces, dashes, dots, bars, bullets, emoji).
@@ -337,12 +338,25 @@ class WalletRecognizer:
         out: list[Found] = []
         for tm in _TOKEN_RE.finditer(text):
             lo, hi = tm.span()
-            for p in WALLET_PATTERNS:
-                for m in p.regex.finditer(text, lo, hi):
+            # An address starts the token or follows a non-alphanumeric inside it (":" of a URI);
+            # each start is tried only against the patterns its first character can begin.
+            starts = [lo] + [m.end() for m in _INNER_START_RE.finditer(text, lo, hi)]
+            for pos in starts:
+                for p in _PATTERNS_BY_FIRST.get(text[pos], ()):
+                    m = p.regex.match(text, pos, hi)
+                    if m is None:
+                        continue
                     res = p.check(m.group(0))
                     if res is not None:
                         out.append(self.found(doc, p.kind, res, m.start(), m.end()))
         return out
+
+
+_INNER_START_RE = re.compile(r"[:/_\-+](?=[A-Za-z0-9\-])")
+_PATTERNS_BY_FIRST: dict[str, list[WalletPattern]] = {}
+for _p in WALLET_PATTERNS:
+    for _c in _p.first:
+        _PATTERNS_BY_FIRST.setdefault(_c, []).append(_p)
 
 
 class ChunkedWalletRecognizer:
