@@ -12,7 +12,8 @@ import orjson
 _JSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """How evidence JSON writes what JSON has no type for: decimals as plain strings, bytes as hex."""
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, bytes):
@@ -26,7 +27,7 @@ def canonical_bytes(content: dict[str, Any]) -> bytes:
 
     Decoding the bytes and encoding the result again gives the same bytes, which is how a
     bundle's records are checked without the database."""
-    return orjson.dumps(content, default=_default, option=_JSON_OPTS)
+    return orjson.dumps(content, default=json_default, option=_JSON_OPTS)
 
 
 def content_hash(content: dict[str, Any]) -> str:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from prokai import __version__
 from prokai.evidence import signing, tsa
 from prokai.evidence.anchor import append_anchor, make_anchor
-from prokai.evidence.canonical import canonical_bytes
+from prokai.evidence.canonical import canonical_bytes, json_default
 from prokai.evidence.merkle import MerkleTree, leaf_hash
 from prokai.evidence.verify import (
     ANCHOR,
@@ -97,15 +97,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _dumps(data: Any) -> bytes:
-    return orjson.dumps(data, option=_JSON, default=_json_default) + b"\n"
-
-
-def _json_default(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    raise TypeError(type(value).__name__)
+    return orjson.dumps(data, option=_JSON, default=json_default) + b"\n"
 
 
 def _photo_ext(data: bytes) -> str:

@@ -11,7 +11,7 @@ import socket
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from prokai import __version__
@@ -68,7 +68,8 @@ def ensure_context(session: Session, conversation_id: int, account_id: int | Non
         collector_clock=utcnow(), details=details,
     ))
     session.flush()
-    _written.add(key)
+    # Remembered once it is committed: a rolled-back session records it again next time.
+    event.listen(session, "after_commit", lambda _s: _written.add(key), once=True)
 
 
 def add_originals(session: Session, message: Message, tl: bytes | None, photo: bytes | None,
