@@ -35,7 +35,8 @@ def tie_text(e: Evidence, lang: str, tz: str) -> str:
     first, last = day_label(e.first_seen, tz), day_label(e.last_seen, tz)
     shops = ", ".join(e.shops)
     if e.kind == "requisite":
-        return t(lang, "tie_requisite", what=e.what, shops=shops, first=first, last=last)
+        what = f"{kind_label(lang, e.requisite_kind)} {e.value}" if e.requisite_kind else e.what
+        return t(lang, "tie_requisite", what=what, shops=shops, first=first, last=last)
     if not e.direct:  # several shops name the same peer (an operator, a backup, a new name)
         return t(lang, f"tie_{e.kind}_shared", what=e.what, shops=shops, first=first)
     return t(lang, f"tie_{e.kind}", source=e.shops[0], what=e.what, first=first)

@@ -54,6 +54,8 @@ class Evidence:
     message_id: int | None
     context: str
     direct: bool = False
+    requisite_kind: str | None = None  # for a shared requisite: its kind (`what` is "kind value")
+    value: str = ""  # the requisite's value or the @username named
 
     def sentence(self) -> str:
         """One English line: what ties which shops, since when, and where it was said."""
@@ -112,7 +114,8 @@ class Family:
 def _evidence(tie: Tie, index: ShopIndex) -> Evidence:
     shops = [shop_label(index.shops.get(s)) for s in tie.shop_ids]
     what = tie.what if tie.kind != "requisite" else f"{tie.requisite_kind} {tie.what}"
-    return Evidence(tie.kind, what, shops, tie.first_seen, tie.last_seen, tie.message_id, tie.context, tie.direct)
+    return Evidence(tie.kind, what, shops, tie.first_seen, tie.last_seen, tie.message_id, tie.context, tie.direct,
+                    tie.requisite_kind, tie.what)
 
 
 def family_by_id(session: Session, family_id: str, top: int = 15, max_ties: int | None = None) -> Family | None:

@@ -54,6 +54,8 @@ def test_links_answers_with_the_family_and_a_picture(tmp_path: Path) -> None:
                 assert lines[1:4] == ["• @luna_bot — bot, alive", "• @zvezda_bot — bot, alive", "• @kometa_bot — bot, alive"]
                 assert t("ru", "tie_operator_shared", what="@cosmos_op", shops="@luna_bot, @kometa_bot",
                          first="2026-11-30") in text.text
+                assert t("ru", "tie_requisite", what=f"карта {nw.D1}", shops="@luna_bot, @zvezda_bot",
+                         first="2026-11-30", last="2026-11-30") in text.text
                 assert picture.photo and (picture.data or b"").startswith(b"\x89PNG")
                 assert picture.caption == t("ru", "links_picture", id=luna)
 
