@@ -41,7 +41,8 @@ def update_cmd(ctx: typer.Context, force: bool = typer.Option(False, "--force", 
     typer.echo(
         f"{report.sightings} sighting(s), {report.messages} message(s) read; {report.holders} holder name(s), "
         f"{report.links} new link(s); "
-        + (f"{fams.families} famil(ies), {len(fams.created)} new, {len(fams.merged)} merged" if fams else "families unchanged")
+        + (f"{fams.families} famil{'y' if fams.families == 1 else 'ies'}, {len(fams.created)} new, "
+           f"{len(fams.merged)} merged" if fams else "families unchanged")
     )
 
 
@@ -93,18 +94,23 @@ def priorities_cmd(
     ctx: typer.Context,
     limit: int = typer.Option(20, "--limit", "-n", help="How many (0: all)."),
     only: str = typer.Option("all", "--only", help="all, banks (cards, IBANs, phones) or wallets."),
-    status: str = typer.Option("all", "--status", help="confirmed, pending, rejected or all."),
+    status: str = typer.Option("active", "--status", help="active (not rejected), confirmed, pending, rejected or all."),
 ) -> None:
     """Requisites ranked for freeze requests: shops that use them, how recently, amounts asked."""
     from prokai.network.priority import priorities
 
     if only not in ONLY:
         fail(f"--only: expected one of {', '.join(ONLY)}, got {only!r}", EXIT_USAGE)
-    if status not in STATUSES:
-        fail(f"--status: expected one of {', '.join(STATUSES)}, got {status!r}", EXIT_USAGE)
+    if status not in ("active", *STATUSES):
+        fail(f"--status: expected one of active, {', '.join(STATUSES)}, got {status!r}", EXIT_USAGE)
     wallets = {"all": None, "banks": False, "wallets": True}[only]
     with database(ctx).session() as s:
-        rows = priorities(s, status=None if status == "all" else status, wallets=wallets, limit=limit or None)
+        rows = priorities(s, status=None if status in ("all", "active") else status, wallets=wallets)
+    if status == "active":
+        rows = [p for p in rows if p.status != "rejected"]
+        for i, p in enumerate(rows, start=1):
+            p.rank = i
+    rows = rows[:limit] if limit else rows
     _audit(ctx, "network.priorities", only=only, status=status, count=len(rows))
     typer.echo("rank\tscore\tkind\tvalue\tbank\tstatus\tshops\tsightings\tlast_seen\tmax_amount")
     for p in rows:
