@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,11 +80,12 @@ def read_anchors(path: Path) -> list[dict[str, Any]]:
 
 
 def check_anchor(anchor: dict[str, Any], link_hash: Callable[[int], str | None],
-                 expected_key: str | None = None, tsa_ca: bytes | None = None) -> str | None:
+                 expected_key: str | Collection[str] | None = None, tsa_ca: bytes | None = None) -> str | None:
     """None when `anchor` is sound and the chain still holds its head, else what is wrong.
 
     `link_hash(seq)` gives the chain's entry hash at `seq` (None when there is no such link);
-    `expected_key` is the fingerprint of the key that must have signed it."""
+    `expected_key` is the fingerprint of the key that must have signed it (or those that may:
+    the installation's keys before and after a vault rekey)."""
     try:
         public = bytes.fromhex(str(anchor["public_key"]))
         signature = bytes.fromhex(str(anchor["signature"]))
@@ -93,7 +94,8 @@ def check_anchor(anchor: dict[str, Any], link_hash: Callable[[int], str | None],
         return "anchor is malformed"
     if signing.fingerprint(public) != anchor.get("key_fingerprint"):
         return "public key does not match the anchor's key fingerprint"
-    if expected_key is not None and anchor.get("key_fingerprint") != expected_key:
+    allowed = {expected_key} if isinstance(expected_key, str) else set(expected_key or ())
+    if expected_key is not None and anchor.get("key_fingerprint") not in allowed:
         return f"signed by key {str(anchor.get('key_fingerprint'))[:16]}…, not this installation's"
     data = payload_bytes(anchor)
     if not signing.verify(public, signature, data):
@@ -104,7 +106,7 @@ def check_anchor(anchor: dict[str, Any], link_hash: Callable[[int], str | None],
             tsa.check_token(base64.b64decode(stamp["token"]), data, tsa_ca)
         except (tsa.TimestampError, KeyError, ValueError, TypeError) as exc:
             return f"timestamp: {exc}"
-    actual = link_hash(seq)
+    actual = "0" * 64 if seq == 0 else link_hash(seq)  # an empty chain's head is the genesis hash
     if actual is None:
         return f"the chain no longer has link {seq} (truncated)"
     if actual != anchor.get("head_hash"):

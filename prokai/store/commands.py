@@ -118,14 +118,24 @@ def _tsa_ca(ctx: typer.Context) -> bytes | None:
         fail(f"evidence.tsa_ca_file: cannot read {ca}: {exc.strerror}", EXIT_USAGE)
 
 
-def _installation_fingerprint(ctx: typer.Context) -> str | None:
-    """The fingerprint of this installation's evidence key, when the vault key is at hand."""
-    from prokai.evidence.signing import SigningError, fingerprint, installation_key
+def _installation_fingerprints(ctx: typer.Context) -> set[str] | None:
+    """Fingerprints of this installation's evidence keys (from the vault key and the old vault keys
+    of a rekey), when the vault key is at hand."""
+    import os
+
+    from prokai.accounts.vault import OLD_KEYS_ENV, VaultError, parse_key
+    from prokai.evidence.signing import SigningError, fingerprint, installation_key, key_from_vault_key
 
     try:
-        return fingerprint(installation_key(settings(ctx)))
+        current = fingerprint(installation_key(settings(ctx)))
     except SigningError:
         return None
+    try:
+        olds = {fingerprint(key_from_vault_key(parse_key(t, OLD_KEYS_ENV)))
+                for t in os.environ.get(OLD_KEYS_ENV, "").split(",") if t.strip()}
+    except VaultError as exc:
+        fail(str(exc), EXIT_USAGE)
+    return {current, *olds}
 
 
 @evidence_app.command("verify")
@@ -158,7 +168,7 @@ def evidence_verify(
         found = read_anchors(path)
     except (ValueError, OSError) as exc:
         fail(str(exc), EXIT_USAGE)
-    expected = _installation_fingerprint(ctx)
+    expected = _installation_fingerprints(ctx)
     ca = _tsa_ca(ctx)
     try:
         engine = readonly_engine(url)

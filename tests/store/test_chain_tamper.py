@@ -251,6 +251,16 @@ def test_anchor_signed_by_another_key_is_rejected(sqlite_store: tuple[Database, 
     assert code == 1 and "not this installation's" in out, out
 
 
+def test_anchors_made_before_a_vault_rekey_still_verify(sqlite_store: tuple[Database, Path], tmp_path: Path) -> None:
+    _, path = sqlite_store
+    anchors = tmp_path / "anchors.jsonl"
+    code, out = _cli(_sqlite_env(path, anchors), "evidence", "anchor")
+    assert code == 0, out
+    rekeyed = {**_sqlite_env(path, anchors), "PROKAI_VAULT_KEY": "c" * 64, "PROKAI_VAULT_OLD_KEYS": VAULT_KEY}
+    code, out = _cli(rekeyed, "evidence", "verify")
+    assert code == 0 and "1 anchor(s)" in out, out
+
+
 def _read_only_copy(db: Database, src: Path, folder: Path) -> Path:
     db.dispose()
     with sqlite3.connect(src) as conn:
