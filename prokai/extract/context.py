@@ -64,13 +64,13 @@ CONTACT_WORDS = (
 # Cash on delivery: the number belongs to whoever takes the cash, not to a payment.
 CASH_WORDS = ("наличн", "налом", "cash", "қолма-қол", "қолма қол", "при получении", "курьеру",
               "on delivery")
-# "Not us, never pay to this": a warning about the number, never a requisite.
+# "Not us, never pay to this": a warning about the number, never a requisite ("осторожно" alone
+# is not one: "Осторожно: новая карта …" announces a requisite).
 NEVER_WORDS = (
     "не переводи", "не оплачива", "не плати", "не отправляй", "не скидывай", "никогда не",
-    "не наш", "не мы", "мошенн", "фейк", "подделк", "осторожно", "scam", "fake", "never pay",
-    "never send", "do not pay", "don't pay", "do not send", "don't send", "not us", "not ours",
-    "not our", "beware", "төлемеңіз", "аудармаңыз", "жібермеңіз", "алаяқ", "біз емес",
-    "біздікі емес", "біздің емес", "сақ болыңыз",
+    "не наш", "не мы", "мошенн", "фейк", "подделк", "scam", "fake", "never pay", "never send",
+    "do not pay", "don't pay", "do not send", "don't send", "not us", "not ours", "not our",
+    "төлемеңіз", "аудармаңыз", "жібермеңіз", "алаяқ", "біз емес", "біздікі емес", "біздің емес",
 )
 CARD_WORDS = ("карт", "card", "kaspi", "каспи", "visa", "виза", "master", "мастер", "мир ", "mir ",
               "gold", "голд", "төле", "перевод", "оплат", "плати", "скинь", "кинь")

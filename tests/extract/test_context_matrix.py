@@ -214,3 +214,14 @@ def test_canonical_forms() -> None:
 ])
 def test_card_groups_spelled_as_numbers_or_with_lookalike_letters(text: str) -> None:
     assert got(text) == {("card", "4400430123456789")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Фейковый бот принимает на 4400 4301 2345 6789 — это не мы", set()),
+    ("Not us: never pay to TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW", set()),
+    ("Бұл біздің карта емес, 4400 4301 2345 6789 картасына төлемеңіз", set()),
+    ("Осторожно: новая карта 4400 4301 2345 6789", {("card", "4400430123456789")}),
+    ("Не переводите на старую карту! Новая: 4400 4301 2345 6789", {("card", "4400430123456789")}),
+])
+def test_a_warning_rejects_only_the_requisite_in_its_clause(text: str, expected: set[tuple[str, str]]) -> None:
+    assert got(text) == expected
