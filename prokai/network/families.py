@@ -51,7 +51,7 @@ JOINING_LINKS = ("operator", "backup_of", "renamed_to")
 class Tie:
     """One piece of evidence joining shops: what it is, which shops, when, where it was said."""
 
-    kind: str  # requisite | operator | backup_of | renamed_to | showcase
+    kind: str  # requisite | operator | operator_of | backup_of | renamed_to | showcase
     what: str  # the requisite value or the @username named
     shop_ids: list[int]
     first_seen: datetime
@@ -188,8 +188,11 @@ def link_ties(session: Session, index: ShopIndex, shop_ids: Iterable[int] | None
         if target is not None and not index.joinable(target_id):
             continue
         kind = link.kind
-        if kind == "links_to" and target is not None and ShopKind.OPERATOR.value in (target.kind, source.kind):
-            kind = "operator"
+        if kind in ("links_to", "operator") and target is not None:
+            if target.kind == ShopKind.OPERATOR.value:
+                kind = "operator"
+            elif source.kind == ShopKind.OPERATOR.value:
+                kind = "operator_of"  # an operator sends buyers to its bot or channel
         if kind == "links_to":
             channel = ShopKind.CHANNEL.value in (source.kind, target.kind if target else None)
             if target is None or not channel or len(fanout[link.shop_id]) > DIRECTORY_LIMIT:

@@ -66,8 +66,14 @@ def find_holder(text: str, start: int | None = None, end: int | None = None) -> 
     return None
 
 
-def _clean(name: str) -> str:
-    return " ".join(name.strip().strip("«»\"").split())[:128]
+# A bank or a payment system in brackets ("KZ52… (Jusan Bank)") is not a person.
+NOT_A_HOLDER = re.compile(r"bank|банк|kaspi|каспи|halyk|халык|jusan|forte|freedom|сбер|sber|tinkoff|тинькофф|"
+                          r"visa|mastercard|\bmir\b|\bмир\b|usdt|trc20|erc20|bitcoin|tether", re.I)
+
+
+def _clean(name: str) -> str | None:
+    cleaned = " ".join(name.strip().strip("«»\"").split())[:128]
+    return None if NOT_A_HOLDER.search(cleaned) else cleaned
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class Evidence:
             "requisite": f"{self.what} handed out by {shops}, {span}{where}",
             "operator": (f"{source} names {self.what} as its operator, since {since}{where}{said}" if named
                          else f"operator {self.what} shared by {shops}, since {since}{where}{said}"),
+            "operator_of": f"operator {source} sends buyers to {self.what}, since {since}{where}{said}",
             "backup_of": (f"{source} names {self.what} as its backup, since {since}{where}{said}" if named
                           else f"backup {self.what} named by {shops}, since {since}{where}{said}"),
             "renamed_to": (f"{source} announces {self.what} as its new name, {since}{where}{said}" if named

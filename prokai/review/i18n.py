@@ -296,6 +296,11 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "kk": "{source} {what} ботын өзінің қосалқы боты деп атайды ({first} бастап)",
         "en": "{source} names {what} as its backup (since {first})",
     },
+    "tie_operator_of": {
+        "ru": "оператор {source} направляет покупателей в {what} (с {first})",
+        "kk": "{source} операторы сатып алушыларды {what} жібереді ({first} бастап)",
+        "en": "operator {source} sends buyers to {what} (since {first})",
+    },
     "tie_backup_of_shared": {
         "ru": "общий резервный бот {what}: {shops} (с {first})",
         "kk": "ортақ қосалқы бот {what}: {shops} ({first} бастап)",

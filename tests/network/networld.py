@@ -177,6 +177,7 @@ def day0(db: Database) -> World:
     w.pay("kristall_reserve_bot", C2, "Айдана С.", 0)
     w.says("kristall_op", "Для оплаты через оператора: карта 4003 0316 8976 8467 (получатель Марат Т.), 25 000 ₸", 0,
            reqs=(("card", C3, "4003 0316 8976 8467"),))
+    w.says("kristall_op", "Заказы принимаем через бота @kristall_bot", 0)
     w.says("kristall_vitrina", "💎 Заказы только через бота 👇", 0,
            buttons=[{"text": "🤖 Бот", "kind": "url", "row": 0, "col": 0, "url": "https://t.me/kristall_bot"}])
 

@@ -44,6 +44,7 @@ def test_families_are_found_exactly_with_the_evidence_for_each_tie(db: Database)
         assert ties == {
             ("backup_of", "@kristall_reserve_bot", ("@kristall_bot", "@kristall_reserve_bot")),
             ("operator", "@kristall_op", ("@kristall_bot", "@kristall_op")),
+            ("operator_of", "@kristall_bot", ("@kristall_op", "@kristall_bot")),
             ("showcase", "@kristall_vitrina", ("@kristall_bot", "@kristall_vitrina")),
             ("showcase", "@kristall_bot", ("@kristall_vitrina", "@kristall_bot")),
         }
