@@ -366,7 +366,8 @@ class ChunkedWalletRecognizer:
     name = "crypto_chunks"
 
     def applies(self, doc: Doc) -> bool:
-        return doc.latin - doc.digits >= 8  # ASCII letters: every address has some
+        # 26+ address characters, eight of them letters: the shortest chunked address
+        return doc.latin >= 26 and doc.latin - doc.digits >= 8
 
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
