@@ -25,6 +25,17 @@ def _audit(ctx: typer.Context, action: str, **details: object) -> None:
         audit(s, "cli", action, "network", None, **details)
 
 
+def _check(output: Path) -> None:
+    """Refuse, before any work, an --output that exists and is not a regular file."""
+    from prokai.export.output import OutputError, check_output, is_stdout
+
+    if not is_stdout(output):
+        try:
+            check_output(output)
+        except OutputError as exc:
+            fail(f"--output: {exc}", EXIT_USAGE)
+
+
 def _updated(ctx: typer.Context) -> None:
     from prokai.network.update import update
 
@@ -123,7 +134,7 @@ def priorities_cmd(
 def wallets_cmd(
     ctx: typer.Context,
     fmt: str = typer.Option("csv", "--format", "-f", help="csv or json (the wallet export's format)."),
-    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (- for stdout)."),
     family: str | None = typer.Option(None, "--family", help="Only the wallets of this family (@shop or F000012)."),
     status: str = typer.Option("confirmed", "--status", help="confirmed, pending, rejected or all."),
 ) -> None:
@@ -135,8 +146,7 @@ def wallets_cmd(
         fail(f"--format: expected csv or json, got {fmt!r}", EXIT_USAGE)
     if status not in STATUSES:
         fail(f"--status: expected one of {', '.join(STATUSES)}, got {status!r}", EXIT_USAGE)
-    if output.is_dir():
-        fail(f"--output: {output} is a folder", EXIT_USAGE)
+    _check(output)
     _updated(ctx)
     with database(ctx).session() as s:
         rows = export_rows(s, status=status, wallets=True)  # type: ignore[arg-type]
@@ -148,23 +158,21 @@ def wallets_cmd(
 
             ids = {rid for rid, _ in handouts(s, [sid for f in fams for sid in f.shop_ids])}
             rows = [r for r in rows if r.requisite_id in ids]
-    data = to_csv(rows) if fmt == "csv" else to_json(rows)
+    from prokai.export.output import OutputError, is_stdout, write_output
+
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(output)
-    except OSError as exc:
-        fail(f"--output: cannot write {output}: {exc.strerror}")
-    _audit(ctx, "network.wallets", format=fmt, family=family, status=status, path=str(output), count=len(rows))
-    typer.echo(f"{len(rows)} wallet(s) written to {output}")
+        where = write_output(output, to_csv(rows) if fmt == "csv" else to_json(rows))
+    except OutputError as exc:
+        fail(f"--output: {exc}")
+    _audit(ctx, "network.wallets", format=fmt, family=family, status=status, path=str(where), count=len(rows))
+    typer.echo(f"{len(rows)} wallet(s) written to {'stdout' if is_stdout(output) else where}", err=is_stdout(output))
 
 
 @network_app.command("export")
 def export_cmd(
     ctx: typer.Context,
     fmt: str = typer.Option("graphml", "--format", "-f", help="graphml, gexf (Gephi) or csv (edges; nodes in PATH.nodes.csv)."),
-    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (- for stdout: GraphML and GEXF)."),
     family: str | None = typer.Option(None, "--family", help="Only this family (@shop, F000012 or a requisite)."),
 ) -> None:
     """The graph of the evidence for Gephi and link-analysis tools."""
@@ -173,8 +181,9 @@ def export_cmd(
 
     if fmt not in GRAPH_FORMATS:
         fail(f"--format: expected one of {', '.join(GRAPH_FORMATS)}, got {fmt!r}", EXIT_USAGE)
-    if output.is_dir():
-        fail(f"--output: {output} is a folder", EXIT_USAGE)
+    if fmt == "csv" and str(output) == "-":
+        fail("--output: csv is two files (edges and nodes): give a file name, not -", EXIT_USAGE)
+    _check(output)
     _updated(ctx)
     with database(ctx).session() as s:
         shop_ids = None
@@ -184,14 +193,16 @@ def export_cmd(
                 fail(f"--family: no shop or family matches {family!r}", EXIT_USAGE)
             shop_ids = [sid for f in fams for sid in f.shop_ids]
         graph = build_graph(s, shop_ids)
+    from prokai.export.output import OutputError, is_stdout
+
     try:
         paths = write_graph(graph, fmt, output)
-    except OSError as exc:
-        fail(f"--output: cannot write {output}: {exc.strerror}")
+    except OutputError as exc:
+        fail(f"--output: {exc}", EXIT_USAGE if is_stdout(output) else 1)
     _audit(ctx, "network.export", format=fmt, family=family, paths=[str(p) for p in paths],
            nodes=graph.number_of_nodes(), edges=graph.number_of_edges())
     typer.echo(f"{graph.number_of_nodes()} node(s), {graph.number_of_edges()} edge(s) written to "
-               f"{', '.join(str(p) for p in paths)}")
+               f"{', '.join('stdout' if is_stdout(p) else str(p) for p in paths)}", err=is_stdout(output))
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,7 @@ Every attribute is a string, integer or float, so GraphML, GEXF and CSV carry th
 from __future__ import annotations
 
 import csv
+import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -266,42 +267,33 @@ def build_graph(session: Session, shop_ids: Iterable[int] | None = None,
     return g
 
 
-def write_graph(graph: nx.MultiDiGraph, fmt: GraphFormat, path: str | Path) -> list[Path]:
-    """Write `graph` as GraphML, GEXF, or CSV (edges in PATH, nodes in PATH's `.nodes.csv`);
-    files are replaced atomically. Returns the files written."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+def write_graph(graph: nx.MultiDiGraph, fmt: GraphFormat, path: str | Path) -> list[Path | str]:
+    """Write `graph` as GraphML, GEXF, or CSV (edges in PATH, nodes in PATH's `.nodes.csv`)
+    through `prokai.export.output` (atomic, `-` for stdout except CSV); returns where it went.
+    OutputError (an OSError) with a one-line reason when it cannot be written."""
+    from prokai.export.output import OutputError, is_stdout, write_output
 
-    def finish(tmp: Path, final: Path) -> None:
-        tmp.replace(final)
-        written.append(final)
-
-    tmp = target.with_name(target.name + ".part")
     if fmt == "graphml":
-        nx.write_graphml(graph, tmp)
-        finish(tmp, target)
-    elif fmt == "gexf":
-        nx.write_gexf(graph, tmp)
-        finish(tmp, target)
-    elif fmt == "csv":
-        node_keys = sorted({k for _, data in graph.nodes(data=True) for k in data} - {"type", "label"})
-        edge_keys = sorted({k for *_, data in graph.edges(data=True) for k in data} - {"relation"})
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["source", "target", "relation", "source_label", "target_label", *edge_keys])
-            for a, b, data in graph.edges(data=True):
-                w.writerow([a, b, data.get("relation", ""), graph.nodes[a].get("label", ""),
-                            graph.nodes[b].get("label", ""), *(data.get(k, "") for k in edge_keys)])
-        finish(tmp, target)
-        nodes = target.with_name(target.stem + ".nodes.csv")
-        tmp_nodes = nodes.with_name(nodes.name + ".part")
-        with tmp_nodes.open("w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["id", "type", "label", *node_keys])
-            for node, data in graph.nodes(data=True):
-                w.writerow([node, data.get("type", ""), data.get("label", ""), *(data.get(k, "") for k in node_keys)])
-        finish(tmp_nodes, nodes)
-    else:
+        return [write_output(path, lambda tmp: nx.write_graphml(graph, tmp))]
+    if fmt == "gexf":
+        return [write_output(path, lambda tmp: nx.write_gexf(graph, tmp))]
+    if fmt != "csv":
         raise ValueError(f"--format: expected one of {', '.join(GRAPH_FORMATS)}, got {fmt!r}")
-    return written
+    if is_stdout(path):
+        raise OutputError("csv is two files (edges and nodes): give a file name, not -")
+    target = Path(path)
+    node_keys = sorted({k for _, data in graph.nodes(data=True) for k in data} - {"type", "label"})
+    edge_keys = sorted({k for *_, data in graph.edges(data=True) for k in data} - {"relation"})
+    edges = io.StringIO()
+    w = csv.writer(edges, lineterminator="\n")
+    w.writerow(["source", "target", "relation", "source_label", "target_label", *edge_keys])
+    for a, b, data in graph.edges(data=True):
+        w.writerow([a, b, data.get("relation", ""), graph.nodes[a].get("label", ""), graph.nodes[b].get("label", ""),
+                    *(data.get(k, "") for k in edge_keys)])
+    nodes = io.StringIO()
+    w = csv.writer(nodes, lineterminator="\n")
+    w.writerow(["id", "type", "label", *node_keys])
+    for node, data in graph.nodes(data=True):
+        w.writerow([node, data.get("type", ""), data.get("label", ""), *(data.get(k, "") for k in node_keys)])
+    return [write_output(target, edges.getvalue().encode("utf-8")),
+            write_output(target.with_name(target.stem + ".nodes.csv"), nodes.getvalue().encode("utf-8"))]
