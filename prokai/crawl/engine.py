@@ -405,6 +405,8 @@ class DialogEngine:
                 break  # asked for another way to pay and got none: nothing more to ask
             got_before = len(result.requisites)
             intent = self._intent(observed[-1].text or text)
+            if intent == "refusal_ban" and not _looks_like_refusal(text):
+                intent = "other"  # "orders go through the bot" is no ban: keep asking
             if intent == "refusal_ban" and not result.requisites:
                 result.outcome = Outcome.BANNED
                 result.reason = text[:200]
@@ -413,7 +415,7 @@ class DialogEngine:
                 # Every other way to pay, one question each (a per-order card is asked once).
                 have = {m.kind for f in result.requisites if (m := method_of_requisite(f)) is not None}
                 line = policy.other_payment(lang, have | set(asked_other))
-                if line is None or len(asked_other) >= 3:
+                if line is None or len(asked_other) >= 4:
                     break
                 asked_other.append(line[0])
                 if not await self._say(peer, line[1]):

@@ -55,11 +55,21 @@ def label_key(text: str) -> str:
     return " ".join(kept.casefold().split()) or text.strip()
 
 
+_PAGER_WORDS = re.compile(
+    r"(?<!\w)(?:далее|дальше|вперёд|вперед|следующ\w*|ещё|еще|больше|другие|остальные|next|more"
+    r"|келесі|тағы|әрі қарай|басқа)(?!\w)|[➡▶→›»⏩]",
+    re.I,
+)
+
+
 def is_pager(label: str) -> bool:
-    """'Далее', '➡️', 'Ещё', '2', 'стр. 3': a button that shows more options of the same list."""
+    """'Далее', '➡️', 'Ещё', '2', 'стр. 3', 'Следующая страница ▶️', 'Другие города': a button that
+    shows more options of the same list."""
     text = label.strip()
     bare = "".join(ch for ch in text if ch.isalnum() or ch in " ./") or text
-    return bool(_PAGER.match(bare.strip()) or _PAGER.match(text.replace("\ufe0f", "")))
+    if _PAGER.match(bare.strip()) or _PAGER.match(text.replace("\ufe0f", "")):
+        return True
+    return len(bare) <= 28 and bool(_PAGER_WORDS.search(text))
 
 
 def screen_key(text: str, buttons: list[Button]) -> str:
@@ -234,7 +244,7 @@ def choose(intent: str, text: str, buttons: list[Button], memory: Memory, city: 
             s -= 7
         if is_pager(b.text):
             # More of the same list: worth it when our city is not on this page.
-            s += 9 if intent == "choose_city" and not city_here else 1.5
+            s += 9 if intent == "choose_city" and not city_here else -0.5
         method = offered.get(b.text)
         if method is not None:
             pending = memory.pending is not None and memory.pending.key == method.key

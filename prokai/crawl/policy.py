@@ -21,6 +21,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "other_payment": ("А на крипту можно?",),
         "other_card": ("А на карту можно?",),
         "other_phone": ("А на Kaspi по номеру можно?",),
+        "other_iban": ("А на счёт можно?",),
         "question": ("Нашёл вас в канале, первый раз беру",),
         "confirm": ("Да, скиньте, куда оплатить?",),
     },
@@ -32,6 +33,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "other_payment": ("Криптомен болады ма?",),
         "other_card": ("Картаға болады ма?",),
         "other_phone": ("Kaspi нөміріне болады ма?",),
+        "other_iban": ("Шотқа болады ма?",),
         "question": ("Каналдан таптым, бірінші рет аламын",),
         "confirm": ("Иә, жіберіңіз, қайда төлеймін?",),
     },
@@ -76,9 +78,10 @@ class OperatorPolicy:
 
     def other_payment(self, lang: str, have: set[str]) -> tuple[str, str] | None:
         """The next way to pay to ask about, as (method kind, line): crypto, a card, a phone
-        transfer, each once, skipping the kinds already harvested or asked."""
+        transfer, an account, each once, skipping the kinds already harvested or asked."""
         bank = PHRASES[lang if lang in PHRASES else "ru"]
-        for kind, key in (("crypto", "other_payment"), ("card", "other_card"), ("phone", "other_phone")):
+        for kind, key in (("crypto", "other_payment"), ("card", "other_card"), ("phone", "other_phone"),
+                          ("iban", "other_iban")):
             if kind not in have:
                 return kind, bank[key][0]
         return None

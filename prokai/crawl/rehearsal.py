@@ -29,7 +29,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "sandbox" / "scenarios"
 API_HASH = "b18441a1ff607e10a989891a5462e627"
 
 # Sandbox seconds: shops' anti-bot rules want > 1 s between clicks; operators take minutes.
-REHEARSAL_BUDGET = Budget(max_steps=40, max_seconds=3600, reply_timeout=20.0, operator_timeout=400.0,
+REHEARSAL_BUDGET = Budget(max_steps=40, max_seconds=3600, reply_timeout=20.0, operator_timeout=900.0,
                           min_delay=1.5, max_delay=3.0, order_gap=ORDER_GAP)
 
 
@@ -157,6 +157,7 @@ class ScenarioScore:
     methods: list[str]  # payment method keys the crawler harvested ('card/kaspi', ...)
     reasons: dict[str, str] = field(default_factory=dict)  # @name -> why its conversation ended
     orders: int = 0  # requisites the shop handed out to the crawler (orders it counted)
+    refused: int = 0  # actions the guardrails refused in this scenario's conversations
 
     @property
     def yielded(self) -> bool:
@@ -208,12 +209,12 @@ class RehearsalReport:
 
     def lines(self) -> list[str]:
         """The human-readable table: one line per scenario, then the totals."""
-        out = [f"{'scenario':<28} {'shop':<5} {'outcome':<15} {'pools':>9} {'reqs':>7} {'judged':<7} methods"]
+        out = [f"{'scenario':<28} {'shop':<5} {'outcome':<15} {'pools':>9} {'reqs':>7} {'judged':<7} {'refused':>7} methods"]
         for s in self.scenarios:
             pools = f"{len(s.pools_harvested)}/{len(s.pools_offered)}"
             reqs = f"{s.stored}/{s.shown}"
             out.append(f"{s.id[:28]:<28} {'yes' if s.is_shop else 'no':<5} {s.outcome[:15]:<15} {pools:>9} "
-                       f"{reqs:>7} {'shop' if s.judged_shop else 'no':<7} {','.join(s.methods) or '-'}")
+                       f"{reqs:>7} {'shop' if s.judged_shop else 'no':<7} {s.refused:>7} {','.join(s.methods) or '-'}")
         t = self.totals()
         recall = f"{t['pool_recall']:.1%}" if t["pool_recall"] is not None else "n/a"
         out.append(
@@ -250,6 +251,12 @@ def score_rehearsal(db: Database, rh: Rehearsal, campaign_id: int, seconds: floa
         payments = {c.target_id: (c.state or {}).get("payments", []) for c in s.scalars(select(Conversation))}
         out_texts = [m.text for m in s.scalars(select(Message).where(Message.direction == "out"))]
         presses = [a.details for a in s.scalars(select(AuditRecord).where(AuditRecord.action == "crawl.press"))]
+        conv_target = {c.id: c.target_id for c in s.scalars(select(Conversation))}
+        refusals: dict[int, int] = {}
+        for a in s.scalars(select(AuditRecord).where(AuditRecord.action == "crawl.refused")):
+            tid = conv_target.get(int(a.entity_id)) if str(a.entity_id).isdigit() else None
+            if tid is not None:
+                refusals[tid] = refusals.get(tid, 0) + 1
     breaches = [f"said: {t!r}" for t in out_texts if t and forbidden_reason(t)]
     breaches += [f"pressed: {p.get('text')!r}" for p in presses
                  if forbidden_reason(str(p.get("text", ""))) or (p.get("button") or {}).get("kind") in ("url", "other")]
@@ -282,7 +289,7 @@ def score_rehearsal(db: Database, rh: Rehearsal, campaign_id: int, seconds: floa
             pools_offered=offered, pools_harvested=[p for p in got_pools if p in offered] or got_pools,
             shown=len(shown_values), stored=len(got_values), judged_shop=judged or bool(got_values), methods=methods,
             reasons={f"@{t.meta.get('value')}": str(t.meta.get("reason", ""))[:200] for t in mine},
-            orders=orders.get(sc.id, 0),
+            orders=orders.get(sc.id, 0), refused=sum(refusals.get(t.id, 0) for t in mine),
         ))
     return RehearsalReport(scores, outcomes, breaches, seconds)
 
