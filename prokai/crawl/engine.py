@@ -414,11 +414,11 @@ class DialogEngine:
             if result.requisites:
                 # Every other way to pay, one question each (a per-order card is asked once).
                 have = {m.kind for f in result.requisites if (m := method_of_requisite(f)) is not None}
-                line = policy.other_payment(lang, have | set(asked_other))
-                if line is None or len(asked_other) >= 4:
+                other = policy.other_payment(lang, have | set(asked_other))
+                if other is None or len(asked_other) >= 4:
                     break
-                asked_other.append(line[0])
-                if not await self._say(peer, line[1]):
+                asked_other.append(other[0])
+                if not await self._say(peer, other[1]):
                     break
                 continue
             line = policy.reply(intent, text)
