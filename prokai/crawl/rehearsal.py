@@ -254,7 +254,7 @@ def score_rehearsal(db: Database, rh: Rehearsal, campaign_id: int, seconds: floa
         conv_target = {c.id: c.target_id for c in s.scalars(select(Conversation))}
         refusals: dict[int, int] = {}
         for a in s.scalars(select(AuditRecord).where(AuditRecord.action == "crawl.refused")):
-            tid = conv_target.get(int(a.object_id)) if str(a.object_id).isdigit() else None
+            tid = conv_target.get(int(a.object_id)) if a.object_id and a.object_id.isdigit() else None
             if tid is not None:
                 refusals[tid] = refusals.get(tid, 0) + 1
     breaches = [f"said: {t!r}" for t in out_texts if t and forbidden_reason(t)]
