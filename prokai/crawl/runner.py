@@ -250,7 +250,9 @@ class CampaignRunner:
         """One job with retries on other accounts; records the outcome on the target.
 
         A failed captcha costs that account the shop (shops ban after a few wrong answers), so
-        another account tries once more before the target is given up.
+        another account tries once more before the target is given up; when no other account is
+        left, that outcome stands. With no outcome at all (no account free, all attempts failed on
+        the account's side) the target stays pending for a later run.
         """
         try:
             return await self._run_job(job, report)
@@ -260,10 +262,14 @@ class CampaignRunner:
 
     async def _run_job(self, job: ConversationJob, report: RunReport) -> Result | None:
         last = skipped = ""
+        tried: Result | None = None  # a real outcome (captcha failed, banned) another account could not better
         while job.attempt < MAX_ATTEMPTS:
             try:
                 result = await self._attempt(job, report)
             except NoAccount as exc:
+                if tried is not None:
+                    self._finish(job, tried, report)
+                    return tried
                 self._defer(job, report, f"no account free: {exc}" + (f"; {skipped}" if skipped else ""))
                 return None
             except SkipAccount as exc:
@@ -278,11 +284,15 @@ class CampaignRunner:
             if result.outcome in (Outcome.CAPTCHA_FAILED, Outcome.BANNED) and job.attempt + 1 < MAX_ATTEMPTS:
                 if result.account_id is not None:
                     job.avoid_accounts.append(result.account_id)
+                tried = result
                 job.attempt += 1
                 report.errors.append(f"target {job.target_id}: {result.outcome}, trying another account")
                 continue
             self._finish(job, result, report)
             return result
+        if tried is not None:
+            self._finish(job, tried, report)
+            return tried
         self._defer(job, report, f"no account could complete it in {MAX_ATTEMPTS} attempts (last: {last})")
         return None
 
