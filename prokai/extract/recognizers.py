@@ -306,6 +306,8 @@ _CHUNKS_RE = re.compile(r"(?<![\w])[A-Za-z0-9]{2,}(?:[^\w]{1,3}[A-Za-z0-9]+){1,4
 _CHUNK_LENGTHS = set(range(26, 36)) | set(range(42, 91)) | {95, 106}
 _CHUNK_START_RE = re.compile(r"(?:bc1|BC1|ltc1|LTC1|0x|[13LMT48]|[EUk0][Qf])")
 _PIECE_RE = re.compile(r"[A-Za-z0-9]+")
+_TON_CHUNKS_RE = re.compile(r"(?<![\w\-+/])[EUk0][Qf][A-Za-z0-9_\-+/]*(?:[ \t\n]{1,3}[A-Za-z0-9_\-+/]+){1,16}")
+_TON_PIECE_RE = re.compile(r"[A-Za-z0-9_\-+/]+")
 _LETTERS_RE = re.compile(r"[A-Za-z](?:[^A-Za-z]*[A-Za-z]){5}")
 
 
@@ -386,6 +388,27 @@ class ChunkedWalletRecognizer:
                 found, j = got
                 out.append(found)
                 i = j + 1
+        out.extend(self._ton(doc, text))
+        return out
+
+    def _ton(self, doc: Doc, text: str) -> list[Found]:
+        """TON addresses in chunks: their alphabet holds "-", "_", "+" and "/", so only
+        whitespace separates the chunks; the first 48 characters joined must validate."""
+        out: list[Found] = []
+        for m in _TON_CHUNKS_RE.finditer(text):
+            pieces = [(mm.group(0), mm.start()) for mm in _TON_PIECE_RE.finditer(m.group(0))]
+            total = 0
+            for j, (piece, _) in enumerate(pieces):
+                total += len(piece)
+                if total > 48:
+                    break
+                if total == 48 and j > 0:
+                    res = check_ton("".join(p for p, _ in pieces[: j + 1]))
+                    if res is not None:
+                        a = m.start()
+                        b = m.start() + pieces[j][1] + len(piece)
+                        out.append(WalletRecognizer.found(doc, "ton", res, a, b, method="normalized"))
+                    break
         return out
 
     def _from(self, doc: Doc, base: int, pieces: list[tuple[str, int]], i: int) -> tuple[Found, int] | None:

@@ -225,3 +225,11 @@ def test_card_groups_spelled_as_numbers_or_with_lookalike_letters(text: str) -> 
 ])
 def test_a_warning_rejects_only_the_requisite_in_its_clause(text: str, expected: set[tuple[str, str]]) -> None:
     assert got(text) == expected
+
+
+@pytest.mark.parametrize("sep", [" ", "\n", "  "])
+def test_ton_in_chunks_from_either_alphabet(sep: str) -> None:
+    v = TON["bounceable"]
+    for written in (v, v.replace("-", "+").replace("_", "/")):
+        chunks = sep.join(written[i : i + 8] for i in range(0, 48, 8))
+        assert got(f"TON для оплаты: {chunks}") == {("ton", v)}
