@@ -435,12 +435,23 @@ def presidio_breakdown(corpus: list[tuple[str, Gold]]) -> None:
     print("Presidio µs per message by recognizer: " + ", ".join(parts))
 
 
-def ocr_section(n_images: int, seed: int, engines: list[str]) -> None:
+def _ocr_one(job: tuple[bytes, tuple[str, ...]]) -> list[tuple[set[tuple[str, str]], float]]:
+    """(values found, seconds) per engine for one image (a worker process runs it)."""
+    from prokai.extract import extract_image
+
+    data, engines = job
+    out = []
+    for engine in engines:
+        t0 = time.perf_counter()
+        res = extract_image(data, engine=engine)
+        out.append(({(f.kind, f.value) for f in res.found}, time.perf_counter() - t0))
+    return out
+
+
+def ocr_section(n_images: int, seed: int, engines: list[str], workers: int = 1) -> None:
     """Exact recovery and wrong values per OCR engine on the rendered images of
     bench/ocr_images.py (screenshots, card photos, chats, noisy backgrounds, QR codes)."""
     from ocr_images import generate
-
-    from prokai.extract import extract_image
 
     images = generate(n_images, seed)
     print(f"\nOCR path: {len(images)} rendered images (bench/ocr_images.py, seed {seed}); "
@@ -448,14 +459,19 @@ def ocr_section(n_images: int, seed: int, engines: list[str]) -> None:
     print(f"{'engine':<12}{'exact':>12}{'wrong':>7}{'s/image':>9}   by style (exact/n)")
     rows: dict[str, list[tuple[str, bool, int]]] = {e: [] for e in (*engines, "both")}
     secs = dict.fromkeys(rows, 0.0)
-    for r in images:
+    jobs = [(r.data, tuple(engines)) for r in images]
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            outcomes = list(pool.map(_ocr_one, jobs))
+    else:
+        outcomes = [_ocr_one(j) for j in jobs]
+    for r, outcome in zip(images, outcomes, strict=True):
         exp = set(r.expected)
         union: set[tuple[str, str]] = set()
-        for engine in engines:
-            t0 = time.perf_counter()
-            res = extract_image(r.data, engine=engine)
-            secs[engine] += time.perf_counter() - t0
-            got = {(f.kind, f.value) for f in res.found}
+        for engine, (got, dt) in zip(engines, outcome, strict=True):
+            secs[engine] += dt
             union |= got
             rows[engine].append((r.style, exp <= got, len(got - exp)))
         rows["both"].append((r.style, exp <= union, len(union - exp)))
@@ -563,6 +579,7 @@ def main() -> int:
     ap.add_argument("--ocr-images", type=int, default=0, help="rendered images for the OCR section (0: skip)")
     ap.add_argument("--ocr-engines", default="tesseract,rapidocr", help="comma-separated: tesseract, rapidocr")
     ap.add_argument("--ocr-seed", type=int, default=11, help="seed of the rendered images")
+    ap.add_argument("--ocr-workers", type=int, default=1, help="processes for the OCR section")
     ap.add_argument("--no-presidio", action="store_true")
     ap.add_argument("--no-heldout", action="store_true", help="skip the held-out corpus (while developing: it is never tuned on)")
     args = ap.parse_args()
@@ -607,7 +624,7 @@ def main() -> int:
     if "Presidio patterns" in results:
         presidio_breakdown(corpus[:2000])
     if args.ocr_images:
-        ocr_section(args.ocr_images, args.ocr_seed, args.ocr_engines.split(","))
+        ocr_section(args.ocr_images, args.ocr_seed, args.ocr_engines.split(","), args.ocr_workers)
     return 0
 
 
