@@ -109,6 +109,7 @@ async def rig(day: date) -> AsyncIterator[Rig]:
     """The SimBox emulator, the sandbox world with the scenario shops, the modem pool."""
     from prokai.crawl.rehearsal import SCENARIOS
     from prokai.sandbox.clock import Clock
+    from prokai.sandbox.limits import telegram_limits
     from prokai.sandbox.server import SandboxServer
     from prokai.sandbox.shops.loader import load_folder
     from prokai.sandbox.shops.rotation import day_start
@@ -124,7 +125,9 @@ async def rig(day: date) -> AsyncIterator[Rig]:
     server = None
     modems = None
     try:
-        world = World(clock=Clock(offset=day_start(day) + 12 * 3600 - time.time()), sms=SimBoxGateway(emu))
+        # Telegram's flood limits, PEER_FLOOD and join limits, as the crawler meets them for real
+        world = World(clock=Clock(offset=day_start(day) + 12 * 3600 - time.time()), sms=SimBoxGateway(emu),
+                      limits=telegram_limits())
         for n, phone in enumerate(SIM_NUMBERS):
             if phone == UNOCCUPIED:
                 continue

@@ -4,6 +4,13 @@ Human-like pauses, reply timeouts and conversation budgets all go through a `Pac
 the sandbox, `SandboxPacer` makes a pause move the sandbox clock forward instead of waiting, so
 shops that demand human pacing (anti-bot rules) and operators who answer after minutes are met
 in sandbox time while a rehearsal or benchmark runs at full speed.
+
+`min_pause` is the shortest pause a pacer takes (a pause of 0 stays 0): the crawler polls a chat
+between its pauses, and Telegram answers messages.getHistory polled faster than about once every
+800 ms with FLOOD_WAIT (github.com/danog/MadelineProto/issues/284; the sandbox's limits profile
+allows 60 in 30 s). Telethon's get_messages costs up to two getHistory calls, so the sandbox pacers
+pause at least 1.25 s (48 calls in 30 s at most); `RealPacer(min_pause=1.25)` does the same on
+the real service.
 """
 
 from __future__ import annotations
@@ -19,29 +26,37 @@ class Pacer(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
+# Shortest pause between polls that keeps a conversation under Telegram's getHistory limit.
+POLL_SAFE_PAUSE = 1.25
+
+
 class RealPacer:
     """Wall-clock time."""
+
+    def __init__(self, min_pause: float = 0.0) -> None:
+        self.min_pause = min_pause
 
     def now(self) -> float:
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(max(seconds, self.min_pause) if seconds > 0 else seconds)
 
 
 class SandboxPacer:
     """Sandbox time: a pause advances the sandbox clock (shared with the server in-process)."""
 
-    def __init__(self, clock: Any, real_pause: float = 0.01) -> None:
+    def __init__(self, clock: Any, real_pause: float = 0.01, min_pause: float = POLL_SAFE_PAUSE) -> None:
         self.clock = clock
         self.real_pause = real_pause
+        self.min_pause = min_pause
 
     def now(self) -> float:
         return float(self.clock.now())
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self.clock.advance(seconds)
+            self.clock.advance(max(seconds, self.min_pause))
         await asyncio.sleep(self.real_pause)
 
 
@@ -49,9 +64,10 @@ class RemoteSandboxPacer:
     """Sandbox time of a sandbox in another process, moved through its control socket
     (`prokai sandbox up` prints the socket's path)."""
 
-    def __init__(self, control_path: str, real_pause: float = 0.01) -> None:
+    def __init__(self, control_path: str, real_pause: float = 0.01, min_pause: float = POLL_SAFE_PAUSE) -> None:
         self.control_path = control_path
         self.real_pause = real_pause
+        self.min_pause = min_pause
         self.offset = self._advance(0.0)
 
     def _advance(self, seconds: float) -> float:
@@ -64,5 +80,5 @@ class RemoteSandboxPacer:
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self.offset = await asyncio.to_thread(self._advance, seconds)
+            self.offset = await asyncio.to_thread(self._advance, max(seconds, self.min_pause))
         await asyncio.sleep(self.real_pause)
