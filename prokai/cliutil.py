@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -174,3 +175,37 @@ def check_text(value: str, what: str = "text") -> str:
     except UnicodeEncodeError as exc:
         raise InputError(f'"{what}" holds a lone surrogate (\\u{ord(value[exc.start]):04x})') from None
     return value
+
+
+MAX_IMAGE_BYTES = 32 << 20  # an input image file
+MAX_IMAGE_PIXELS = 40_000_000  # decoded, ~120 MB as RGB: more is a decompression bomb
+
+
+def read_image_file(path: str | Path, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS) -> bytes:
+    """The bytes of an image file named in the input; InputError unless it is a regular file of
+    at most `max_bytes` whose picture has at most `max_pixels` (read from its header, before
+    anything is decoded)."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    p = Path(path)
+    try:
+        if not p.is_file():
+            raise InputError("not a regular file" if p.exists() else "no such file")
+        with p.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc)) from None
+    if len(data) > max_bytes:
+        raise InputError(f"larger than {max_bytes} bytes")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+    except Image.DecompressionBombError:
+        raise InputError("too many pixels (a decompression bomb?)") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InputError(f"not an image ({type(exc).__name__})") from None
+    if width * height > max_pixels:
+        raise InputError(f"{width}x{height} pixels: more than {max_pixels} (a decompression bomb?)")
+    return data

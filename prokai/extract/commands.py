@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import typer
 
-from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, fail
+from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, InputError, fail, read_image_file
 
 
 class LineError(ValueError):
@@ -29,6 +29,10 @@ def parse_line(raw: bytes, lineno: int) -> tuple[Any, str | None, str | None]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise LineError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise LineError("invalid JSON (nested too deeply)") from None
+        except ValueError as exc:  # a number of more than 4,300 digits
+            raise LineError(f"invalid JSON ({str(exc).split(';')[0]})") from None
         if not isinstance(obj, dict):
             raise LineError("JSON line is not an object")
         text = obj.get("text")
@@ -85,10 +89,10 @@ def run_stream(src: IO[bytes], out: IO[str], err: IO[str], *, images: bool = Tru
             if image is not None:
                 if not images:
                     raise LineError("images are disabled (--no-images)")
-                try:
-                    data = Path(image).read_bytes()
-                except OSError as exc:
-                    raise LineError(f"cannot read image {image}: {exc.strerror}") from None
+                try:  # a regular file, bounded in bytes and pixels (no /dev/zero, no bombs)
+                    data = read_image_file(image)
+                except InputError as exc:
+                    raise LineError(f"cannot read image {image}: {exc}") from None
                 try:
                     img = extract_image(data)
                 except Exception as exc:  # PIL and Tesseract raise many types on bad input

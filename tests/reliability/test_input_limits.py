@@ -77,3 +77,24 @@ def test_target_list_with_binary_junk(tmp_path: Path) -> None:
     assert [x.split(":")[1].strip() for x in err.splitlines() if "line" in x] == ["line 2", "line 3"]
     device = _prokai(tmp_path, "campaign", "create", "--case", "C-1", "--name", "dev", "--targets", "/dev/zero")
     assert device.returncode == 2 and device.stderr.decode().strip() == "error: /dev/zero: not a regular file"
+
+
+def test_extract_reports_each_bad_line_and_goes_on(tmp_path: Path) -> None:
+    from PIL import Image
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (8000, 8000)).save(bomb)  # 64 M pixels in a small file
+    lines = [
+        b'{"id": ' + b"[" * 100_000 + b"]" * 100_000 + b', "text": "x"}',
+        b'{"id": ' + b"9" * 5000 + b', "text": "x"}',
+        b'{"image": "/dev/zero"}',
+        json.dumps({"image": str(bomb)}).encode(),
+        json.dumps({"id": "ok", "text": "Kaspi Gold 4400 4301 2345 6789"}).encode(),
+    ]
+    done = _prokai(tmp_path, "extract", "-", stdin=b"\n".join(lines) + b"\n")
+    err = done.stderr.decode()
+    assert "Traceback" not in err and done.returncode == 1, err
+    assert [json.loads(x)["id"] for x in done.stdout.decode().splitlines()] == ["ok"]
+    errors = [x for x in err.splitlines() if x.startswith("error: line")]
+    assert [x.split(":")[1].strip() for x in errors] == ["line 1", "line 2", "line 3", "line 4"], err
+    assert "not a regular file" in errors[2] and "pixels" in errors[3]
