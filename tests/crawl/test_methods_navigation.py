@@ -4,7 +4,7 @@ with three methods, pagination and a sold-out item, harvested in one conversatio
 
 from __future__ import annotations
 
-import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -107,16 +107,24 @@ def test_city_on_the_second_page_and_sold_out_item() -> None:
     assert (b := choose("choose_product", "Товар", items, memory, "Алматы")) is not None and b.text.startswith("🌿")
 
 
-def test_a_shop_with_three_methods_pages_and_sold_out_yields_every_pool_once() -> None:
-    from prokai.crawl.rehearsal import rehearse
+def test_prokai_rehearse_harvests_three_methods_pages_and_sold_out_once_each(tmp_path: Path) -> None:
+    """`prokai rehearse --json` over two shops: three methods behind one menu; a city on page 2,
+    a sold-out item and a colour captcha."""
+    from typer.testing import CliRunner
 
-    report = asyncio.run(asyncio.wait_for(rehearse([HERE / "scenarios_methods"], accounts=2), 180))
-    by_id = {s.id: s for s in report.scenarios}
+    from prokai.cli import app
+
+    out = CliRunner().invoke(app, ["rehearse", "--scenarios", str(HERE / "scenarios_methods"), "--accounts", "2",
+                                   "--json"], env={"PROKAI_DATA_DIR": str(tmp_path)})
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.stdout[out.stdout.index("{"):])
+    by_id = {s["id"]: s for s in report["scenarios"]}
     three = by_id["test-three-methods"]
-    assert three.pools_harvested == three.pools_offered == ["kaspi_card", "kaspi_phone", "usdt"]
-    assert set(three.methods) == {"card/kaspi", "phone/kaspi", "crypto/usdt-trc20"}
-    assert three.orders == 3, "each per-order pool is asked for once"
+    assert three["pools_harvested"] == three["pools_offered"] == ["kaspi_card", "kaspi_phone", "usdt"]
+    assert set(three["methods"]) == {"card/kaspi", "phone/kaspi", "crypto/usdt-trc20"}
+    assert three["orders"] == 3, "each per-order pool is asked for once"
     pages = by_id["test-pages-soldout"]
-    assert pages.pools_harvested == pages.pools_offered == ["btc", "halyk"]
-    assert pages.orders == 2
-    assert report.totals()["guardrail_breaches"] == 0
+    assert pages["pools_harvested"] == pages["pools_offered"] == ["btc", "halyk"]
+    assert pages["orders"] == 2
+    totals = report["totals"]
+    assert totals["pool_recall"] == 1.0 and totals["guardrail_breaches"] == 0
