@@ -201,6 +201,7 @@ class IbanRecognizer:
 # ---------------------------------------------------------------- phones (payment context only)
 
 PHONE_REGIONS = ("KZ", "RU")
+_PHONE_PARAM_RE = re.compile(r"(?:phone|tel|number|msisdn)=$", re.IGNORECASE)
 _AMOUNT_AFTER_RE = re.compile(r"[ \u00a0]?(?:₸|тг|тенге|теңге|руб|₽|\$|usd|kzt|rub|сом|eur|€|usdt)", re.IGNORECASE)
 
 
@@ -255,6 +256,11 @@ class PhoneRecognizer:
                 a, b = groups[gi].start, groups[gj].end
                 if _AMOUNT_AFTER_RE.match(text, b):
                     continue  # a price, not a phone
+                if a and (text[a - 1] in "=&?/#@_" or (text[a - 1].isascii() and text[a - 1].isalnum())) \
+                        and not _PHONE_PARAM_RE.search(text, max(0, a - 8), a):
+                    continue  # a value in a link or query string ("?amount=7000000000"), not "?phone="
+                if len(set(e164[5:])) == 1:
+                    continue  # "700 000 00 00": no subscriber has seven equal digits
                 start, end = doc.norm.span(a, b)
                 if context.id_labeled(doc.lower, start, end):
                     continue

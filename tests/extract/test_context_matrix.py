@@ -233,3 +233,10 @@ def test_ton_in_chunks_from_either_alphabet(sep: str) -> None:
     for written in (v, v.replace("-", "+").replace("_", "/")):
         chunks = sep.join(written[i : i + 8] for i in range(0, 48, 8))
         assert got(f"TON для оплаты: {chunks}") == {("ton", v)}
+
+
+def test_numbers_in_links_are_phones_only_as_a_phone_parameter() -> None:
+    ton = TON["non_bounceable"]
+    assert got(f"ton://transfer/{ton}?amount=7000000000") == {("ton", ton)}
+    assert got("Kaspi перевод https://kaspi.kz/pay?phone=87071234567") == {("phone", "+77071234567")}
+    assert got("Kaspi перевод +7 700 000 00 00") == set()
