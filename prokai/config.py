@@ -187,7 +187,7 @@ class SchedulerSettings(Section):
     archive_time: str | None = "05:00"
     health_interval_min: int = Field(default=15, ge=0)
     # What runs as the sweep and the archive refresh ("module:function", imported when due).
-    sweep_callable: str = "prokai.review.sweeps:nightly_sweep"
+    sweep_callable: str = "prokai.network.jobs:sweep_and_update"  # the sweep, then the network update
     archive_callable: str = "prokai.review.sweeps:refresh_archives"
     # Classifier the nightly sweep's conversations use: transformer (models/) or keywords.
     sweep_model: Literal["transformer", "keywords"] = "transformer"

@@ -1,7 +1,7 @@
 """The network after each sweep: a scheduler job that sweeps, then updates the network.
 
-Point `scheduler.sweep_callable` at `prokai.network.jobs:sweep_and_update` to have the families
-and the graph tables brought up to date right after every nightly sweep (queries update them
+The default `scheduler.sweep_callable` is `prokai.network.jobs:sweep_and_update`: the families
+and the graph tables are brought up to date right after every nightly sweep (queries update them
 anyway before they answer; this keeps the first morning query fast).
 """
 

@@ -35,6 +35,7 @@ MENU = [
     ("pending", "Очередь / Queue"),
     ("search", "Поиск / Search"),
     ("shop", "Магазин / Shop"),
+    ("links", "Связи / Links"),
     ("stats", "Статистика / Statistics"),
     ("export", "Экспорт / Export"),
     ("campaigns", "Кампании / Campaigns"),
