@@ -162,6 +162,10 @@ async def run(shops: int, accounts: int, concurrency: int, model_kind: str, held
     print(f"{'outcomes (generated)':<36}{dict(sorted(report.outcomes.items()))}")
     if ht:
         print(f"{'outcomes (held-out)':<36}{ht['outcomes']}")
+    missed = [f"{sc.id} ({','.join(sorted(set(sc.outcomes.values())))}, {len(sc.pools_harvested)}/{len(sc.pools_offered)})"
+              for sc in scored.scenarios if sc.pools_offered and len(sc.pools_harvested) < len(sc.pools_offered)]
+    if missed:
+        print(f"{'generated shops missing a pool':<36}{len(missed)}: {'; '.join(missed[:12])}")
     print(f"{'captured and in ground truth':<36}{len(in_truth):>12} / {len(captured)}")
     print(f"{'max resident memory':<36}{_rss_mb():>10,.0f} MB")
     ok = (yielded / live >= 0.98 and stuck / max(report.done, 1) <= 0.005 and _rss_mb() <= 2048
