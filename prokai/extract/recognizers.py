@@ -265,7 +265,11 @@ class PhoneRecognizer:
                 if context.id_labeled(doc.lower, start, end):
                     continue
                 pay, words = context.phone_decision(doc.lower, start, end)
-                if not (pay or (pay is None and doc.assume_payment)):
+                if pay is None and doc.assume_payment:
+                    # only a phone written as one: trunk prefix, phone separators (not OCR noise)
+                    pay = sum(len(g.digits) for g in groups[gi : gj + 1]) == 11 and not any(
+                        c not in " -()+." for c in text[a:b] if not c.isdigit())
+                if not pay:
                     continue
                 lookalike = any(g.lookalike for g in groups[gi : gj + 1])
                 out.append(Found(kind="phone", value=e164, start=start, end=end,
