@@ -60,3 +60,6 @@ INTENT_DESCRIPTIONS: Final[dict[str, str]] = {
 LANGS: Final[tuple[str, ...]] = ("ru", "kk", "mixed", "en")
 """Language tags of the data: Russian, Kazakh, mixed (code-switching) text, and English or
 half-English text (shops and recruiters write it too)."""
+
+TEMPLATE_LANGS: Final[tuple[str, ...]] = ("ru", "kk", "mixed")
+"""The languages the generated templates cover (English comes only from hand-written lines)."""
