@@ -43,7 +43,8 @@ class Observed:
         ).hexdigest()[:16]
 
 
-def _entities(message: Any) -> list[dict[str, Any]]:
+def message_entities(message: Any) -> list[dict[str, Any]]:
+    """A message's entities as plain dicts (type, offset, length, and the URL of a text link)."""
     out = []
     for ent in getattr(message, "entities", None) or []:
         item = {"type": type(ent).__name__, "offset": ent.offset, "length": ent.length}
@@ -87,7 +88,7 @@ class TelethonPeer:
             out=bool(msg.out),
             date=msg.date,
             edit_date=msg.edit_date,
-            entities=_entities(msg),
+            entities=message_entities(msg),
             image=image,
             media_hash=media_hash,
             raw=tl_bytes(msg),

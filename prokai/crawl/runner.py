@@ -29,7 +29,7 @@ from prokai.crawl.buttons import buttons_of
 from prokai.crawl.campaigns import add_targets
 from prokai.crawl.engine import Budget, DialogEngine, IntentModel, Outcome, Result
 from prokai.crawl.pacing import Pacer, RealPacer
-from prokai.crawl.peer import Observed, TelethonPeer
+from prokai.crawl.peer import Observed, TelethonPeer, message_entities
 from prokai.crawl.sink import StoreSink
 from prokai.crawl.targets import TargetKind, TargetSpec, find_target_mentions
 from prokai.store.audit import audit
@@ -45,6 +45,7 @@ from prokai.store.models import (
     Sighting,
     Target,
 )
+from prokai.store.originals import tl_bytes
 from prokai.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -529,8 +530,9 @@ class CampaignRunner:
         texts.append(about)
         result = Result(Outcome.READ)
         for msg in reversed(await client.get_messages(entity, limit=50)):
+            # Posts are evidence like chat messages: their entities and the original as Telegram sent it.
             obs = Observed(msg.id, msg.message or "", buttons_of(msg.reply_markup), None, False, msg.date,
-                           msg.edit_date, [])
+                           msg.edit_date, message_entities(msg), raw=tl_bytes(msg))
             result.requisites.extend(sink.incoming(obs))
             texts.append(obs.text)
             texts.extend(b.url for b in obs.buttons if b.url)

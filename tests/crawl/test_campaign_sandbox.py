@@ -30,7 +30,17 @@ from prokai.sandbox.world import World
 from prokai.store.chain import verify_chain
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade
-from prokai.store.models import Account, AuditRecord, Conversation, Message, Requisite, Shop, Sighting, Target
+from prokai.store.models import (
+    Account,
+    AuditRecord,
+    Conversation,
+    Message,
+    Original,
+    Requisite,
+    Shop,
+    Sighting,
+    Target,
+)
 
 CARD = "4400430123456789"
 BTC = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
@@ -176,6 +186,11 @@ def test_campaign_reaches_payment_step_and_leaves_pizza_alone(store: Database) -
             assert outcomes["username:tiny_news"] == "read"
             # discovered from the channel post: the backup bot (does not exist → dead)
             assert outcomes.get("username:tiny_backup_bot") == "dead"
+            # the post is kept as Telegram sent it, like every chat message
+            post = s.scalar(select(Message).where(Message.text.like("Наш новый бот%")))
+            assert post is not None
+            original = s.scalar(select(Original).where(Original.message_id == post.id, Original.kind == "tl"))
+            assert original is not None and original.size > 0
             pizza = s.scalar(select(Shop).where(Shop.username == "pizza_margarita_bot"))
             assert pizza is not None and pizza.status == "not_shop"
             # exactly one sighting per requisite in the shop conversation
