@@ -9,8 +9,9 @@ in sandbox time while a rehearsal or benchmark runs at full speed.
 between its pauses, and Telegram answers messages.getHistory polled faster than about once every
 800 ms with FLOOD_WAIT (github.com/danog/MadelineProto/issues/284; the sandbox's limits profile
 allows 60 in 30 s). Telethon's get_messages costs up to two getHistory calls, so the sandbox pacers
-pause at least 1.25 s (48 calls in 30 s at most); `RealPacer(min_pause=1.25)` does the same on
-the real service.
+keep a conversation's polls at least 1.25 s of sandbox time apart (48 calls in 30 s at most;
+`SandboxPacer` divides that among the conversations pausing side by side, which all move one
+clock); `RealPacer(min_pause=1.25)` does the same on the real service.
 """
 
 from __future__ import annotations
@@ -50,13 +51,25 @@ class SandboxPacer:
         self.clock = clock
         self.real_pause = real_pause
         self.min_pause = min_pause
+        self._recent: dict[int, float] = {}  # task -> when it last paused (real time)
 
     def now(self) -> float:
         return float(self.clock.now())
 
+    def _floor(self) -> float:
+        # Every conversation's pause moves the one shared clock, so with n conversations pausing
+        # side by side each sees the clock move ~n times its own pauses: min_pause / n per pause
+        # keeps each one's polls min_pause apart without running the clock n times too fast.
+        now = time.monotonic()
+        self._recent[id(asyncio.current_task())] = now
+        if len(self._recent) > 256:
+            self._recent = {k: t for k, t in self._recent.items() if now - t < 1.0}
+        active = sum(1 for t in self._recent.values() if now - t < 1.0)
+        return self.min_pause / max(1, active)
+
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self.clock.advance(max(seconds, self.min_pause))
+            self.clock.advance(max(seconds, self._floor()))
         await asyncio.sleep(self.real_pause)
 
 
