@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import typer
 
-from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, InputError, fail, read_image_file
+from prokai.cliutil import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    MAX_LINE_BYTES,
+    InputError,
+    bounded_lines,
+    fail,
+    read_image_file,
+)
 
 
 class LineError(ValueError):
@@ -47,24 +54,6 @@ def parse_line(raw: bytes, lineno: int) -> tuple[Any, str | None, str | None]:
     return lineno, line, None
 
 
-MAX_LINE_BYTES = 16 << 20  # default input limit per line (a 10 MB line is still read)
-
-
-def _lines(src: IO[bytes], limit: int) -> Iterator[bytes | None]:
-    """Input lines; None for a line longer than `limit` bytes, which is skipped in chunks
-    without ever being held whole."""
-    while True:
-        raw = src.readline(limit + 1)
-        if not raw:
-            return
-        if len(raw) > limit and not raw.endswith(b"\n"):
-            while raw and not raw.endswith(b"\n"):
-                raw = src.readline(1 << 20)
-            yield None
-            continue
-        yield raw
-
-
 def run_stream(src: IO[bytes], out: IO[str], err: IO[str], *, images: bool = True,
                max_line_bytes: int = MAX_LINE_BYTES) -> int:
     """Process every line of `src`; returns the number of bad lines (each reported on `err`).
@@ -74,7 +63,7 @@ def run_stream(src: IO[bytes], out: IO[str], err: IO[str], *, images: bool = Tru
     from prokai.extract import extract, extract_image
 
     bad = 0
-    for lineno, raw in enumerate(_lines(src, max_line_bytes), start=1):
+    for lineno, raw in enumerate(bounded_lines(src, max_line_bytes), start=1):
         if raw is None:
             bad += 1
             err.write(f"error: line {lineno}: longer than {max_line_bytes} bytes (--max-line-bytes); skipped\n")
