@@ -136,17 +136,22 @@ def corpus_cmd(
     cache: Path = typer.Option(
         Path("data/pretrain"), "--cache", help="Where the downloaded and unpacked .deb files are kept."
     ),
+    card: Path = typer.Option(
+        Path("models/PRETRAIN_DATA_CARD.md"), "--card", help="Data card to write (sources, lines, licences)."
+    ),
 ) -> None:
     """Build the unlabeled pre-training corpus from Debian packages (apt-get download, no install)."""
     import subprocess
 
-    from prokai.nlp.corpus import build_corpus, write_corpus
+    from prokai.nlp.corpus import build_corpus, corpus_card, write_corpus
 
     try:
         lines, counts = build_corpus(cache)
     except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:
         fail(f"cannot build the corpus: {exc}", EXIT_USAGE)
     write_corpus(lines, counts, out)
+    card.parent.mkdir(parents=True, exist_ok=True)
+    card.write_text("# Data card: pre-training corpus\n\n" + corpus_card(counts, out), encoding="utf-8")
     for package, n in counts.items():
         typer.echo(f"{package}: {n} lines", err=True)
     typer.echo(f"{out}: {len(lines)} lines")

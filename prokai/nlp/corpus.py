@@ -41,15 +41,15 @@ class Source:
 
 SOURCES: tuple[Source, ...] = (
     Source("fortunes-ru", "ru", "GPL-2", "fortunes"),
-    Source("manpages-ru", "ru", "GPL-3+ (and the man pages' own free licences)", "manpages"),
-    Source("debian-faq-ru", "ru", "GPL-2+", "html"),
+    Source("manpages-ru", "ru", "GPL-3+ (translations; the man pages' own free licences)", "manpages"),
+    Source("debian-faq-ru", "ru", "verbatim/modified copying permitted (SPI notice)", "html"),
     Source("libreoffice-l10n-ru", "ru", "MPL-2.0", "gettext"),
     Source("libreoffice-l10n-kk", "kk", "MPL-2.0", "gettext"),
     Source("firefox-esr-l10n-ru", "ru", "MPL-2.0", "langpack"),
     Source("firefox-esr-l10n-kk", "kk", "MPL-2.0", "langpack"),
     Source("thunderbird-l10n-ru", "ru", "MPL-2.0", "langpack"),
     Source("thunderbird-l10n-kk", "kk", "MPL-2.0", "langpack"),
-    Source("hunspell-kk", "kk", "GPL-2+ / LGPL-2.1+ / MPL-1.1", "hunspell"),
+    Source("hunspell-kk", "kk", "GPL-2+ or LGPL-2.1+ or MPL-1.1+", "hunspell"),
 )
 
 _CYRILLIC = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]")
@@ -223,7 +223,7 @@ def corpus_card(counts: dict[str, int], path: Path) -> str:
     )
     return (
         "## Pre-training corpus (unlabeled)\n\n"
-        f"Built by `prokai nlp corpus -o {path.name}` from Debian bookworm packages (downloaded with "
+        f"Built by `prokai nlp corpus -o {path}` from Debian bookworm packages (downloaded with "
         "`apt-get download`, unpacked with `dpkg-deb -x`, nothing installed). Lines are deduplicated, "
         "placeholders and markup removed, lines that are mostly not Cyrillic dropped; any line equal "
         "to a held-out text is dropped before pre-training.\n\n"
