@@ -213,6 +213,18 @@ class AccountCooldown(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+class TwoFactorTry(Base):
+    """A two-step password tried on an account and refused, by its keyed fingerprint (never the
+    password): the login stops at `accounts.max_2fa_tries`; a login or a reset forgets them."""
+
+    __tablename__ = "account_2fa_tries"
+    __table_args__ = (UniqueConstraint("account_id", "fingerprint"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    tried_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # --- Cases, campaigns, shops, targets ----------------------------------------------------------
 
 
@@ -240,6 +252,17 @@ class Campaign(Base):
     finished_at: Mapped[datetime | None]
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     case: Mapped[Case] = relationship()
+
+
+class SweepCampaign(Base):
+    """A campaign that is one night's sweep (`key`, its date) of an original campaign's live shops."""
+
+    __tablename__ = "sweep_campaigns"
+    __table_args__ = (UniqueConstraint("source_campaign_id", "key"),)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True,
+                                             autoincrement=False)
+    source_campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(32), index=True)
 
 
 class Shop(Base):
@@ -437,6 +460,18 @@ class Requisite(Evidence, Base):
     CANONICAL = ("kind", "value", "issuer", "country", "network", "first_seen")
 
 
+class RequisiteNotification(Base):
+    """One copy of a requisite's card the bot sent (which chat, which message). A requisite with a
+    row was notified; kept apart from the requisite, a chain link, because it is working state."""
+
+    __tablename__ = "requisite_notifications"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    requisite_id: Mapped[int] = mapped_column(ForeignKey("requisites.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)  # None: moved from a record without copies
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    notified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Sighting(Evidence, Base):
     """One time a requisite was seen: in which message, from which shop, for what amount. A chain link."""
 
@@ -601,3 +636,54 @@ class ShopFamilyMember(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     family_id: Mapped[str] = mapped_column(ForeignKey("shop_families.id"), index=True)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Working state of the bot and the daemon (not evidence: the audit log records the actions) ---
+
+
+class ReviewerPref(Base):
+    """A reviewer's settings in the admin bot (their /lang choice)."""
+
+    __tablename__ = "reviewer_prefs"
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    lang: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RefusalAnswer(Base):
+    """Someone the bot refused and answered once (a stranger gets one answer, ever)."""
+
+    __tablename__ = "refusal_answers"
+    actor: Mapped[str] = mapped_column(String(128), primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobRun(Base):
+    """One run of a named job: running until it ends finished, failed, interrupted or unavailable.
+
+    A run that is running or interrupted and that no later run resumes (`resumed_from`) is
+    unfinished: the next start resumes it from `checkpoint`.
+    """
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_name_status", "name", "status"),)
+    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    resumed_from: Mapped[str | None] = mapped_column(String(32), index=True)
+    checkpoint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
+class HealthProblem(Base):
+    """A problem the last health check found (and alerted about when it first appeared)."""
+
+    __tablename__ = "health_problems"
+    problem: Mapped[str] = mapped_column(String(512), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
