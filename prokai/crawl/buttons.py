@@ -40,6 +40,14 @@ class Button:
             out["url"] = self.url
         return out
 
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> Button:
+        """The button back from its stored form (`to_json`)."""
+        data = row.get("data")
+        return cls(str(row.get("text", "")), ButtonKind(row.get("kind", ButtonKind.CALLBACK.value)),
+                   int(row.get("row", 0)), int(row.get("col", 0)),
+                   bytes.fromhex(data) if data else None, row.get("url"))
+
 
 def buttons_of(reply_markup: Any) -> list[Button]:
     """Buttons of a Telethon `reply_markup` (ReplyInlineMarkup or ReplyKeyboardMarkup), or []."""

@@ -28,6 +28,15 @@ from prokai.crawl.policy import OperatorPolicy, all_phrases, language_of
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class Prior:
+    """What an interrupted conversation had stored before the crash: its requisites (anything
+    with `kind` and `bank`) and the button rows of the screens it was shown."""
+
+    requisites: list[Any] = field(default_factory=list)
+    screens: list[list[Button]] = field(default_factory=list)
+
+
 class Outcome:
     REQUISITES = "requisites"
     CAPTCHA_FAILED = "captcha_failed"
@@ -157,7 +166,7 @@ class DialogEngine:
         """At a dead end, whether to /start again: with requisites, while a method is still to
         ask for; without, while the way here can be marked dead and restarts are left."""
         edge = memory.last or (memory.came_from.get(memory.screen) if memory.screen else None)
-        if result.requisites:
+        if result.requisites or memory.done:
             if not memory.open_methods() or restarts >= min(6, len(memory.methods) + 1):
                 return False
         elif edge is None or restarts >= MAX_BACKTRACKS:
@@ -187,28 +196,41 @@ class DialogEngine:
     # --- bots ------------------------------------------------------------------------------
 
     async def run_bot(self, peer: TelethonPeer, about: str = "", start_param: str | None = None,
-                      resume: bool = False) -> Result:
+                      resume: bool = False, prior: Prior | None = None) -> Result:
         """Walk a shop bot's menu to its payment step, once per payment method it offers.
 
         After each requisite the crawler waits `order_gap`, sends /start and follows what it
         learnt of the menu (screens by fingerprint, not by text) to the next method not yet
         asked for. `resume`: a conversation interrupted by a crash goes on from the chat as it
         is (every recent message is looked at again; the sink skips what is already stored).
+        `prior`: what the interrupted conversation had already stored; its requisites count as
+        harvested methods, so a resumed run still asks for the methods that were left.
         """
         result = Result(Outcome.NO_ANSWER)
         memory = Memory()
         started = self.pacer.now()
+        restarts = 0
+        if prior is not None:
+            for buttons in prior.screens:
+                for offered in screen_methods("", buttons).values():
+                    memory.methods.setdefault(offered.key, offered)
+            for f in prior.requisites:
+                if (got := method_of_requisite(f)) is not None:
+                    memory.harvested(got)
         if not resume:
             await peer.prime()
             if not self._allowed(Action(ActionKind.START)):
                 return Result(Outcome.ERROR, reason="start refused")
             await self._start(peer, start_param)
+        elif memory.done and memory.open_methods():
+            # Killed between two methods: go on the way an uninterrupted run would, with /start.
+            restarts += 1
+            await self._start(peer, start_param)
         screen: Observed | None = None
         greeting: list[str] = [about] if about else []
-        judging, judged = True, 0
+        judging, judged = not memory.done, 0  # requisites already came: the peer was judged
         said_amounts: set[str] = set()
         explored: list[str] = []
-        restarts = 0
         bot_key = str(getattr(peer.entity, "id", None) or getattr(peer.entity, "username", None) or "")
         captcha_sent: Solution | None = None
         captcha_failures = 0
