@@ -171,6 +171,7 @@ async def run_demo(root: Path, model_kind: str = "transformer") -> DemoResult:
     from prokai.crawl.sweep import run_sweep
     from prokai.crawl.targets import TargetKind, TargetSpec, parse_targets
     from prokai.export.requisites import export_requisites
+    from prokai.extract.kinds import BANK_KINDS
     from prokai.inventory.service import scan_and_store_async
     from prokai.review.fastforward import run_nights
     from prokai.review.jobs import JobRegistry
@@ -265,7 +266,7 @@ async def run_demo(root: Path, model_kind: str = "transformer") -> DemoResult:
         out.chain_ok, out.chain_records = result.ok, result.checked
         out.requisites = dict(Counter(s.scalars(select(Requisite.kind))))
         out.banks = dict(Counter(b or "—" for b in s.scalars(
-            select(Requisite.issuer).where(Requisite.kind.in_(("card", "iban", "phone"))))))
+            select(Requisite.issuer).where(Requisite.kind.in_(sorted(BANK_KINDS))))))
         outcomes = Counter(s.scalars(select(Target.outcome).where(Target.campaign_id == campaign_id)))
         out.targets = sum(outcomes.values())
         out.shops_reached = outcomes.get("requisites", 0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prokai.extract.context import BANK_NAMES
+from prokai.extract.kinds import BY_NAME
 
 
 @dataclass(frozen=True, order=True)
@@ -139,15 +140,10 @@ def method_of(label: str, *, payment_screen: bool = False) -> Method | None:
 
 def method_of_requisite(found: Any) -> Method | None:
     """The method a found requisite answers (`prokai.extract.Found`, or anything with `kind`)."""
-    kind = str(getattr(found, "kind", "") or "")
-    bank = bank_of(str(getattr(found, "bank", "") or ""))
-    if kind in ("card", "iban", "phone"):
-        return Method(kind, bank)
-    if kind == "trx":
-        return Method("crypto", "usdt-trc20")
-    if kind in ("btc", "ltc", "xmr", "ton", "eth"):
-        return Method("crypto", kind)
-    return None
+    row = BY_NAME.get(str(getattr(found, "kind", "") or ""))
+    if row is None:
+        return None
+    return Method(row.method_kind, row.method_provider or bank_of(str(getattr(found, "bank", "") or "")))
 
 
 def answered(method: Method, found: list[Any]) -> bool:

@@ -38,6 +38,12 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "confirm": ("Иә, жіберіңіз, қайда төлеймін?",),
     },
 }
+# The other ways to pay the buyer asks about, in this order, with the phrase for each: one per
+# payment-method kind of the kinds table (`prokai.extract.kinds.METHOD_KINDS`; checked by
+# tests/extract/test_kind_table.py). The order is the crawler's choice, not the table's.
+ASK_OTHER: tuple[tuple[str, str], ...] = (
+    ("crypto", "other_payment"), ("card", "other_card"), ("phone", "other_phone"), ("iban", "other_iban"),
+)
 
 def language_of(text: str) -> str:
     """'kk' when the text has Kazakh-specific letters, else 'ru'."""
@@ -80,8 +86,7 @@ class OperatorPolicy:
         """The next way to pay to ask about, as (method kind, line): crypto, a card, a phone
         transfer, an account, each once, skipping the kinds already harvested or asked."""
         bank = PHRASES[lang if lang in PHRASES else "ru"]
-        for kind, key in (("crypto", "other_payment"), ("card", "other_card"), ("phone", "other_phone"),
-                          ("iban", "other_iban")):
+        for kind, key in ASK_OTHER:
             if kind not in have:
                 return kind, bank[key][0]
         return None

@@ -6,13 +6,12 @@ import bisect
 from collections.abc import Sequence
 
 from prokai.extract import context
+from prokai.extract.kinds import BANK_KINDS, KIND_TABLE
 from prokai.extract.recognizers import REGISTRY, Doc
 from prokai.extract.types import Found
 
-# Which kind wins when two results overlap (higher first).
-# Which kind wins when two results overlap (higher first): long checksums beat Luhn's one digit.
-_PRIORITY = {"iban": 9, "xmr": 8, "btc": 8, "ltc": 8, "trx": 8, "eth": 8, "ton": 8, "card": 7,
-             "phone": 3}
+# Which kind wins when two results overlap (higher first): the table's `overlap_rank`.
+_PRIORITY = {k.name: k.overlap_rank for k in KIND_TABLE}
 AMOUNT_REACH = 120  # characters between a requisite and the amount stated for it
 WINDOW_JOINER = "\n"
 # Long texts are read in windows of SEGMENT characters, each with OVERLAP characters of context
@@ -45,7 +44,7 @@ def _add_context(doc: Doc, found: list[Found]) -> None:
         a = context.nearest_amount(amounts, f.start, f.end)
         if a is not None and min(abs(a.start - f.end), abs(f.start - a.end)) <= AMOUNT_REACH:
             f.amount, f.currency = a.value, a.currency
-        if f.kind in ("card", "phone", "iban") and mentioned:
+        if f.kind in BANK_KINDS and mentioned:
             near = min(mentioned, key=lambda bp: abs(bp[1] - f.start))
             if f.bank is None and abs(near[1] - f.start) <= AMOUNT_REACH:
                 f.bank = near[0]

@@ -1,6 +1,8 @@
 """The one table of requisite kinds: name, export group, normalizer, validator, bank or chain
-lookup and display form. Extraction, `validate()` and the CLI read it; other modules should
-ask it (`KIND_TABLE`, `BANK_KINDS`, `CRYPTO_KINDS`, `group_of`) instead of keeping lists.
+lookup, display form, overlap rank and payment method. Extraction, the crawler, review, exports
+and the sandbox ask it (`KIND_TABLE`, `BANK_KINDS`, `CRYPTO_KINDS`, `spec`, `group_of`) instead
+of keeping lists; `tests/extract/test_kind_table.py` checks that every module's view of kinds is
+this table's, so adding a kind is one row here (plus the texts and recognizer it names).
 
 - `normalize(raw)` turns a value as written (spaces, dashes, case, other base64 alphabet) into
   the canonical value of the contract, or None when it is not a valid requisite of the kind.
@@ -23,8 +25,12 @@ from prokai.extract import bins
 from prokai.extract.cards import card_ok
 from prokai.extract.wallets import CHECKERS, WalletCheck
 
-# Kazakh IBAN bank codes (positions 5–7): compiled by hand from banks' published requisites.
-KZ_BANK_CODES = {
+# Kazakh IBAN bank codes (positions 5–7): compiled by hand from banks' published requisites
+# (`prokai/extract/data/README.md`), not checked against the National Bank's list. The one table:
+# the sandbox names its banks from it. The sandbox's old copy named 826 "Bank CenterCredit";
+# the banks' requisites give 826 to ATF Bank and 856 to Bank CenterCredit, kept here. The IBAN
+# registry's example code 125 (KZ86125KZT5004100100) names no bank we know and is left out.
+KZ_BANK_CODES: dict[str, str] = {
     "722": "Kaspi Bank", "601": "Halyk Bank", "998": "Jusan Bank", "856": "Bank CenterCredit",
     "965": "ForteBank", "551": "Freedom Bank", "886": "Home Credit Bank", "948": "Eurasian Bank",
     "914": "Bereke Bank", "826": "ATF Bank", "821": "Bank RBK", "849": "Nurbank", "432": "VTB",
@@ -44,6 +50,22 @@ class KindSpec:
     normalize: Callable[[str], str | None]
     lookup: Callable[[str], str | None]
     display: Callable[[str], str]
+    # Which kind wins when two results overlap (higher first): long checksums beat Luhn's one
+    # digit, and a phone's ten digits lose to anything with a checksum.
+    overlap_rank: int
+    # The crawler's payment method a requisite of this kind answers: "card", "iban", "phone"
+    # (the bank is the provider) or "crypto/<provider>" (TRON addresses take USDT-TRC20).
+    method: str
+
+    @property
+    def method_kind(self) -> str:
+        """The crawler's method kind: "card", "iban", "phone" or "crypto"."""
+        return self.method.partition("/")[0]
+
+    @property
+    def method_provider(self) -> str:
+        """The fixed provider of the method ("btc", "usdt-trc20"); "" where the bank decides."""
+        return self.method.partition("/")[2]
 
     def validate(self, value: str) -> bool:
         """True when `value` is a valid requisite of this kind in its canonical form."""
@@ -128,20 +150,22 @@ def _as_is(value: str) -> str:
 
 
 KIND_TABLE: tuple[KindSpec, ...] = (
-    KindSpec("card", "bank", "Card", _card, _card_bank, _groups_of_four),
-    KindSpec("iban", "bank", "IBAN", _iban, _iban_bank, _groups_of_four),
-    KindSpec("phone", "bank", "Payment phone", _phone, _phone_region, _phone_display),
-    KindSpec("btc", "crypto", "Bitcoin", _wallet("btc"), _chain("Bitcoin"), _as_is),
-    KindSpec("eth", "crypto", "Ethereum", _wallet("eth"), _chain("Ethereum"), _as_is),
-    KindSpec("trx", "crypto", "TRON", _wallet("trx"), _chain("TRON"), _as_is),
-    KindSpec("ltc", "crypto", "Litecoin", _wallet("ltc"), _chain("Litecoin"), _as_is),
-    KindSpec("xmr", "crypto", "Monero", _wallet("xmr"), _chain("Monero"), _as_is),
-    KindSpec("ton", "crypto", "TON", _wallet("ton"), _chain("TON"), _as_is),
+    KindSpec("card", "bank", "Card", _card, _card_bank, _groups_of_four, 7, "card"),
+    KindSpec("iban", "bank", "IBAN", _iban, _iban_bank, _groups_of_four, 9, "iban"),
+    KindSpec("phone", "bank", "Payment phone", _phone, _phone_region, _phone_display, 3, "phone"),
+    KindSpec("btc", "crypto", "Bitcoin", _wallet("btc"), _chain("Bitcoin"), _as_is, 8, "crypto/btc"),
+    KindSpec("eth", "crypto", "Ethereum", _wallet("eth"), _chain("Ethereum"), _as_is, 8, "crypto/eth"),
+    KindSpec("trx", "crypto", "TRON", _wallet("trx"), _chain("TRON"), _as_is, 8, "crypto/usdt-trc20"),
+    KindSpec("ltc", "crypto", "Litecoin", _wallet("ltc"), _chain("Litecoin"), _as_is, 8, "crypto/ltc"),
+    KindSpec("xmr", "crypto", "Monero", _wallet("xmr"), _chain("Monero"), _as_is, 8, "crypto/xmr"),
+    KindSpec("ton", "crypto", "TON", _wallet("ton"), _chain("TON"), _as_is, 8, "crypto/ton"),
 )
 BY_NAME: dict[str, KindSpec] = {k.name: k for k in KIND_TABLE}
 KIND_NAMES: tuple[str, ...] = tuple(BY_NAME)
 BANK_KINDS: frozenset[str] = frozenset(k.name for k in KIND_TABLE if k.group == "bank")
 CRYPTO_KINDS: frozenset[str] = frozenset(k.name for k in KIND_TABLE if k.group == "crypto")
+# The crawler's payment-method kinds, in table order: "card", "iban", "phone", "crypto".
+METHOD_KINDS: tuple[str, ...] = tuple(dict.fromkeys(k.method_kind for k in KIND_TABLE))
 
 
 def spec(kind: str) -> KindSpec:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
+from prokai.extract.kinds import BANK_KINDS
+
 Lang = Literal["ru", "kk", "en"]
 LANGS: tuple[Lang, ...] = ("ru", "kk", "en")
 DEFAULT_LANG: Lang = "ru"
@@ -385,7 +387,7 @@ def t(lang: str | None, key: str, **values: object) -> str:
 
 def kind_label(lang: str | None, kind: str) -> str:
     """A requisite kind as reviewers read it: "карта", "IBAN", "кошелёк TRX"."""
-    if kind in ("card", "iban", "phone"):
+    if kind in BANK_KINDS:  # each bank kind has its own text; wallets are named by chain
         return t(lang, f"kind_{kind}")
     return t(lang, "kind_wallet", chain=kind.upper())
 

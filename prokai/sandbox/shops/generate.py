@@ -62,7 +62,7 @@ def _fresh_items(items: list[dict[str, Any]], rng: random.Random) -> list[dict[s
     for item in items:
         kind = item["kind"]
         value = req.generate(kind, rng)
-        new = {"kind": kind, "value": req.display(kind, value, "spaced") if kind in ("card", "phone") else value}
+        new = {"kind": kind, "value": req.display(kind, value, "spaced") if kind in req.WRITTEN_SPACED else value}
         for extra in ("holder", "asset"):
             if item.get(extra):
                 new[extra] = item[extra]

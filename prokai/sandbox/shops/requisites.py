@@ -4,6 +4,11 @@ Every value the sandbox hands out passes the same checks a real one would (Luhn,
 Base58Check, bech32, EIP-55), so the crawler's recognizers treat them like real requisites.
 `generate(kind, rng, ...)` makes one; `normalize(kind, text)` returns the canonical value (the
 form `prokai extract` reports) or raises `ValueError` naming what is wrong.
+
+The checksums, normalizers, generators and display forms here are an independent oracle: the
+sandbox's ground truth must not come from the extractor it grades, so they are written anew and
+never import `prokai.extract`'s validators. Facts that are data, not logic (which kinds exist,
+the bank an IBAN code belongs to) come from the one kinds table, `prokai.extract.kinds`.
 """
 
 from __future__ import annotations
@@ -12,9 +17,15 @@ import hashlib
 import random
 import re
 
+from prokai.extract import kinds as kind_table
 from prokai.sandbox.shops.keccak import keccak256
 
+# The kinds the sandbox can generate and check (a subset of `prokai.extract.kinds.KIND_TABLE`,
+# in its order, and `spec.Kind`'s values; tests/extract/test_kind_table.py checks both).
 KINDS: tuple[str, ...] = ("card", "iban", "phone", "btc", "eth", "trx")
+# The kinds a generated scenario writes in spaced groups (an IBAN and wallets go as one token):
+# the sandbox's own choice of how shops write, a subset of KINDS.
+WRITTEN_SPACED: frozenset[str] = frozenset({"card", "phone"})
 
 # Kazakh issuers' BINs (6 digits) with the bank name shown to buyers.
 KZ_BINS: dict[str, str] = {
@@ -26,14 +37,11 @@ KZ_BINS: dict[str, str] = {
     "521185": "Freedom Bank",
     "427035": "Bank CenterCredit",
 }
-# KZ IBAN bank codes (3 digits after the check digits) -> bank.
+# The KZ IBAN bank codes (3 digits after the check digits) the sandbox's shops are given, with
+# the bank each belongs to in the one table (`prokai.extract.kinds.KZ_BANK_CODES`). Bank
+# CenterCredit's code is 856 there; this list had 826 (ATF Bank's) under that name.
 KZ_BANK_CODES: dict[str, str] = {
-    "722": "Kaspi Bank",
-    "601": "Halyk Bank",
-    "998": "Jusan Bank",
-    "965": "ForteBank",
-    "551": "Freedom Bank",
-    "826": "Bank CenterCredit",
+    code: kind_table.KZ_BANK_CODES[code] for code in ("722", "601", "998", "965", "551", "856")
 }
 # Kazakh mobile prefixes after +7.
 KZ_MOBILE_PREFIXES: tuple[str, ...] = ("700", "701", "702", "705", "707", "708", "747", "771", "775", "776", "777", "778")
@@ -229,7 +237,7 @@ def bank_of(kind: str, value: str) -> str:
     if kind == "card":
         return KZ_BINS.get(value[:6], "")
     if kind == "iban":
-        return KZ_BANK_CODES.get(value[4:7], "")
+        return kind_table.KZ_BANK_CODES.get(value[4:7], "")
     return ""
 
 
@@ -316,7 +324,7 @@ def display(kind: str, value: str, style: str = "plain") -> str:
 
 def split_parts(kind: str, value: str, parts: int) -> list[str]:
     """The value cut into `parts` consecutive pieces (sent as separate messages)."""
-    text = display(kind, value, "plain").replace(" ", "") if kind in ("card", "iban", "phone") else value
+    text = display(kind, value, "plain").replace(" ", "") if kind_table.group_of(kind) == "bank" else value
     parts = max(2, min(parts, len(text)))
     size, extra = divmod(len(text), parts)
     out, pos = [], 0

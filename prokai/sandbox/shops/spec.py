@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from prokai.nlp.labels import Intent  # noqa: E402
 
 Lang = Literal["ru", "kk"]
+# `requisites.KINDS` as a type (a Literal must be spelt out); tests/extract/test_kind_table.py
+# checks the two are one and a subset of the kinds table.
 Kind = Literal["card", "iban", "phone", "btc", "eth", "trx"]
 USERNAME = r"^[A-Za-z][A-Za-z0-9_]{3,31}$"
 BUYER_KINDS: tuple[str, ...] = ("greeting", "price", "city", "product", "order", "payment", "paid", "other")
