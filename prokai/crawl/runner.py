@@ -20,14 +20,14 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
-from prokai.crawl.buttons import buttons_of
+from prokai.crawl.buttons import Button, buttons_of
 from prokai.crawl.campaigns import add_targets
-from prokai.crawl.engine import Budget, DialogEngine, IntentModel, Outcome, Result
+from prokai.crawl.engine import Budget, DialogEngine, IntentModel, Outcome, Prior, Result
 from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer, message_entities
 from prokai.crawl.sink import StoreSink
@@ -37,7 +37,9 @@ from prokai.store.db import Database
 from prokai.store.models import (
     Campaign,
     Conversation,
+    Direction,
     Message,
+    Requisite,
     Shop,
     ShopKind,
     ShopStatus,
@@ -383,6 +385,17 @@ class CampaignRunner:
                 log.exception("conversation with target %s failed", job.target_id)
                 return Result(Outcome.ERROR, reason=f"{kind}: {exc}")
 
+    def _prior(self, conversation_id: int) -> Prior:
+        """What a conversation interrupted by a crash had stored: its sighted requisites and the
+        buttons of the screens it was shown (the resumed engine plans the methods left)."""
+        with self.db.session() as s:
+            reqs = s.scalars(select(Requisite).join(Sighting, Sighting.requisite_id == Requisite.id)
+                             .where(Sighting.conversation_id == conversation_id)).all()
+            rows = s.scalars(select(Message.buttons).where(Message.conversation_id == conversation_id,
+                                                           Message.direction == Direction.IN.value)).all()
+        return Prior(requisites=[SimpleNamespace(kind=r.kind, bank=r.issuer) for r in reqs],
+                     screens=[[Button.from_json(b) for b in row] for row in rows if row])
+
     def _has_sightings(self, conversation_id: int) -> bool:
         with self.db.session() as s:
             count = s.scalar(select(func.count()).select_from(Sighting)
@@ -505,7 +518,8 @@ class CampaignRunner:
         else:
             peer = TelethonPeer(client, entity, self.pacer)
             result = (
-                await engine.run_bot(peer, about=about, start_param=start_param, resume=resumed)
+                await engine.run_bot(peer, about=about, start_param=start_param, resume=resumed,
+                                     prior=self._prior(conv_id) if resumed else None)
                 if kind == ShopKind.BOT
                 else await engine.run_operator(peer, resume=resumed)
             )
