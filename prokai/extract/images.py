@@ -20,8 +20,8 @@ from stdnum import iban as stdnum_iban
 from prokai.extract.cards import card_ok
 from prokai.extract.context import speaks_of_payment
 from prokai.extract.engine import extract
+from prokai.extract.kinds import KZ_BANK_CODES
 from prokai.extract.normalize import lower_same_length
-from prokai.extract.recognizers import KZ_BANK_CODES
 from prokai.extract.types import Found
 from prokai.extract.wallets import (
     WalletCheck,

@@ -17,6 +17,7 @@ import pytest
 from prokai.crawl import methods
 from prokai.crawl.policy import ASK_OTHER, PHRASES
 from prokai.extract import engine, extract, recognizers, validate
+from prokai.extract.context import BANK_NAMES
 from prokai.extract.kinds import (
     BANK_KINDS,
     BY_NAME,
@@ -173,3 +174,14 @@ def test_the_bank_code_tables_are_one() -> None:
         assert [(f.kind, f.bank) for f in found] == [("iban", bank)]
     # The training texts' look-alike IBANs: table codes, and the registry's example code.
     assert set(datagen.IBAN_BANK_CODES) - set(KZ_BANK_CODES) == {datagen.IBAN_EXAMPLE_CODE}
+
+
+def test_sandbox_card_banks_are_names_the_extractor_uses() -> None:
+    # The sandbox's BIN list is its own (the extractor's BIN data is third-party); its bank names
+    # must be the extractor's canonical names, and the same bank where both know the BIN.
+    known = set(BANK_NAMES.values())
+    rng = random.Random(3)
+    for bin6, bank in sandbox_req.KZ_BINS.items():
+        assert bank in known, bank
+        looked_up = BY_NAME["card"].lookup(sandbox_req.gen_card(rng, bin6))
+        assert looked_up in (None, bank), (bin6, looked_up)
