@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from prokai.accounts.clients import (
     Endpoint,
@@ -53,7 +54,7 @@ from prokai.accounts.vault import Vault
 from prokai.config import Settings
 from prokai.store.audit import audit
 from prokai.store.db import Database
-from prokai.store.models import Account, AccountState, Sim
+from prokai.store.models import Account, AccountState, Sim, TwoFactorTry
 
 if TYPE_CHECKING:
     from telethon import TelegramClient
@@ -259,7 +260,7 @@ class LoginRunner:
                 done = LoginResult(target.iccid, target.phone, BANNED, state.value, acc.state_reason or "")
             elif state == AccountState.FROZEN:
                 done = LoginResult(target.iccid, target.phone, SKIPPED, state.value, "frozen")
-            elif state == AccountState.TWO_FA_LOCKED and not self._untried_passwords(acc):
+            elif state == AccountState.TWO_FA_LOCKED and not self._untried_passwords(s, acc):
                 done = LoginResult(target.iccid, target.phone, TWO_FA_LOCKED, state.value, acc.state_reason or "")
             if done is None:
                 done = self._vaulted(target, acc)  # logged in already (unless this run logs in anew)
@@ -297,11 +298,14 @@ class LoginRunner:
         """The lease owner of this run's login of one account (unique per run)."""
         return f"{node_name()}:login:{self._run_id}:{account_id}"
 
-    def _untried_passwords(self, acc: Account) -> list[str]:
-        tried = set((acc.meta or {}).get("2fa_tried", []))
-        if len(tried) >= self.settings.accounts.max_2fa_tries:
+    def _untried_passwords(self, s: Session, acc: Account) -> list[str]:
+        """The case file's passwords for `acc` not tried yet, up to the limit of tries."""
+        tried = set(s.scalars(select(TwoFactorTry.fingerprint).where(TwoFactorTry.account_id == acc.id)))
+        left = self.settings.accounts.max_2fa_tries - len(tried)
+        if left <= 0:
             return []
-        return [p for p in self.passwords.for_phone(acc.phone) if self.vault.fingerprint(acc.phone, p) not in tried]
+        untried = [p for p in self.passwords.for_phone(acc.phone) if self.vault.fingerprint(acc.phone, p) not in tried]
+        return untried[:left]
 
     async def login_one(self, target: LoginTarget) -> LoginResult:
         """Log in one SIM (see the module docstring)."""
@@ -413,22 +417,27 @@ class LoginRunner:
         with self.db.session() as s:
             acc = s.get(Account, account_id)
             assert acc is not None
-            left = self.settings.accounts.max_2fa_tries - len((acc.meta or {}).get("2fa_tried", []))
-            return self._untried_passwords(acc)[: max(0, left)]
+            return self._untried_passwords(s, acc)
 
     def _tried(self, account_id: int, password: str) -> None:
         with self.db.session() as s:
             acc = s.get(Account, account_id)
             assert acc is not None
-            meta = dict(acc.meta or {})
-            meta["2fa_tried"] = [*meta.get("2fa_tried", []), self.vault.fingerprint(acc.phone, password)]
-            acc.meta = meta
-            audit(s, ACTOR, "account.2fa_try", "account", acc.id, phone=acc.phone, ok=False, tries=len(meta["2fa_tried"]))
+            fingerprint = self.vault.fingerprint(acc.phone, password)
+            known = select(TwoFactorTry.id).where(TwoFactorTry.account_id == acc.id, TwoFactorTry.fingerprint == fingerprint)
+            if s.scalar(known) is None:
+                s.add(TwoFactorTry(account_id=acc.id, fingerprint=fingerprint, tried_at=self.clock()))
+                s.flush()
+            audit(s, ACTOR, "account.2fa_try", "account", acc.id, phone=acc.phone, ok=False,
+                  tries=self._tries(s, acc.id))
 
     def _tried_count(self, account_id: int) -> int:
         with self.db.session() as s:
-            acc = s.get(Account, account_id)
-            return len((acc.meta or {}).get("2fa_tried", [])) if acc else 0
+            return self._tries(s, account_id)
+
+    @staticmethod
+    def _tries(s: Session, account_id: int) -> int:
+        return int(s.scalar(select(func.count()).where(TwoFactorTry.account_id == account_id)) or 0)
 
     def _set(self, account_id: int, state: AccountState, reason: str, **details: Any) -> str:
         with self.db.session() as s:
@@ -469,10 +478,8 @@ class LoginRunner:
             store_session(s, acc, self.vault, text)
             acc.telegram_user_id = getattr(me, "id", None)
             acc.username = getattr(me, "username", None)
-            meta = dict(acc.meta or {})
-            meta.pop("2fa_tried", None)
-            meta["logged_in_via"] = via
-            acc.meta = meta
+            s.execute(delete(TwoFactorTry).where(TwoFactorTry.account_id == acc.id))
+            acc.meta = {**(acc.meta or {}), "logged_in_via": via}
             audit(s, ACTOR, "account.login", "account", acc.id, phone=acc.phone, telegram_user_id=acc.telegram_user_id,
                   code_via=via, two_step=used_2fa)
             set_state(s, acc, AccountState.ACTIVE, f"logged in with an SMS code ({via})", ACTOR)

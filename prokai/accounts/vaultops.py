@@ -6,13 +6,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from prokai.accounts.state import find_account, normalize_phone, open_session, set_state, store_session
 from prokai.accounts.vault import Vault, VaultError, open_export, seal_export
 from prokai.store.audit import audit
 from prokai.store.db import Database
-from prokai.store.models import Account, AccountState, Sim
+from prokai.store.models import Account, AccountState, Sim, TwoFactorTry
 
 ACTOR = "accounts.vault"
 
@@ -67,7 +67,7 @@ def export_session(db: Database, vault: Vault, ref: str, passphrase: str, *, kee
             raise VaultError(f"account {acc.phone} is leased by {acc.lease_owner}; export it when it is free")
         text = open_session(acc, vault)
         sim = s.get(Sim, acc.sim_id) if acc.sim_id else None
-        meta = {k: v for k, v in (acc.meta or {}).items() if k != "2fa_tried"}
+        meta = dict(acc.meta or {})  # the 2FA tries (`account_2fa_tries`) are not carried to the other node
         record: dict[str, Any] = {
             "phone": acc.phone, "session": text, "device": acc.device, "proxy": acc.proxy,
             "telegram_user_id": acc.telegram_user_id, "username": acc.username, "state": acc.state,
@@ -117,8 +117,6 @@ def import_session(db: Database, vault: Vault, doc: str, passphrase: str, *, for
 def reset_account(db: Database, ref: str, actor: str = "accounts.operator") -> Account:
     """An operator's reset: forget 2FA tries and cooldowns, free a stale lease, and make the account
     eligible for the next login run (a session in the vault is kept)."""
-    from sqlalchemy import delete
-
     from prokai.store.models import AccountCooldown
 
     with db.session() as s:
@@ -129,9 +127,7 @@ def reset_account(db: Database, ref: str, actor: str = "accounts.operator") -> A
         acc.cooldown_until = None
         acc.lease_owner = None
         acc.lease_until = None
-        meta = dict(acc.meta or {})
-        meta.pop("2fa_tried", None)
-        acc.meta = meta
+        s.execute(delete(TwoFactorTry).where(TwoFactorTry.account_id == acc.id))
         audit(s, actor, "account.reset", "account", acc.id, phone=acc.phone, old_state=acc.state)
         state = AccountState.ACTIVE if acc.session_enc is not None else AccountState.NEW
         set_state(s, acc, state, "reset by an operator", actor)

@@ -1,6 +1,7 @@
 """Nightly sweeps: re-ask every live shop, because requisites rotate daily.
 
-A sweep has a key (its date); running the sweep of one key twice resumes it instead of asking
+A sweep has a key (its date); each sweep campaign is a `sweep_campaigns` row (its source campaign
+and key); running the sweep of one key twice resumes it instead of asking
 the shops again (idempotent); a sweep stopped or killed part-way is finished by the next run of
 its key, and a shop's night is recorded only once its conversation is done. Each shop's status that night is recorded as a
 `ShopStatusChange`: alive, renamed, dead, or requisites_changed (what it handed out differs
@@ -27,6 +28,7 @@ from prokai.store.models import (
     ShopStatus,
     ShopStatusChange,
     Sighting,
+    SweepCampaign,
     Target,
 )
 
@@ -61,15 +63,15 @@ def prepare_sweep(db: Database, source_campaign: int, key: str, actor: str) -> i
         source = s.get(Campaign, source_campaign)
         if source is None:
             raise ValueError(f"no campaign {source_campaign}")
-        name = f"{source.name} / {SWEEP_PREFIX}{key}"
-        existing = s.scalar(select(Campaign).where(Campaign.case_id == source.case_id, Campaign.name == name))
+        existing = s.scalar(select(SweepCampaign.campaign_id).where(SweepCampaign.source_campaign_id == source_campaign,
+                                                                    SweepCampaign.key == key))
         if existing is not None:
-            return existing.id
-        sweep = Campaign(case_id=source.case_id, name=name, status="created",
-                         settings={"sweep_of": source_campaign, "sweep_key": key})
+            return existing
+        sweep = Campaign(case_id=source.case_id, name=f"{source.name} / {SWEEP_PREFIX}{key}", status="created")
         s.add(sweep)
         s.flush()
         sweep_id = sweep.id
+        s.add(SweepCampaign(campaign_id=sweep_id, source_campaign_id=source_campaign, key=key))
         audit(s, actor, "sweep.create", "campaign", sweep_id, source=source_campaign, key=key)
     shops = _live_shops(db, source_campaign)
     with db.session() as s:
@@ -124,10 +126,10 @@ async def run_sweep(db: Database, runner: CampaignRunner, key: str | None = None
     key = key or date.today().isoformat()
     report = SweepReport(key)
     with db.session() as s:
-        query = select(Campaign.id, Campaign.settings).order_by(Campaign.id)
-        sources = [cid for cid, st in s.execute(query) if not (st or {}).get("sweep_of")]
-    if campaign_id is not None:
-        sources = [c for c in sources if c == campaign_id]
+        query = select(Campaign.id).where(Campaign.id.not_in(select(SweepCampaign.campaign_id))).order_by(Campaign.id)
+        if campaign_id is not None:
+            query = query.where(Campaign.id == campaign_id)
+        sources = list(s.scalars(query))
     for source in sources:
         sweep_id = prepare_sweep(db, source, key, actor)
         report.campaigns.append(sweep_id)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -76,39 +77,34 @@ from prokai.review.queries import (
 )
 from prokai.store.audit import audit
 from prokai.store.db import Database
-from prokai.store.models import AuditRecord, Requisite
+from prokai.store.models import RefusalAnswer, Requisite, RequisiteNotification, ReviewerPref
 
 log = logging.getLogger("prokai.review.bot")
 Ctx = ContextTypes.DEFAULT_TYPE
 
 
 class LanguagePrefs:
-    """Each reviewer's /lang choice, kept in the audit log (`review.lang`) and cached."""
+    """Each reviewer's /lang choice, kept in `reviewer_prefs` (the change is audited, `review.lang`)."""
 
     def __init__(self, db: Database, default: str) -> None:
         self.db = db
         self.default = default
-        self._cache: dict[int, str] | None = None
-
-    def _load(self) -> dict[int, str]:
-        if self._cache is None:
-            cache: dict[int, str] = {}
-            with self.db.session() as s:
-                for rec in s.scalars(select(AuditRecord).where(AuditRecord.action == "review.lang").order_by(AuditRecord.id)):
-                    if rec.object_id and rec.object_id.lstrip("-").isdigit():
-                        cache[int(rec.object_id)] = str(rec.details.get("lang", self.default))
-            self._cache = cache
-        return self._cache
 
     def get(self, telegram_id: int) -> str:
         """The reviewer's language, or the configured default."""
-        return self._load().get(telegram_id, self.default)
+        with self.db.session() as s:
+            lang = s.scalar(select(ReviewerPref.lang).where(ReviewerPref.telegram_id == telegram_id))
+        return lang or self.default
 
     def set(self, reviewer: Reviewer, lang: str) -> None:
         """Remember (and audit) a reviewer's language."""
         with self.db.session() as s:
+            pref = s.get(ReviewerPref, reviewer.telegram_id)
+            if pref is None:
+                s.add(ReviewerPref(telegram_id=reviewer.telegram_id, lang=lang))
+            else:
+                pref.lang = lang
             audit(s, reviewer.actor, "review.lang", "reviewer", reviewer.telegram_id, lang=lang)
-        self._load()[reviewer.telegram_id] = lang
 
 
 @dataclass
@@ -121,7 +117,6 @@ class BotDeps:
     langs: LanguagePrefs
     runner: JobRunner | None = None
     metrics: Metrics | None = None
-    refused: set[int] = field(default_factory=set)
     strangers: StrangerLimiter = field(default_factory=StrangerLimiter)  # refusals audited in aggregate
     secret: str = ""  # keys the buttons' signatures: the bot token (set by `install`)
 
@@ -173,7 +168,7 @@ async def gate(update: Update, context: Ctx) -> None:
     private = chat is not None and chat.type == ChatType.PRIVATE
     attempts = d.strangers.hit(actor)  # a flood is audited in aggregate, not a record per message
     answer = update.callback_query is not None or (
-        private and uid is not None and uid not in d.refused and attempts is not None and not _was_refused(d, actor))
+        private and uid is not None and attempts is not None and _first_refusal(d, actor, uid))
     if attempts is not None:
         _record(
             d,
@@ -195,22 +190,21 @@ async def gate(update: Update, context: Ctx) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(t(lang, "refused"), show_alert=True)
     elif answer and uid is not None:
-        d.refused.add(uid)
         await reply(update, t(lang, "refused"))
     raise ApplicationHandlerStop
 
 
-def _was_refused(d: BotDeps, actor: str) -> bool:
-    """Whether this person already got their one refusal (remembered across restarts)."""
-    if actor in {stranger_actor(u) for u in d.refused}:
-        return True
-    with d.db.session() as s:
-        for rec in s.scalars(
-            select(AuditRecord).where(AuditRecord.action == "review.refused", AuditRecord.actor == actor)
-        ):
-            if rec.details.get("answered"):
-                return True
-    return False
+def _first_refusal(d: BotDeps, actor: str, uid: int) -> bool:
+    """Claim this person's one refusal answer (kept in `refusal_answers`, so across restarts):
+    True the first time, False ever after."""
+    try:
+        with d.db.session() as s:
+            if s.get(RefusalAnswer, actor) is not None:
+                return False
+            s.add(RefusalAnswer(actor=actor, telegram_id=uid))
+    except IntegrityError:  # another process answered them just now
+        return False
+    return True
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -264,7 +258,7 @@ async def cmd_pending(update: Update, context: Ctx) -> None:
     """/pending [page]: the review queue, paged, with a button per item."""
     d, reviewer, lang = current(update, context)
     page = int(context.args[0]) - 1 if context.args and context.args[0].isdigit() else 0
-    _record(d, reviewer.actor, "review.pending", "queue", None, page=page + 1)
+    # Not audited: paging through the queue is navigation, not an action on evidence.
     text, markup = pending_view(d, lang, page)
     await reply(update, text, reply_markup=markup)
 
@@ -453,8 +447,7 @@ async def on_button(update: Update, context: Ctx) -> None:
         await query.answer()
         return
     number = int(arg)
-    if action == PAGE:
-        _record(d, reviewer.actor, "review.pending", "queue", None, page=number + 1)
+    if action == PAGE:  # a page turn: navigation, not audited
         text, markup = pending_view(d, lang, number)
         await query.answer()
         await _edit(query, text, markup, html_mode=False)
@@ -505,8 +498,9 @@ async def _decide(update: Update, d: BotDeps, reviewer: Reviewer, lang: str, req
         await query.answer(t(lang, "ack_lost", id=req_id, decision=status, name=who), show_alert=True)
     with d.db.session() as s:
         card = requisite_card(s, req_id)
-        req = s.get(Requisite, req_id)
-        copies = list((req.meta or {}).get("notified", [])) if req else []
+        copies = [(n.chat_id, n.message_id) for n in s.scalars(
+            select(RequisiteNotification).where(RequisiteNotification.requisite_id == req_id,
+                                                RequisiteNotification.chat_id.is_not(None)))]
     if card is None:
         return
     text = render_card(card, lang, d.settings.scheduler.timezone)
@@ -520,8 +514,7 @@ async def _decide(update: Update, d: BotDeps, reviewer: Reviewer, lang: str, req
     other_text = render_card(card, group_lang, d.settings.scheduler.timezone) + t(
         group_lang, "decided_html", decision=html.escape(status_label(group_lang, result.status or "")), name=html.escape(who)
     )
-    for copy in copies:
-        where = (copy.get("chat_id"), copy.get("message_id"))
+    for where in copies:
         if where == here or None in where:
             continue
         try:

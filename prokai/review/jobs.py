@@ -8,10 +8,11 @@ A job is an async (or plain) callable taking a `JobContext`. Jobs are registered
 
 A dotted path is imported only when the job runs; a callable that takes `(settings, db)` instead
 of a context is called that way (the crawler's `run_sweep(settings, db)`), with `stop=` when it
-accepts one. The `JobRunner` runs at most one instance per name, records every run in the audit
-log (`job.started`, `job.checkpoint`, `job.finished` / `job.interrupted` / `job.failed`, all
-with a `run_id`), and on start-up finds runs that were started but never finished (the process
-was killed or stopped mid-run) so the service can resume them.
+accepts one. The `JobRunner` runs at most one instance per name, keeps every run in `job_runs`
+(status, checkpoint, result) and audits it as actions (`job.started`, `job.checkpoint`,
+`job.finished` / `job.interrupted` / `job.failed`, all with a `run_id`); on start-up it finds the
+runs that were started but never finished (the process was killed or stopped mid-run) in
+`job_runs` so the service can resume them.
 """
 
 from __future__ import annotations
@@ -29,17 +30,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import aliased
 
 from prokai.config import Settings
 from prokai.store.audit import audit
 from prokai.store.db import Database
-from prokai.store.models import AuditRecord
+from prokai.store.models import JobRun
+from prokai.store.types import utcnow
 
 log = logging.getLogger("prokai.jobs")
 
 JobFn = Callable[["JobContext"], Any]
 TriggerResult = Literal["started", "running", "unavailable"]
+UNFINISHED = ("running", "interrupted")  # job_runs.status of a run the next start resumes
 
 
 class JobUnavailable(RuntimeError):
@@ -78,6 +82,7 @@ class JobContext:
     def checkpoint(self, **state: Any) -> None:
         """Record progress (audited); a resumed run gets the latest as `checkpoint_state`."""
         with self.db.session() as s:
+            s.execute(update(JobRun).where(JobRun.run_id == self.run_id).values(checkpoint=dict(state)))
             audit(s, "scheduler", "job.checkpoint", "job", self.name, run_id=self.run_id, **state)
         self.checkpoint_state = dict(state)
 
@@ -159,28 +164,16 @@ class UnfinishedRun:
 
 
 def unfinished_runs(db: Database) -> list[UnfinishedRun]:
-    """Runs with a `job.started` and no `job.finished`/`job.failed`/`job.resumed` after them."""
+    """Runs still `running` or `interrupted` that no later run resumed, oldest first."""
+    later = aliased(JobRun)
+    resumed = select(later.run_id).where(later.resumed_from == JobRun.run_id)
     with db.session() as s:
-        rows = list(
-            s.scalars(
-                select(AuditRecord)
-                .where(AuditRecord.object_type == "job", AuditRecord.action.like("job.%"))
-                .order_by(AuditRecord.id)
-            )
-        )
-    started: dict[str, UnfinishedRun] = {}
-    for r in rows:
-        run_id = str(r.details.get("run_id", ""))
-        if r.action == "job.started":
-            started[run_id] = UnfinishedRun(str(r.object_id), run_id, {})
-        elif r.action == "job.checkpoint" and run_id in started:
-            state = {k: v for k, v in r.details.items() if k != "run_id"}
-            started[run_id] = UnfinishedRun(started[run_id].name, run_id, state)
-        elif r.action in ("job.finished", "job.failed"):
-            started.pop(run_id, None)
-        elif r.action == "job.resumed":
-            started.pop(str(r.details.get("resumed_from", "")), None)
-    return list(started.values())
+        rows = s.execute(
+            select(JobRun.name, JobRun.run_id, JobRun.checkpoint)
+            .where(JobRun.status.in_(UNFINISHED), ~resumed.exists())
+            .order_by(JobRun.started_at, JobRun.run_id)
+        ).all()
+    return [UnfinishedRun(name, run_id, dict(checkpoint or {})) for name, run_id, checkpoint in rows]
 
 
 @contextlib.contextmanager
@@ -281,6 +274,9 @@ class JobRunner:
             clock=self.clock,
         )
         with self.db.session() as s:
+            s.add(JobRun(run_id=run_id, name=name, trigger=trigger, actor=actor, status="running",
+                         resumed_from=resume.run_id if resume else None,
+                         checkpoint=dict(resume.checkpoint) if resume else {}))
             audit(s, actor, "job.started", "job", name, run_id=run_id, trigger=trigger)
             if resume:
                 audit(s, actor, "job.resumed", "job", name, run_id=run_id, resumed_from=resume.run_id)
@@ -309,7 +305,10 @@ class JobRunner:
         return "finished"
 
     def _record(self, name: str, run_id: str, action: str, **details: Any) -> None:
+        status = "unavailable" if details.get("unavailable") else action.removeprefix("job.")
         with self.db.session() as s:
+            s.execute(update(JobRun).where(JobRun.run_id == run_id)
+                      .values(status=status, result=dict(details), ended_at=utcnow()))
             audit(s, "scheduler", action, "job", name, run_id=run_id, **details)
         log.info("job %s: %s", name, action.removeprefix("job."))
         if self.on_result is not None:

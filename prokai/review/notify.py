@@ -1,8 +1,8 @@
 """Notifications: each new requisite goes to the admin chat once, with Confirm/Reject/Evidence/Later.
 
-Which requisites were notified is kept in `Requisite.meta["notified_at"]` (ISO time) and
-`meta["notified"]` (the chat and message ids), so no schema change is needed. Run one notifier
-per database (`prokai run` is the one); two notifiers could both send the same item once.
+Which requisites were notified is kept in `requisite_notifications`, a row per card sent (chat
+and message ids, time), apart from the requisite itself (a chain link). Run one notifier per
+database (`prokai run` is the one); two notifiers could both send the same item once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
@@ -26,7 +26,7 @@ from prokai.review.i18n import kind_label, status_label, t
 from prokai.review.queries import RequisiteCard, requisite_card
 from prokai.store.audit import audit
 from prokai.store.db import Database
-from prokai.store.models import Requisite
+from prokai.store.models import Requisite, RequisiteNotification
 
 log = logging.getLogger("prokai.review.notify")
 
@@ -121,11 +121,18 @@ async def send_card(bot: Bot, chat_id: int, card: RequisiteCard, lang: str, time
     raise AssertionError("unreachable")
 
 
+def unnotified(limit: int) -> Select[int]:
+    """The ids of pending requisites no card was sent for yet, oldest first (at most `limit`)."""
+    sent = select(RequisiteNotification.id).where(RequisiteNotification.requisite_id == Requisite.id)
+    return (select(Requisite.id).where(Requisite.status == "pending", ~sent.exists())
+            .order_by(Requisite.id).limit(limit))
+
+
 async def notify_pending(bot: Bot, db: Database, settings: Settings, limit: int = 50) -> int:
     """Send a notification for every pending requisite not notified yet; returns how many were sent.
 
     For the demo: `await notify_pending(app.bot, db, settings)` after a crawl stored requisites.
-    Each notified requisite gets `meta["notified_at"]`; the sending is audited (`review.notify`).
+    Each card sent is a `requisite_notifications` row; the sending is audited (`review.notify`).
     A chat that cannot be written to (the reviewer never started the bot) is skipped and logged.
     """
     chats = notification_chats(settings)
@@ -134,11 +141,7 @@ async def notify_pending(bot: Bot, db: Database, settings: Settings, limit: int 
         return 0
     lang, tz = settings.review.language, settings.scheduler.timezone
     with db.session() as s:
-        ids = [
-            r.id
-            for r in s.scalars(select(Requisite).where(Requisite.status == "pending").order_by(Requisite.id))
-            if not (r.meta or {}).get("notified_at")
-        ][:limit]
+        ids = list(s.scalars(unnotified(limit)))
     sent = 0
     for req_id in ids:
         with db.session() as s:
@@ -159,10 +162,11 @@ async def notify_pending(bot: Bot, db: Database, settings: Settings, limit: int 
         if not delivered:
             continue
         with db.session() as s:
-            req = s.get(Requisite, req_id)
-            if req is None:
+            if s.get(Requisite, req_id) is None:
                 continue
-            req.meta = {**(req.meta or {}), "notified_at": datetime.now(UTC).isoformat(), "notified": delivered}
+            now = datetime.now(UTC)
+            s.add_all(RequisiteNotification(requisite_id=req_id, chat_id=d["chat_id"], message_id=d["message_id"],
+                                            notified_at=now) for d in delivered)
             audit(s, "bot", "review.notify", "requisite", req_id, chats=[d["chat_id"] for d in delivered])
         sent += 1
     return sent

@@ -32,7 +32,8 @@ from prokai.review.metrics import Metrics
 from prokai.review.scheduler import Clock, build_scheduler, real_clock, start_scheduler, stop_scheduler
 from prokai.store.audit import audit
 from prokai.store.db import Database
-from prokai.store.models import Account, AuditRecord, ModemPort
+from prokai.store.models import Account, HealthProblem, ModemPort
+from prokai.store.types import utcnow
 
 log = logging.getLogger("prokai.service")
 
@@ -72,20 +73,29 @@ def health_problems(db: Database, now: datetime | None = None, stale_after: time
     return problems
 
 
-def _last_health(db: Database) -> list[str]:
+def _record_health(db: Database, problems: list[str]) -> list[str]:
+    """Keep `problems` as the current ones (`health_problems`), audit the check; returns those not
+    found by the previous check."""
+    current = list(dict.fromkeys(p[:512] for p in problems))
     with db.session() as s:
-        rec = s.scalars(
-            select(AuditRecord).where(AuditRecord.action == "health.check").order_by(AuditRecord.id.desc()).limit(1)
-        ).first()
-    return list(rec.details.get("problems", [])) if rec else []
+        known = {p.problem: p for p in s.scalars(select(HealthProblem))}
+        new = [p for p in current if p not in known]
+        now = utcnow()
+        for problem in set(known) - set(current):
+            s.delete(known[problem])
+        for problem in current:
+            if problem in known:
+                known[problem].last_seen = now
+            else:
+                s.add(HealthProblem(problem=problem, first_seen=now, last_seen=now))
+        audit(s, "scheduler", "health.check", "health", None, problems=problems, new=new)
+    return new
 
 
 async def health_check(ctx: JobContext) -> dict[str, Any]:
     """The `health` job: audit the state, alert the admin chat about problems not reported before."""
     problems = await asyncio.to_thread(health_problems, ctx.db)
-    new = [p for p in problems if p not in _last_health(ctx.db)]
-    with ctx.db.session() as s:
-        audit(s, "scheduler", "health.check", "health", None, problems=problems, new=new)
+    new = await asyncio.to_thread(_record_health, ctx.db, problems)
     if new:
         await ctx.send_alert(t(ctx.settings.review.language, "health_alert", problems="; ".join(new)))
     return {"problems": len(problems), "new": len(new), "complete": True}

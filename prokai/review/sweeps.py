@@ -21,12 +21,12 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from prokai.config import Settings
 from prokai.review.jobs import JobContext, JobUnavailable
 from prokai.store.db import Database
-from prokai.store.models import Campaign
+from prokai.store.models import SweepCampaign
 
 log = logging.getLogger("prokai.jobs.sweep")
 
@@ -55,11 +55,16 @@ def campaign_runner(settings: Settings, db: Database, model: str | None = None, 
     )
 
 
+def sweep_campaign_ids(key: str) -> Select[int]:
+    """The campaigns of the sweep `key` (one per original campaign)."""
+    return select(SweepCampaign.campaign_id).where(SweepCampaign.key == key).order_by(SweepCampaign.campaign_id)
+
+
 def _stop_sweep_campaigns(db: Database, key: str) -> None:
     from prokai.crawl.campaigns import stop_campaign
 
     with db.session() as s:
-        ids = [c.id for c in s.scalars(select(Campaign)) if (c.settings or {}).get("sweep_key") == key]
+        ids = list(s.scalars(sweep_campaign_ids(key)))
     for cid in ids:
         with contextlib.suppress(Exception):
             stop_campaign(db, cid, "scheduler")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from accounts_harness import make_settings, rig, run
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from prokai.accounts.login import login_all
 from prokai.accounts.passwords import PasswordBook
@@ -15,7 +16,7 @@ from prokai.accounts.vaultops import reset_account
 from prokai.sandbox.sms import SimBoxGateway
 from prokai.sandbox.world import World
 from prokai.store.db import Database
-from prokai.store.models import Account, AccountCooldown, AuditRecord, SmsMessage
+from prokai.store.models import Account, AccountCooldown, AuditRecord, SmsMessage, TwoFactorTry
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -35,6 +36,12 @@ def build(world: World) -> None:
     world.add_account(TWO_FA_UNKNOWN, "Locked", password="nobody-knows", password_hint="?")
     world.add_account(BANNED, "Banned", banned=True)
     world.add_account(APP_FIRST, "Busy", has_app_session=True)
+
+
+def tries(s: Session, account_id: int) -> list[str]:
+    """The 2FA fingerprints tried on an account, in the order tried."""
+    return list(s.scalars(select(TwoFactorTry.fingerprint).where(TwoFactorTry.account_id == account_id)
+                          .order_by(TwoFactorTry.id)))
 
 
 def test_login_ten_sims(sqlite_db: Database, tmp_path: Path) -> None:
@@ -77,7 +84,8 @@ def test_login_ten_sims(sqlite_db: Database, tmp_path: Path) -> None:
                     UNOCCUPIED: "needs_app_registration", BANNED: "banned", APP_FIRST: "active",
                 }
                 # never more than max_2fa_tries passwords against the locked account
-                assert len(accounts[TWO_FA_UNKNOWN].meta["2fa_tried"]) == 3
+                locked = accounts[TWO_FA_UNKNOWN]
+                assert len(tries(s, locked.id)) == 3 and "2fa_tried" not in locked.meta
                 assert "car site" not in (accounts[TWO_FA_UNKNOWN].state_reason or "")
                 assert accounts[PLAIN[0]].session_enc is not None and accounts[PLAIN[0]].key_id == r.vault.current_id
                 assert accounts[PLAIN[0]].telegram_user_id == r.world.user_by_phone(PLAIN[0]).id  # type: ignore[union-attr]
@@ -101,9 +109,15 @@ def test_login_ten_sims(sqlite_db: Database, tmp_path: Path) -> None:
             found = PasswordBook.parse(f"{TWO_FA_UNKNOWN}: nobody-knows\n")
             third = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, passwords=found, vault=r.vault)
             assert third.by_phone(TWO_FA_UNKNOWN).outcome == "2fa_locked"
+            with sqlite_db.session() as s:
+                assert len(tries(s, locked.id)) == 3  # the third run added none: the limit was spent
             assert reset_account(sqlite_db, TWO_FA_UNKNOWN).state == "new"
+            with sqlite_db.session() as s:
+                assert tries(s, locked.id) == []  # the operator's reset forgets them
             fourth = await login_all(sqlite_db, settings, r.modems, sandbox=r.server, passwords=found, vault=r.vault)
             assert fourth.by_phone(TWO_FA_UNKNOWN).outcome == "logged_in"
+            with sqlite_db.session() as s:
+                assert tries(s, locked.id) == []
 
     run(body, 100)
 

@@ -51,6 +51,11 @@ def audits(db: Database, action: str) -> list[AuditRecord]:
         return list(s.scalars(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.id)))
 
 
+def all_audits(db: Database) -> list[tuple[int, str]]:
+    with db.session() as s:
+        return [(a.id, a.action) for a in s.scalars(select(AuditRecord).order_by(AuditRecord.id))]
+
+
 def plain(data: list[str]) -> list[str]:
     """Button data without its signature (`prokai.review.access.sign_callback`)."""
     return [d.split("~", 1)[0] for d in data]
@@ -306,6 +311,7 @@ def test_without_admin_group_every_copy_of_the_card_shows_the_decision(tmp_path:
 def test_pending_pages(tmp_path: Path, sqlite_db: Database) -> None:
     settings = make_settings(tmp_path)  # two per page
     ids = [seed_requisite(sqlite_db, value=f"44004302{i:08d}") for i in range(5)]
+    before = all_audits(sqlite_db)
 
     async def scenario() -> None:
         async with bot_env(settings, sqlite_db) as (server, app):
@@ -323,4 +329,5 @@ def test_pending_pages(tmp_path: Path, sqlite_db: Database) -> None:
             assert plain(last.button_data()) == [f"v:{ids[4]}", "p:1"]
 
     run(scenario)
-    assert [a.details["page"] for a in audits(sqlite_db, "review.pending")] == [1, 2, 3]
+    # Paging through the queue is navigation, not evidence: no audit record, no chain link.
+    assert all_audits(sqlite_db) == before

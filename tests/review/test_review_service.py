@@ -19,7 +19,15 @@ from prokai.review.service import Service, health_check
 from prokai.sandbox.botapi import BotApiServer, make_token, too_many_requests
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade
-from prokai.store.models import Account, AuditRecord, ModemPort, Requisite, SimBox
+from prokai.store.models import (
+    Account,
+    AuditRecord,
+    HealthProblem,
+    ModemPort,
+    Requisite,
+    RequisiteNotification,
+    SimBox,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -82,8 +90,9 @@ def test_service_notifies_alerts_and_serves_metrics(tmp_path: Path, sqlite_db: D
 
     asyncio.run(asyncio.wait_for(scenario(), 45))
     with sqlite_db.session() as s:
-        req = s.get(Requisite, req_id)
-        assert req is not None and req.meta["notified"][0]["chat_id"] == ADMIN_CHAT
+        sent = s.scalars(select(RequisiteNotification).where(RequisiteNotification.requisite_id == req_id)).all()
+        assert [n.chat_id for n in sent] == [ADMIN_CHAT]
+        assert set(s.scalars(select(HealthProblem.problem))) == {"modem /dev/ttyUSB3: no_response", "accounts banned: 1"}
         actions = [r.action for r in s.scalars(select(AuditRecord).order_by(AuditRecord.id))]
     assert actions[0] == "service.started" and actions[-1] == "service.stopped"
     assert actions.count("health.check") == 2
