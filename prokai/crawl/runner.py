@@ -35,6 +35,7 @@ from prokai.crawl.targets import TargetKind, TargetSpec, find_target_mentions
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import (
+    AccountState,
     Campaign,
     Conversation,
     Direction,
@@ -370,20 +371,19 @@ class CampaignRunner:
             except RetryJob:
                 raise
             except Exception as exc:
-                kind = type(exc).__name__
-                if kind in ("FloodWaitError", "PeerFloodError", "UserDeactivatedBanError", "FrozenMethodInvalidError",
-                            "AuthKeyDuplicatedError", "SessionRevokedError", "AuthKeyUnregisteredError"):
+                from prokai.accounts.errors import Action, classify
+
+                decided = classify(exc)
+                if decided.action is Action.RETRY:
                     self.provider.report(leased.account_id, exc)
                     if leased.account_id is not None:
                         job.avoid_accounts.append(leased.account_id)
-                    raise RetryJob(f"{kind} on account {leased.account_id}") from exc
-                if kind in ("UsernameNotOccupiedError", "UsernameInvalidError", "InputUserDeactivatedError") or (
-                    isinstance(exc, ValueError) and "No user has" in str(exc)
-                ):
+                    raise RetryJob(f"{decided.name} on account {leased.account_id}") from exc
+                if decided.action is Action.TARGET_DEAD:
                     self._mark_dead(job.target_id, str(exc))
                     return Result(Outcome.DEAD, reason=str(exc))
                 log.exception("conversation with target %s failed", job.target_id)
-                return Result(Outcome.ERROR, reason=f"{kind}: {exc}")
+                return Result(Outcome.ERROR, reason=f"{decided.name}: {exc}")
 
     def _prior(self, conversation_id: int) -> Prior:
         """What a conversation interrupted by a crash had stored: its sighted requisites and the
@@ -602,7 +602,8 @@ class StaticClients:
         self.clients = list(clients)
         self.busy: set[int] = set()  # indexes into self.clients
         self.broken: set[int | None] = set()
-        self.reports: list[tuple[int | None, str]] = []
+        self.reports: list[tuple[int | None, str]] = []  # (account id, error name)
+        self.states: dict[int | None, AccountState] = {}  # what the reported errors made of each account
         self._changed = asyncio.Condition()
 
     @asynccontextmanager
@@ -628,8 +629,17 @@ class StaticClients:
                 self._changed.notify_all()
 
     def report(self, account_id: int | None, exc: BaseException) -> None:
-        self.reports.append((account_id, type(exc).__name__))
-        if type(exc).__name__ != "FloodWaitError":
+        """Record the error and the account's new state (the table in `prokai.accounts.errors`);
+        an account that only has to wait (cooling) stays usable for other jobs, any other one is
+        handed out no more."""
+        from prokai.accounts.errors import classify
+
+        decided = classify(exc)
+        self.reports.append((account_id, decided.name))
+        state = decided.account.state if decided.account is not None else None
+        if state is not None:
+            self.states[account_id] = state
+        if state is not AccountState.COOLING:
             self.broken.add(account_id)
 
 

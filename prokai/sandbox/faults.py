@@ -2,8 +2,8 @@
 
 `Faults.inject("FLOOD_WAIT", seconds=30, method="SendMessageRequest", phone="77011234567")`
 makes the next matching call fail with FLOOD_WAIT_30; until the sandbox clock passes the end of
-that window every matching call fails with the seconds that remain. Other errors fail `times`
-matching calls (`None` = until cleared).
+that window every matching call fails with the seconds that remain (FLOOD_PREMIUM_WAIT likewise).
+Other errors fail `times` matching calls (`None` = until cleared).
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from prokai.sandbox.clock import Clock
 # error name -> RPC error code, as Telegram sends them
 ERROR_CODES: dict[str, int] = {
     "FLOOD_WAIT": 420,
+    "FLOOD_PREMIUM_WAIT": 420,
     "PEER_FLOOD": 400,
     "USER_DEACTIVATED_BAN": 401,
+    "USER_DEACTIVATED": 401,
+    "SESSION_EXPIRED": 401,
     "AUTH_KEY_DUPLICATED": 406,
     "SESSION_REVOKED": 401,
     "AUTH_KEY_UNREGISTERED": 401,
@@ -26,6 +29,7 @@ ERROR_CODES: dict[str, int] = {
     "USERNAME_NOT_OCCUPIED": 400,
     "INTERNAL": 500,
 }
+WAITS = ("FLOOD_PREMIUM_WAIT", "FLOOD_WAIT")  # errors that carry the seconds left: NAME_<seconds>
 
 
 class RpcFault(Exception):
@@ -85,15 +89,17 @@ class Faults:
         seconds: int | None = None,
         times: int | None = 1,
     ) -> FaultRule:
-        """Add a rule. `error` is a name from ERROR_CODES (FLOOD_WAIT needs `seconds`)."""
+        """Add a rule. `error` is a name from ERROR_CODES (the WAITS need `seconds`)."""
         error = error.upper()
-        if error.startswith("FLOOD_WAIT_"):
-            seconds = int(error.rsplit("_", 1)[1])
-            error = "FLOOD_WAIT"
+        for wait in WAITS:
+            if error.startswith(f"{wait}_") and error.rsplit("_", 1)[1].isdigit():
+                seconds = int(error.rsplit("_", 1)[1])
+                error = wait
+                break
         if error not in ERROR_CODES:
             raise ValueError(f"unknown error {error!r}; known: {', '.join(sorted(ERROR_CODES))}")
-        if error == "FLOOD_WAIT" and not seconds:
-            raise ValueError("FLOOD_WAIT needs seconds")
+        if error in WAITS and not seconds:
+            raise ValueError(f"{error} needs seconds")
         rule = FaultRule(
             error=error,
             method=method,
@@ -126,7 +132,7 @@ class Faults:
                 continue
             if not _matches_method(rule.method, request):
                 continue
-            if rule.error == "FLOOD_WAIT":
+            if rule.error in WAITS:
                 assert rule.seconds is not None
                 if rule.until is None:
                     rule.until = now + rule.seconds
@@ -134,7 +140,7 @@ class Faults:
                     self._rules.remove(rule)
                     continue
                 rule.hits += 1
-                raise RpcFault(rule.code, f"FLOOD_WAIT_{max(1, math.ceil(rule.until - now))}")
+                raise RpcFault(rule.code, f"{rule.error}_{max(1, math.ceil(rule.until - now))}")
             rule.hits += 1
             if rule.times is not None:
                 rule.times -= 1
