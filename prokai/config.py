@@ -229,6 +229,29 @@ class EvidenceSettings(Section):
     anchor_file: Path | None = None
 
 
+class IntakeSettings(Section):
+    # The intake pipeline (prokai.intake): every message from every source goes through these
+    # steps, in order ("module:Class", each with a `process(batch)` method).
+    steps: list[str] = Field(default_factory=lambda: [
+        "prokai.intake.steps:StoreEvidence",
+        "prokai.intake.steps:ExtractRequisites",
+        "prokai.intake.steps:JudgeShop",
+        "prokai.intake.steps:RecordSightings",
+        "prokai.crawl.discovery:LinkNamedShops",
+        "prokai.intake.steps:QueueReview",
+    ])
+    # Messages a requisite may be split across (the message and the ones before it).
+    window: int = Field(default=6, ge=1, le=50)
+
+    @field_validator("steps")
+    @classmethod
+    def _dotted(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", path):
+                raise ValueError(f"expected module:Class, got {path!r}")
+        return value
+
+
 class SandboxSettings(Section):
     host: str = "127.0.0.1"
     mtproto_port: int = 0
@@ -253,6 +276,7 @@ class Settings(Section):
     nlp: NlpSettings = Field(default_factory=NlpSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
 
     source: str = Field(default="<defaults>", exclude=True)
 

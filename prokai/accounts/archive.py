@@ -7,12 +7,15 @@ channels; groups) the messages not archived yet are stored as `Message` evidence
 in the same transaction as the messages, so a run stopped anywhere resumes without gaps or
 duplicates, and a second run adds only what is new.
 
-The new messages are then analysed: requisite extraction (`prokai.extract`) gives `Requisite`
-rows and `Sighting`s; the shop classifier (`prokai.nlp`; the keyword baseline when no trained
-model is installed) scores each peer on what it sent, and the peers that are shops become `Shop`
-rows (identity: Telegram id) that campaigns take as targets. Usernames and t.me links named in
-shop dialogs become `Shop` rows too (status unknown, `meta.source = "link"`), to be resolved and
-crawled later. Contacts and the dialog list are kept in `Account.meta["archive"]`.
+Each page goes through the intake pipeline (`prokai.intake`), as the crawler's messages do:
+requisites (text, split across messages, images) give `Requisite` rows and `Sighting`s; the shop
+classifier (`prokai.nlp`; the keyword baseline when no trained model is installed) scores each
+peer on what it sent, and the peers that are shops become `Shop` rows (identity: Telegram id, a
+new username recorded as a rename) that campaigns take as targets. Usernames and t.me links named
+in shop dialogs become `Shop` rows too (status unknown, `meta.source = "link"`), to be resolved
+and crawled later; invite links are recorded as targets of their own, never resolved. What the
+seized account itself sent is evidence too. Contacts and the dialog list are kept in
+`Account.meta["archive"]`.
 """
 
 from __future__ import annotations
@@ -21,8 +24,7 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,30 +34,21 @@ from sqlalchemy.exc import IntegrityError
 
 from prokai.accounts.pool import AccountPool, Lease, LeaseRefused
 from prokai.accounts.state import READ_STATES, find_account, utcnow
+from prokai.intake import IncomingMessage, Intake, PeerInfo, Source, default_intake
+from prokai.intake.model import ShopScorer
+from prokai.intake.steps import image_requisites
 from prokai.store.audit import audit
-from prokai.store.models import (
-    Account,
-    Conversation,
-    Message,
-    Shop,
-    ShopKind,
-    ShopStatus,
-    ShopUsername,
-)
-from prokai.store.originals import add_originals, ensure_context, tl_bytes
-from prokai.store.requisites import add_sighting, upsert_requisite
+from prokai.store.models import Account, Conversation, Shop, ShopKind, ShopStatus
+from prokai.store.originals import tl_bytes
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from prokai.store.db import Database
 
 log = logging.getLogger(__name__)
 ACTOR = "accounts.archive"
 KIND = "archive"
-ShopScorer = Callable[[Sequence[str]], list[float]]
+TOOL = "prokai archive"
 
-# Invite links (t.me/+HASH, t.me/joinchat/HASH) name no username: they stay in the stored text only.
-_LINK = re.compile(r"(?:https?://)?(?:t\.me|telegram\.me)/(?!joinchat/|\+)([A-Za-z][A-Za-z0-9_]{3,63})", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 
 
 @dataclass
@@ -151,6 +144,7 @@ async def archive_account(
 
     client = lease.client
     account_id = lease.account.id
+    intake = Intake.from_settings(pool.settings)
     contacts = await client(functions.contacts.GetContactsRequest(hash=0))
     contact_rows = [_user_row(u) for u in getattr(contacts, "users", [])]
     dialog_rows: list[dict[str, Any]] = []
@@ -159,16 +153,16 @@ async def archive_account(
         peer = _peer_row(entity)
         dialog_rows.append(peer)
         report.dialogs += 1
-        conv_id, max_id = _conversation(pool, account_id, peer)
+        conv_id, max_id = _conversation(pool.db, account_id, peer)
         page_size = pool.settings.accounts.archive_page_size
         async for page in history_after(client, entity, max_id, page_size):
             rows = [await _message_row(pool, client, msg, media, report) for msg in page]
             before = dataclasses.replace(report, shops=list(report.shops), links=list(report.links))
             try:
-                added = _store(pool, conv_id, account_id, peer, [dict(r) for r in rows], scorer, report)
+                added = store_page(pool.db, conv_id, account_id, peer, rows, scorer, report, intake)
             except IntegrityError:  # a shop or requisite stored by another process at the same moment
                 report.__dict__.update(before.__dict__)
-                added = _store(pool, conv_id, account_id, peer, rows, scorer, report)
+                added = store_page(pool.db, conv_id, account_id, peer, rows, scorer, report, intake)
             report.new_messages += added
     with pool.db.session() as s:
         acc = s.get(Account, account_id)
@@ -237,8 +231,9 @@ def _peer_row(entity: Any) -> dict[str, Any]:
             "username": getattr(entity, "username", None)}
 
 
-def _conversation(pool: AccountPool, account_id: int, peer: dict[str, Any]) -> tuple[int, int]:
-    with pool.db.session() as s:
+def _conversation(db: Database, account_id: int | None, peer: dict[str, Any]) -> tuple[int, int]:
+    """The archive conversation of `account_id` with `peer` (created if new) and its last stored id."""
+    with db.session() as s:
         conv = s.scalars(select(Conversation).where(
             Conversation.account_id == account_id, Conversation.peer_id == peer["peer_id"], Conversation.kind == KIND
         )).one_or_none()
@@ -281,22 +276,20 @@ def _entities(msg: Any) -> list[Any]:
     return out
 
 
-async def _message_row(pool: AccountPool, client: Any, msg: Any, media: bool, report: ArchiveReport) -> dict[str, Any]:
+async def _message_row(pool: AccountPool, client: Any, msg: Any, media: bool, report: ArchiveReport) -> IncomingMessage:
     sender = getattr(msg, "sender", None)
-    row: dict[str, Any] = {
-        "telegram_message_id": msg.id,
-        "direction": "out" if msg.out else "in",
-        "sender_id": msg.sender_id,
-        "sender_username": getattr(sender, "username", None),
-        "text": getattr(msg, "message", None) or "",
-        "entities": _entities(msg),
-        "buttons": _buttons(msg),
-        "sent_at": msg.date,
-        "media_hash": None,
-        "media_path": None,
-        "_raw": tl_bytes(msg),
-        "_photo": None,
-    }
+    row = IncomingMessage(
+        telegram_id=msg.id,
+        direction="out" if msg.out else "in",
+        text=getattr(msg, "message", None) or "",
+        sent_at=msg.date,
+        sender_id=msg.sender_id,
+        sender_username=getattr(sender, "username", None),
+        entities=_entities(msg),
+        buttons=_buttons(msg),
+        raw=tl_bytes(msg),
+        image_found=[],
+    )
     if media and getattr(msg, "media", None) is not None and (msg.photo or msg.document):
         data = await client.download_media(msg, file=bytes)
         if isinstance(data, bytes):
@@ -306,209 +299,66 @@ async def _message_row(pool: AccountPool, client: Any, msg: Any, media: bool, re
             path = folder / digest
             if not path.exists():
                 path.write_bytes(data)
-            row["media_hash"] = digest
-            row["media_path"] = str(path)
-            row["_photo"] = data if msg.photo else None
+            row.media_hash = digest
+            row.media_path = str(path)
+            row.photo = data if msg.photo else None
             report.media += 1
             if pool.settings.accounts.archive_ocr and msg.photo and not msg.out:
-                row["_ocr"] = await asyncio.to_thread(_image_requisites, data)
+                row.image_found = await asyncio.to_thread(image_requisites, data)
     return row
 
 
-def _image_requisites(data: bytes) -> list[Any]:
-    """Requisites in an image (QR and OCR); an unreadable image gives none."""
-    from prokai.extract import extract_image
-
-    try:
-        return list(extract_image(data).found)
-    except Exception as exc:  # noqa: BLE001 - a broken image must not stop the archive
-        log.warning("image not readable: %s", exc)
-        return []
-
-
-def _store(
-    pool: AccountPool, conv_id: int, account_id: int, peer: dict[str, Any], rows: list[dict[str, Any]],
-    scorer: ShopScorer, report: ArchiveReport,
+def store_page(
+    db: Database, conv_id: int, account_id: int | None, peer: dict[str, Any], messages: list[IncomingMessage],
+    scorer: ShopScorer, report: ArchiveReport, intake: Intake | None = None,
 ) -> int:
-    """Store new messages, analyse them and move the conversation's max_id, in one transaction."""
-    with pool.db.session() as s:
+    """Hand a page of a dialog to the intake pipeline (evidence, requisites, the shop, the shops it
+    names) and move the conversation's max_id, in one transaction; returns how many were new."""
+    with db.session() as s:
         conv = s.get(Conversation, conv_id)
         assert conv is not None
         state = dict(conv.state or {})
         done = int(state.get("max_id", 0))
-        stored: list[Message] = []
-        originals: list[tuple[bytes | None, bytes | None]] = []
-        from_images: list[tuple[int, Any]] = []
-        for row in rows:
-            ocr = row.pop("_ocr", [])
-            raw, photo = row.pop("_raw", None), row.pop("_photo", None)
-            if row["telegram_message_id"] <= done:
-                continue  # another run got here first
-            m = Message(conversation_id=conv_id, account_id=account_id, peer_id=peer["peer_id"], **row)
-            s.add(m)
-            from_images += [(len(stored), f) for f in ocr]
-            stored.append(m)
-            originals.append((raw, photo))
-        if stored:
-            state["max_id"] = max(m.telegram_message_id or 0 for m in stored)
-            state["archived_at"] = utcnow().isoformat(timespec="seconds")
-            conv.state = state
+        new = [m for m in messages if (m.telegram_id or 0) > done]  # another run got here first
+        if not new:
+            return 0
+        state["max_id"] = max(m.telegram_id or 0 for m in new)
+        state["archived_at"] = utcnow().isoformat(timespec="seconds")
+        conv.state = state
         s.flush()
-        if stored:
-            ensure_context(s, conv_id, account_id, "prokai archive")
-            for m, (raw, photo) in zip(stored, originals, strict=True):
-                add_originals(s, m, raw, photo, m.sent_at)
-            _analyse(s, pool, conv, peer, stored, scorer, report, from_images)
-        return len(stored)
-
-
-# --- analysis ---------------------------------------------------------------------------------
-
-
-TELEGRAM_SERVICE_ID = 777000  # Telegram's own notifications account (login codes): never a shop
-WINDOW_TAIL = 5  # earlier messages of the dialog read with each page, for requisites split across pages
-
-
-def _find_requisites(texts: list[str], tail: Sequence[str] = ()) -> list[tuple[int, Any]]:
-    """(message index, Found) for each requisite: per message, plus those split across messages,
-    including a split whose first part is among `tail` (the dialog's messages stored before)."""
-    from prokai.extract import extract, extract_window
-
-    out: list[tuple[int, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for i, text in enumerate(texts):
-        for f in extract(text):
-            out.append((i, f))
-            seen.add((f.kind, f.value))
-    window = [*tail, *texts]
-    if len(window) > 1:
-        base = len(tail)
-        for f in extract_window(window):
-            if (f.kind, f.value) in seen or f.message is None:
-                continue
-            touched = sorted({p[0] for p in (f.parts or [(f.message, f.start, f.end)])})
-            new = [m for m in touched if m >= base]
-            if not new or len(touched) < 2 and touched[0] < base:
-                continue  # wholly among the earlier messages: found by an earlier page
-            out.append((new[0] - base if touched[0] < base else f.message - base, f))
-            seen.add((f.kind, f.value))
-    return out
-
-
-def _analyse(
-    s: Session, pool: AccountPool, conv: Conversation, peer: dict[str, Any], stored: list[Message],
-    scorer: ShopScorer, report: ArchiveReport, from_images: list[tuple[int, Any]],
-) -> None:
-    conv_id = conv.id
-    texts = [m.text for m in stored]
-    stored_ids = [m.id for m in stored]
-    tail = list(reversed(s.scalars(
-        select(Message.text)
-        .where(Message.conversation_id == conv_id, Message.id.not_in(stored_ids))
-        .order_by(Message.telegram_message_id.desc())
-        .limit(WINDOW_TAIL)
-    ).all()))
-    found = _find_requisites(texts, tail)
-    seen = {(f.kind, f.value, i) for i, f in found}
-    found += [(i, f) for i, f in from_images if (f.kind, f.value, i) not in seen]
-    incoming = [m.text for m in stored if m.direction == "in" and m.text.strip()]
-    score = max(scorer(incoming), default=0.0) if incoming else 0.0
-    threshold = pool.settings.nlp.shop_threshold
-    sent_requisites = any(stored[i].direction == "in" for i, _ in found)
-    is_shop = (
-        score >= threshold
-        and peer["id"] != TELEGRAM_SERVICE_ID
-        and peer["kind"] in (ShopKind.BOT.value, ShopKind.OPERATOR.value, ShopKind.CHANNEL.value)
-    )
-    shop_id = conv.shop_id
-    if is_shop:
-        shop = _upsert_shop(s, peer, score, report.phone, sent_requisites)
-        shop_id = shop.id
-        conv.shop_id = shop.id
-        label = f"@{peer['username']}" if peer.get("username") else str(peer["id"])
-        if label not in report.shops:
-            report.shops.append(label)
-        for link in _links(incoming):
-            if _link_shop(s, link, peer):
-                report.links.append(link)
-    state = dict(conv.state or {})
-    state["shop_score"] = max(score, float(state.get("shop_score", 0.0)))
-    conv.state = state
-    for i, f in found:
-        msg = stored[i]
-        req, created = upsert_requisite(s, f, source="archive")
-        s.flush()
-        report.new_requisites += created
-        report.requisites += 1
-        add_sighting(s, req, msg.id, conv_id, f, shop_id if msg.direction == "in" else None,
-                     seen_at=msg.sent_at, details={"source": "archive", "direction": msg.direction, "parts": f.parts})
-
-
-def _upsert_shop(s: Session, peer: dict[str, Any], score: float, phone: str, sent_requisites: bool) -> Shop:
-    shop = s.scalars(select(Shop).where(Shop.telegram_id == peer["id"])).one_or_none()
-    if shop is None and peer.get("username"):
-        shop = s.scalars(select(Shop).where(Shop.username == peer["username"], Shop.telegram_id.is_(None))).first()
-    now = utcnow()
-    if shop is None:
-        shop = Shop(telegram_id=peer["id"], kind=peer["kind"], status=ShopStatus.ALIVE.value, meta={})
-        s.add(shop)
-    shop.telegram_id = peer["id"]
-    shop.username = peer.get("username") or shop.username
-    shop.title = peer.get("title") or shop.title
-    shop.kind = peer["kind"]
-    shop.shop_score = max(score, shop.shop_score or 0.0)
-    shop.last_seen = now
-    meta = dict(shop.meta or {})
-    meta.update({"source": meta.get("source", "archive"), "archived_from": sorted({*meta.get("archived_from", []), phone}),
-                 "sent_requisites": bool(meta.get("sent_requisites")) or sent_requisites})
-    shop.meta = meta
-    s.flush()
-    if shop.username:
-        _username(s, shop, shop.username)
-    audit(s, ACTOR, "shop.found", "shop", shop.id, telegram_id=shop.telegram_id, username=shop.username,
-          kind=shop.kind, score=round(shop.shop_score or 0.0, 4), account=phone)
-    return shop
-
-
-def _username(s: Session, shop: Shop, username: str) -> None:
-    row = s.scalars(select(ShopUsername).where(ShopUsername.shop_id == shop.id, ShopUsername.username == username)).first()
-    if row is None:
-        s.add(ShopUsername(shop_id=shop.id, username=username))
-    else:
-        row.last_seen = utcnow()
+        source = Source(
+            conv_id, account_id, peer["peer_id"], TOOL, KIND, ACTOR,
+            peer=PeerInfo(peer["id"], peer["kind"], peer.get("username"), peer.get("title")),
+            shop_scorer=scorer, label=report.phone, extract_outgoing=True,
+        )
+        batch = (intake or default_intake()).feed(s, source, new)
+        report.requisites += len(batch.sighted)
+        report.new_requisites += len(batch.new_requisite_ids)
+        if batch.shop_found:
+            label = f"@{peer['username']}" if peer.get("username") else str(peer["id"])
+            if label not in report.shops:
+                report.shops.append(label)
+        report.links.extend(name for name in batch.linked if name not in report.links)
+        return len(batch.stored)
 
 
 def _links(texts: list[str]) -> list[str]:
+    """The usernames named in `texts` (@name, t.me links; never an invite hash)."""
+    from prokai.crawl.targets import TargetKind, find_target_mentions
+
     out: list[str] = []
     for text in texts:
-        for rx in (_LINK, _MENTION):
-            for name in rx.findall(text):
-                if name.lower() not in (o.lower() for o in out):
-                    out.append(name)
+        out += [t.value for t in find_target_mentions(text) if t.kind == TargetKind.USERNAME and t.value not in out]
     return out
 
 
-def _link_shop(s: Session, username: str, source: dict[str, Any]) -> bool:
-    """A shop named in a shop dialog (by @username or t.me link): a Shop to resolve and crawl later."""
-    if source.get("username") and username.lower() == str(source["username"]).lower():
-        return False
-    existing = s.scalars(select(Shop).where(Shop.username.ilike(username))).first()
-    if existing is not None:
-        return False
-    kind = ShopKind.BOT.value if username.lower().endswith("bot") else ShopKind.UNKNOWN.value
-    shop = Shop(username=username, kind=kind, status=ShopStatus.UNKNOWN.value,
-                meta={"source": "link", "named_by": source.get("username") or source["id"]})
-    s.add(shop)
-    s.flush()
-    _username(s, shop, username)
-    return True
-
-
 def shops_to_campaign(db: Any, campaign_id: int, actor: str = ACTOR) -> int:
-    """Add the shops the archive found (and the ones they named) to a campaign as targets; returns
-    how many were new. Shops without a username (known by id only) cannot be targets yet."""
+    """Add the shops the archive found (and the ones they named) to a campaign as targets, with
+    the invite links and phone numbers the shops named (recorded, never resolved as usernames);
+    returns how many were new. Shops without a username (known by id only) cannot be targets yet."""
     from prokai.crawl.campaigns import add_targets
-    from prokai.crawl.targets import parse_target
+    from prokai.crawl.discovery import discovered_targets
+    from prokai.crawl.targets import TargetKind, parse_target
     from prokai.store.models import Campaign
 
     with db.session() as s:
@@ -524,6 +374,14 @@ def shops_to_campaign(db: Any, campaign_id: int, actor: str = ACTOR) -> int:
                 specs.append(parse_target("@" + str(shop.username)))
             except ValueError:
                 continue
-        added = add_targets(s, campaign_id, specs, depth=0)
-        audit(s, actor, "campaign.targets_from_archive", "campaign", campaign_id, shops=len(specs), added=added)
+        named = []
+        for conv_id, username in s.execute(
+            select(Conversation.id, Shop.username).join(Shop, Shop.id == Conversation.shop_id)
+            .where(Conversation.kind == KIND, Shop.status.not_in((ShopStatus.NOT_SHOP.value, ShopStatus.DEAD.value)))
+            .order_by(Conversation.id)
+        ):
+            named += [t for t in discovered_targets(s, conv_id, own=[username]) if t.kind != TargetKind.USERNAME]
+        added = add_targets(s, campaign_id, specs + named, depth=0)
+        audit(s, actor, "campaign.targets_from_archive", "campaign", campaign_id, shops=len(specs),
+              named=len(named), added=added)
         return added
