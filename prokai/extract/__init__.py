@@ -22,6 +22,10 @@ from typing import TYPE_CHECKING
 from prokai.extract.engine import extract, extract_window
 from prokai.extract.types import KINDS, Found
 
+# Loaded here, before `validate` is defined below: a submodule loaded later would set the
+# package's `validate` attribute to the module, shadowing the function.
+from prokai.extract.validate import is_valid
+
 if TYPE_CHECKING:  # pragma: no cover
     from prokai.extract.images import ImageResult
 
@@ -40,8 +44,6 @@ def extract_image(data: bytes, *, ocr: bool = True, qr: bool = True, engine: str
 
 def validate(kind: str, value: str) -> bool:
     """True when `value` is a valid requisite of `kind` (the same validators the extractor uses)."""
-    from prokai.extract.validate import is_valid
-
     return is_valid(kind, value)
 
 

@@ -84,6 +84,17 @@ def test_each_kind_normalizes_validates_looks_up_and_is_extracted(kind: str) -> 
     assert [(f.kind, f.value) for f in found] == [(kind, value)]
 
 
+def test_validate_stays_the_function_once_its_module_is_loaded() -> None:
+    # `prokai.extract.validate` once became the submodule after the first call imported it.
+    import importlib
+
+    import prokai.extract
+
+    assert importlib.import_module("prokai.extract.validate").is_valid("card", EXAMPLES["card"])
+    assert prokai.extract.validate("card", EXAMPLES["card"]) is True
+    assert prokai.extract.validate("card", EXAMPLES["card"][:-1] + "0") is False
+
+
 def test_recognizers_cover_exactly_the_table() -> None:
     covered = {r.kind for r in recognizers.REGISTRY if r.kind in BY_NAME}
     covered |= {p.kind for p in recognizers.WALLET_PATTERNS}
