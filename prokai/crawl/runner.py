@@ -27,11 +27,13 @@ from sqlalchemy import func, select
 
 from prokai.crawl.buttons import Button, buttons_of
 from prokai.crawl.campaigns import add_targets
+from prokai.crawl.discovery import discovered_targets
 from prokai.crawl.engine import Budget, DialogEngine, IntentModel, Outcome, Prior, Result
 from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer, message_entities
 from prokai.crawl.sink import StoreSink
-from prokai.crawl.targets import TargetKind, TargetSpec, find_target_mentions
+from prokai.crawl.targets import TargetKind
+from prokai.intake.shops import PeerInfo, upsert_shop
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import (
@@ -44,7 +46,6 @@ from prokai.store.models import (
     Shop,
     ShopKind,
     ShopStatus,
-    ShopUsername,
     Sighting,
     Target,
 )
@@ -422,27 +423,14 @@ class CampaignRunner:
             audit(s, self.actor, "target.dead", "target", target_id, reason=reason)
 
     def _bind_shop(self, job: ConversationJob, entity: Any, kind: ShopKind, about: str) -> tuple[int, bool]:
-        """Upsert the shop by Telegram id; returns (shop id, duplicate-in-campaign)."""
-        username = (getattr(entity, "username", None) or "").lower() or None
+        """Upsert the shop by Telegram id (`prokai.intake.shops`: a new username is a recorded
+        rename); returns (shop id, duplicate-in-campaign)."""
         title = getattr(entity, "title", None) or " ".join(
             p for p in (getattr(entity, "first_name", None), getattr(entity, "last_name", None)) if p
         )
+        peer = PeerInfo(entity.id, kind.value, getattr(entity, "username", None), title, about or None)
         with self.db.session() as s:
-            shop = s.scalar(select(Shop).where(Shop.telegram_id == entity.id))
-            if shop is None:
-                shop = Shop(telegram_id=entity.id, kind=kind.value)
-                s.add(shop)
-            if username and shop.username and username != shop.username:
-                shop.status = ShopStatus.RENAMED.value
-            shop.username = username or shop.username
-            shop.title = title or shop.title
-            shop.description = about or shop.description
-            shop.last_seen = utcnow()
-            s.flush()
-            if username and s.scalar(
-                select(ShopUsername).where(ShopUsername.shop_id == shop.id, ShopUsername.username == username)
-            ) is None:
-                s.add(ShopUsername(shop_id=shop.id, username=username))
+            shop = upsert_shop(s, peer)
             other = s.scalar(
                 select(Target.id).where(Target.campaign_id == job.campaign_id, Target.shop_id == shop.id,
                                         Target.id != job.target_id)
@@ -523,7 +511,6 @@ class CampaignRunner:
                 if kind == ShopKind.BOT
                 else await engine.run_operator(peer, resume=resumed)
             )
-            texts.extend(sink.seen_texts)
         result.account_id = leased.account_id
         if resumed and result.outcome in (Outcome.STUCK, Outcome.NO_ANSWER) and self._has_sightings(conv_id):
             # Requisites came before the crash: the conversation had already reached its goal.
@@ -580,11 +567,8 @@ class CampaignRunner:
             # A target a shop linked to (depth > 0) passes its links on even when it looks
             # harmless itself: a showcase channel names the operator and the backup bots.
             if (result.outcome != Outcome.NOT_SHOP or depth > 0) and depth < self.max_depth:
-                found: list[TargetSpec] = []
-                for text in texts:
-                    found.extend(find_target_mentions(text or ""))
-                own = {f"username:{u}" for u in [shop.username] if u}
-                found = [f for f in found if f.key not in own]
+                # What its stored messages name (also before a crash), and its description.
+                found = discovered_targets(s, conv_id, texts, own=[shop.username])
                 added = add_targets(s, job.campaign_id, found, depth=depth + 1, discovered_from=job.target_id)
                 if added:
                     audit(s, self.actor, "discovery", "target", job.target_id, added=added)
