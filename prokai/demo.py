@@ -166,8 +166,8 @@ async def run_demo(root: Path, model_kind: str = "transformer") -> DemoResult:
     from prokai.crawl.campaigns import add_targets, create_campaign
     from prokai.crawl.models import load_model
     from prokai.crawl.pacing import SandboxPacer
-    from prokai.crawl.rehearsal import REHEARSAL_BUDGET, entry_targets
-    from prokai.crawl.runner import CampaignRunner, PoolClients
+    from prokai.crawl.rehearsal import entry_targets, rehearsal_runner
+    from prokai.crawl.runner import PoolClients
     from prokai.crawl.sweep import run_sweep
     from prokai.crawl.targets import TargetKind, TargetSpec, parse_targets
     from prokai.export.requisites import export_requisites
@@ -224,8 +224,8 @@ async def run_demo(root: Path, model_kind: str = "transformer") -> DemoResult:
                                          legal_basis="Demo: pre-trial investigation", region="Алматы")
         with db.session() as s:
             add_targets(s, campaign_id, [TargetSpec(f"@{u}", TargetKind.USERNAME, u) for u in found_shops], depth=1)
-        runner = CampaignRunner(db, PoolClients(pool), model, city="Алматы", budget=REHEARSAL_BUDGET, max_depth=1,
-                                concurrency=4, pacer=SandboxPacer(r.world.clock))
+        runner = rehearsal_runner(db, settings, PoolClients(pool), model, SandboxPacer(r.world.clock), max_depth=1,
+                                  concurrency=4)
         run = await runner.run(campaign_id)
         console.print(f"  {run.done} conversations: {dict(sorted(run.outcomes.items()))}")
 

@@ -138,26 +138,10 @@ def create(
 
 
 def make_runner(ctx: typer.Context, model: str, concurrency: int) -> Any:
-    """The campaign runner over the account pool, configured from settings."""
-    from prokai.accounts.pool import AccountPool
-    from prokai.crawl.engine import ORDER_GAP, Budget
-    from prokai.crawl.models import load_model
-    from prokai.crawl.runner import CampaignRunner, PoolClients
+    """The campaign runner over the account pool, configured from settings (`build_runner`)."""
+    from prokai.crawl.factory import build_runner
 
-    cfg = settings(ctx)
-    db = database(ctx)
-    budget = Budget(
-        max_steps=cfg.crawl.max_steps_per_conversation,
-        max_seconds=cfg.crawl.max_conversation_minutes * 60,
-        min_delay=cfg.crawl.min_delay_s,
-        max_delay=cfg.crawl.max_delay_s,
-        order_gap=ORDER_GAP,
-    )
-    return CampaignRunner(
-        db, PoolClients(AccountPool(db, cfg)), load_model(cfg, model), city=cfg.crawl.region, budget=budget,
-        max_depth=cfg.crawl.max_depth, concurrency=concurrency, shop_threshold=cfg.nlp.shop_threshold,
-        daily_cap=cfg.crawl.daily_cap_per_account,
-    )
+    return build_runner(database(ctx), settings(ctx), model=model, concurrency=concurrency)
 
 
 @campaign_app.command("run")

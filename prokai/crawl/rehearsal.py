@@ -17,11 +17,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from prokai.crawl.engine import ORDER_GAP, Budget
-from prokai.crawl.pacing import SandboxPacer
-from prokai.crawl.runner import Leased, StaticClients
+from prokai.config import Settings
+from prokai.crawl.engine import ORDER_GAP, Budget, IntentModel
+from prokai.crawl.factory import RunnerOptions, build_runner
+from prokai.crawl.pacing import Pacer, SandboxPacer
+from prokai.crawl.runner import CampaignRunner, ClientProvider, Leased, StaticClients
 from prokai.store.db import Database
 from prokai.store.models import Account, AccountState
 
@@ -294,23 +296,33 @@ def score_rehearsal(db: Database, rh: Rehearsal, campaign_id: int, seconds: floa
     return RehearsalReport(scores, outcomes, breaches, seconds)
 
 
+def rehearsal_runner(db: Database, settings: Settings, provider: ClientProvider, model: IntentModel | str,
+                     sandbox_pacer: Pacer, **overrides: Unpack[RunnerOptions]) -> CampaignRunner:
+    """`build_runner` for a sandbox: conversations paced in sandbox seconds (`REHEARSAL_BUDGET`,
+    `sandbox_pacer` on the sandbox clock) and no daily cap, because a handful of accounts talks to
+    every scenario shop within one sandbox day; the other knobs come from `settings`."""
+    options = RunnerOptions(budget=REHEARSAL_BUDGET, daily_cap=None, pacer=sandbox_pacer)
+    options.update(overrides)
+    return build_runner(db, settings, provider, model=model, **options)
+
+
 async def rehearse(scenarios_dirs: list[Path], accounts: int = 4, model_kind: str = "transformer",
-                   concurrency: int = 4, max_depth: int = 2) -> RehearsalReport:
+                   concurrency: int = 4, max_depth: int = 2, settings: Settings | None = None) -> RehearsalReport:
     """A dry run of a campaign over the scenario folders in a fresh sandbox and a throwaway
-    database: every scenario's entry target, links followed `max_depth` deep, then scored."""
+    database: every scenario's entry target, links followed `max_depth` deep, then scored.
+    `settings`: the runner's other knobs (city, shop threshold, model folder; default: built-in)."""
     import tempfile
 
-    from prokai.config import Settings
     from prokai.crawl.campaigns import create_campaign
     from prokai.crawl.models import load_model
-    from prokai.crawl.runner import CampaignRunner
     from prokai.crawl.targets import parse_targets
     from prokai.sandbox.shops.loader import check_unique, load_folder
     from prokai.store.migrate import upgrade
 
     loaded = [sc for folder in scenarios_dirs for sc in load_folder(folder)]
     check_unique(loaded)
-    model = load_model(Settings(), model_kind)
+    settings = settings or Settings()
+    model = load_model(settings, model_kind)
     with tempfile.TemporaryDirectory(prefix="prokai-rehearse-") as tmp:
         url = f"sqlite:///{tmp}/rehearsal.db"
         upgrade(url)
@@ -319,8 +331,8 @@ async def rehearse(scenarios_dirs: list[Path], accounts: int = 4, model_kind: st
             async with rehearsal(db, accounts=accounts, scenarios=loaded) as rh:
                 specs, _ = parse_targets(entry_targets(rh.scenarios))
                 campaign_id, _ = create_campaign(db, "REHEARSAL", "rehearsal", specs, actor="rehearsal")
-                runner = CampaignRunner(db, rh.provider, model, city="Алматы", budget=REHEARSAL_BUDGET,
-                                        max_depth=max_depth, concurrency=concurrency, pacer=rh.pacer)
+                runner = rehearsal_runner(db, settings, rh.provider, model, rh.pacer, max_depth=max_depth,
+                                          concurrency=concurrency)
                 t0 = time.perf_counter()
                 await runner.run(campaign_id)
                 return score_rehearsal(db, rh, campaign_id, time.perf_counter() - t0)
@@ -343,10 +355,7 @@ def sandbox_client(host: str, port: int, session: str) -> Any:
 async def run_remote(db_url: str, host: str, port: int, control: str, sessions: dict[int, str],
                      campaign_id: int, model_kind: str = "transformer", concurrency: int = 4) -> None:
     """Run a campaign against a sandbox in another process with the given (account id → session)."""
-    from prokai.config import Settings
-    from prokai.crawl.models import load_model
     from prokai.crawl.pacing import RemoteSandboxPacer
-    from prokai.crawl.runner import CampaignRunner
 
     db = Database(db_url)
     clients = []
@@ -354,9 +363,8 @@ async def run_remote(db_url: str, host: str, port: int, control: str, sessions: 
         client = sandbox_client(host, port, text)
         await client.connect()
         clients.append(Leased(account_id, client))
-    runner = CampaignRunner(db, StaticClients(clients), load_model(Settings(), model_kind), city="Алматы",
-                            budget=REHEARSAL_BUDGET, max_depth=1, concurrency=concurrency,
-                            pacer=RemoteSandboxPacer(control))
+    runner = rehearsal_runner(db, Settings(), StaticClients(clients), model_kind, RemoteSandboxPacer(control),
+                              max_depth=1, concurrency=concurrency)
     try:
         await runner.run(campaign_id)
     finally:

@@ -35,29 +35,15 @@ def campaign_runner(settings: Settings, db: Database, model: str | None = None, 
     """The crawler's CampaignRunner over the account pool, configured from settings
     (the classifier is `model`, default `scheduler.sweep_model`)."""
     try:
-        from prokai.accounts.pool import AccountPool
-        from prokai.crawl.engine import Budget
-        from prokai.crawl.models import load_model
-        from prokai.crawl.runner import CampaignRunner, PoolClients
+        from prokai.crawl.factory import build_runner
     except ModuleNotFoundError as exc:
         raise JobUnavailable(f"the crawler is not installed: {exc.name}") from None
-    budget = Budget(
-        max_steps=settings.crawl.max_steps_per_conversation,
-        max_seconds=settings.crawl.max_conversation_minutes * 60,
-        min_delay=settings.crawl.min_delay_s,
-        max_delay=settings.crawl.max_delay_s,
-    )
-    return CampaignRunner(
-        db, PoolClients(AccountPool(db, settings)), load_model(settings, model or settings.scheduler.sweep_model),
-        city=settings.crawl.region,
-        budget=budget, max_depth=settings.crawl.max_depth, concurrency=concurrency,
-        shop_threshold=settings.nlp.shop_threshold,
-    )
+    return build_runner(db, settings, model=model or settings.scheduler.sweep_model, concurrency=concurrency)
 
 
 def sweep_campaign_ids(key: str) -> Select[int]:
     """The campaigns of the sweep `key` (one per original campaign)."""
-    return select(SweepCampaign.campaign_id).where(SweepCampaign.key == key).order_by(SweepCampaign.campaign_id)
+    return select(SweepCampaign.campaign_id).where(SweepCampaign.sweep_key == key).order_by(SweepCampaign.campaign_id)
 
 
 def _stop_sweep_campaigns(db: Database, key: str) -> None:

@@ -10,29 +10,24 @@ in the database says what the error meant.
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from poolkit import CARD, KEY, KaspiShop, pool_accounts
 from sqlalchemy import select
-from telethon import TelegramClient, errors
-from telethon.sessions import StringSession
+from telethon import errors
 from telethon.tl import functions, types
 
 from prokai.accounts.clients import sandbox_endpoint
 from prokai.accounts.errors import TELEGRAM_ERRORS, Action, classify, verdict
 from prokai.accounts.pool import AccountPool
-from prokai.accounts.state import store_session
-from prokai.accounts.vault import Vault, parse_key
 from prokai.config import AccountsSettings, DatabaseSettings, Settings
 from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.engine import Budget
 from prokai.crawl.models import KeywordModel
 from prokai.crawl.runner import CampaignRunner, Leased, PoolClients, StaticClients
 from prokai.crawl.targets import parse_targets
-from prokai.sandbox.bots import BotChat, Button, CallbackAnswer, CallbackQuery, IncomingMessage
-from prokai.sandbox.connect import configure
 from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.world import World
 from prokai.store.db import Database
@@ -49,26 +44,10 @@ from prokai.store.models import (
 
 pytestmark = pytest.mark.timeout(120)
 
-CARD = "4400430123456789"
-KEY = base64.b64encode(bytes(range(32))).decode()
 PHONES = ("+77010000000", "+77010000001")
 BUDGET = Budget(max_steps=30, max_seconds=60, reply_timeout=3.0, operator_timeout=3.0)
 SEND = functions.messages.SendMessageRequest(types.InputPeerSelf(), "hi")
 PRESS = functions.messages.GetBotCallbackAnswerRequest(types.InputPeerSelf(), 1)
-
-
-class KaspiShop:
-    """/start → payment method → a card: one button press stands between the buyer and it."""
-
-    async def on_message(self, chat: BotChat, message: IncomingMessage) -> None:
-        if message.text.startswith("/start"):
-            await chat.send("Шишки 1г — 15 000 ₸, Алматы. Выберите способ оплаты:",
-                            [[Button.callback("💳 Карта Kaspi", "pay:card")]])
-
-    async def on_callback(self, chat: BotChat, query: CallbackQuery) -> CallbackAnswer | None:
-        if query.data == b"pay:card":
-            await chat.send(f"Оплатите 15 000 ₸ на карту {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}, 30 минут.")
-        return None
 
 
 def _run(body: Callable[[], Awaitable[None]]) -> None:
@@ -81,19 +60,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
     url = f"sqlite:///{tmp_path}/crawl.db"
     upgrade(url)
     return Database(url)
-
-
-async def _sign_in(server: SandboxServer, phone: str) -> str:
-    """A session string for `phone`, signed in with the code the sandbox issued."""
-    client = TelegramClient(StringSession(), 2040, "b18441a1ff607e10a989891a5462e627",
-                            flood_sleep_threshold=0, request_retries=1)
-    configure(client, server.host, server.port, server.dc_id)
-    await client.connect()
-    await client.send_code_request(phone)
-    await client.sign_in(phone, server.world.codes[phone.lstrip("+")].code)
-    text = StringSession.save(client.session)
-    await client.disconnect()
-    return text
 
 
 def _account(db: Database, account_id: int) -> Account:
@@ -121,7 +87,6 @@ MISSED = {
 @pytest.mark.parametrize("error", list(MISSED))
 def test_account_error_moves_the_job_and_changes_the_account(store: Database, tmp_path: Path, error: str) -> None:
     seconds, expected = MISSED[error]
-    vault = Vault(parse_key(KEY))
     settings = Settings(data_dir=tmp_path, database=DatabaseSettings(url=store.url),
                         accounts=AccountsSettings(connection_retries=1, retry_delay_s=0))
 
@@ -133,24 +98,14 @@ def test_account_error_moves_the_job_and_changes_the_account(store: Database, tm
         server = SandboxServer(world, "127.0.0.1", 0)
         await server.start()
         try:
-            ids = []
-            for phone in PHONES:
-                text = await _sign_in(server, phone)
-                with store.session() as s:
-                    acc = Account(phone=phone, state=AccountState.ACTIVE.value,
-                                  telegram_user_id=world.phones[phone.lstrip("+")])
-                    store_session(s, acc, vault, text)
-                    s.add(acc)
-                    s.flush()
-                    ids.append(acc.id)
-            first, second = ids
+            first, second = await pool_accounts(store, server, PHONES)
             # the account the pool hands out first (never used, lowest id) fails its button press
             world.faults.inject(error, method="GetBotCallbackAnswerRequest", seconds=seconds,
                                 user_id=world.phones[PHONES[0].lstrip("+")])
             specs, bad = parse_targets(["@kaspi_shop_bot"])
             assert not bad
             campaign_id, _ = create_campaign(store, "CASE-17", "errors", specs, actor="tester")
-            pool = AccountPool(store, settings, vault=vault, endpoint=sandbox_endpoint(server), watchdog=False)
+            pool = AccountPool(store, settings, endpoint=sandbox_endpoint(server), watchdog=False)
             runner = CampaignRunner(store, PoolClients(pool, wait_s=0.05), KeywordModel(), city="Алматы",
                                     budget=BUDGET, max_depth=0, concurrency=1)
             report = await runner.run(campaign_id)
