@@ -47,12 +47,12 @@ def _live_shops(db: Database, source_campaign: int) -> list[Shop]:
     with db.session() as s:
         return list(
             s.scalars(
+                # IN, not JOIN + DISTINCT: PostgreSQL cannot compare the JSON `meta` for DISTINCT.
                 select(Shop)
-                .join(Target, Target.shop_id == Shop.id)
-                .where(Target.campaign_id == source_campaign,
+                .where(Shop.id.in_(select(Target.shop_id).where(Target.campaign_id == source_campaign)),
                        Shop.status.in_((ShopStatus.ALIVE.value, ShopStatus.RENAMED.value)),
                        Shop.kind != "channel")
-                .distinct()
+                .order_by(Shop.id)
             )
         )
 
@@ -64,14 +64,14 @@ def prepare_sweep(db: Database, source_campaign: int, key: str, actor: str) -> i
         if source is None:
             raise ValueError(f"no campaign {source_campaign}")
         existing = s.scalar(select(SweepCampaign.campaign_id).where(SweepCampaign.source_campaign_id == source_campaign,
-                                                                    SweepCampaign.key == key))
+                                                                    SweepCampaign.sweep_key == key))
         if existing is not None:
             return existing
         sweep = Campaign(case_id=source.case_id, name=f"{source.name} / {SWEEP_PREFIX}{key}", status="created")
         s.add(sweep)
         s.flush()
         sweep_id = sweep.id
-        s.add(SweepCampaign(campaign_id=sweep_id, source_campaign_id=source_campaign, key=key))
+        s.add(SweepCampaign(campaign_id=sweep_id, source_campaign_id=source_campaign, sweep_key=key))
         audit(s, actor, "sweep.create", "campaign", sweep_id, source=source_campaign, key=key)
     shops = _live_shops(db, source_campaign)
     with db.session() as s:

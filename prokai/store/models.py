@@ -255,14 +255,14 @@ class Campaign(Base):
 
 
 class SweepCampaign(Base):
-    """A campaign that is one night's sweep (`key`, its date) of an original campaign's live shops."""
+    """A campaign that is one night's sweep (`sweep_key`, its date) of an original campaign's live shops."""
 
     __tablename__ = "sweep_campaigns"
-    __table_args__ = (UniqueConstraint("source_campaign_id", "key"),)
+    __table_args__ = (UniqueConstraint("source_campaign_id", "sweep_key"),)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True,
                                              autoincrement=False)
     source_campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(32), index=True)
+    sweep_key: Mapped[str] = mapped_column(String(32), index=True)
 
 
 class Shop(Base):

@@ -130,7 +130,7 @@ def test_0006_moves_state_from_audit_records_and_json_columns(db_url: str) -> No
             assert metas == {ids["notified"]: {"bank": "Kaspi Bank"}, ids["waiting"]: {"bank": "Halyk"}}
 
             assert list(s.scalars(sweep_campaign_ids("2026-12-01"))) == [ids["sweep"]]
-            assert {(c.campaign_id, c.source_campaign_id, c.key) for c in s.scalars(sa.select(SweepCampaign))} == {
+            assert {(c.campaign_id, c.source_campaign_id, c.sweep_key) for c in s.scalars(sa.select(SweepCampaign))} == {
                 (ids["sweep"], ids["source"], "2026-12-01"), (ids["other"], ids["source"], "2026-12-02")}
             settings: dict[int, object] = dict(s.execute(sa.select(Campaign.id, Campaign.settings)).all())
             assert settings == {ids["source"]: {"region": "almaty"}, ids["sweep"]: {"note": "kept"}, ids["other"]: {}}

@@ -68,7 +68,7 @@ _NOTIFIED = sa.Table(
     sa.Column("notified_at", UTCDateTime()),
 )
 _SWEEPS = sa.Table("sweep_campaigns", _md, sa.Column("campaign_id", sa.Integer),
-                   sa.Column("source_campaign_id", sa.Integer), sa.Column("key", sa.String))
+                   sa.Column("source_campaign_id", sa.Integer), sa.Column("sweep_key", sa.String))
 _TRIES = sa.Table("account_2fa_tries", _md, sa.Column("id", sa.Integer), sa.Column("account_id", sa.Integer),
                   sa.Column("fingerprint", sa.String), sa.Column("tried_at", UTCDateTime()))
 
@@ -132,15 +132,16 @@ def _create_tables() -> None:
         "sweep_campaigns",
         sa.Column("campaign_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("source_campaign_id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("sweep_key", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], ondelete="CASCADE",
                                 name=op.f("fk_sweep_campaigns_campaign_id_campaigns")),
         sa.ForeignKeyConstraint(["source_campaign_id"], ["campaigns.id"], ondelete="CASCADE",
                                 name=op.f("fk_sweep_campaigns_source_campaign_id_campaigns")),
         sa.PrimaryKeyConstraint("campaign_id", name=op.f("pk_sweep_campaigns")),
-        sa.UniqueConstraint("source_campaign_id", "key", name=op.f("uq_sweep_campaigns_source_campaign_id_key")),
+        sa.UniqueConstraint("source_campaign_id", "sweep_key",
+                            name=op.f("uq_sweep_campaigns_source_campaign_id_sweep_key")),
     )
-    op.create_index(op.f("ix_sweep_campaigns_key"), "sweep_campaigns", ["key"])
+    op.create_index(op.f("ix_sweep_campaigns_sweep_key"), "sweep_campaigns", ["sweep_key"])
     op.create_table(
         "account_2fa_tries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -258,7 +259,8 @@ def _move_json_state(conn: sa.Connection) -> None:
             continue
         source, key = settings.get("sweep_of"), settings.get("sweep_key")
         if isinstance(source, int) and source in campaigns and key:
-            conn.execute(_SWEEPS.insert().values(campaign_id=cid, source_campaign_id=source, key=str(key)[:32]))
+            conn.execute(_SWEEPS.insert().values(campaign_id=cid, source_campaign_id=source,
+                                                 sweep_key=str(key)[:32]))
         rest = {k: v for k, v in settings.items() if k not in SWEEP_KEYS}
         conn.execute(_CAMPAIGNS.update().where(_CAMPAIGNS.c.id == cid).values(settings=rest))
     stamps = dict(conn.execute(sa.select(_ACCOUNTS.c.id, _ACCOUNTS.c.updated_at)).all())
@@ -292,7 +294,7 @@ def _restore_json_state(conn: sa.Connection) -> None:
         conn.execute(_REQUISITES.update().where(_REQUISITES.c.id == rid).values(meta=meta))
     for row in conn.execute(sa.select(_SWEEPS)).all():
         settings = conn.execute(sa.select(_CAMPAIGNS.c.settings).where(_CAMPAIGNS.c.id == row.campaign_id)).scalar() or {}
-        settings = {**settings, "sweep_of": int(row.source_campaign_id), "sweep_key": row.key}
+        settings = {**settings, "sweep_of": int(row.source_campaign_id), "sweep_key": row.sweep_key}
         conn.execute(_CAMPAIGNS.update().where(_CAMPAIGNS.c.id == row.campaign_id).values(settings=settings))
     tries: dict[int, list[str]] = {}
     for row in conn.execute(sa.select(_TRIES).order_by(_TRIES.c.id)):
@@ -306,7 +308,7 @@ def downgrade() -> None:
     _restore_json_state(op.get_bind())
     op.drop_index(op.f("ix_account_2fa_tries_account_id"), table_name="account_2fa_tries")
     op.drop_table("account_2fa_tries")
-    op.drop_index(op.f("ix_sweep_campaigns_key"), table_name="sweep_campaigns")
+    op.drop_index(op.f("ix_sweep_campaigns_sweep_key"), table_name="sweep_campaigns")
     op.drop_table("sweep_campaigns")
     op.drop_index(op.f("ix_requisite_notifications_requisite_id"), table_name="requisite_notifications")
     op.drop_table("requisite_notifications")
