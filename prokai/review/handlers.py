@@ -167,8 +167,12 @@ async def gate(update: Update, context: Ctx) -> None:
     actor = stranger_actor(uid) if reviewer is None else reviewer.actor
     private = chat is not None and chat.type == ChatType.PRIVATE
     attempts = d.strangers.hit(actor)  # a flood is audited in aggregate, not a record per message
-    answer = update.callback_query is not None or (
-        private and uid is not None and attempts is not None and _first_refusal(d, actor, uid))
+    if update.callback_query is not None:  # a button is always answered (an alert), and counts as the answer
+        answer = True
+        if uid is not None and attempts is not None:
+            _first_refusal(d, actor, uid)
+    else:
+        answer = private and uid is not None and attempts is not None and _first_refusal(d, actor, uid)
     if attempts is not None:
         _record(
             d,

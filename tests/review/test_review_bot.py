@@ -30,7 +30,7 @@ from prokai.review.notify import notify_pending
 from prokai.store.chain import verify_chain
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade
-from prokai.store.models import AuditRecord, Requisite, Review
+from prokai.store.models import AuditRecord, RefusalAnswer, Requisite, Review
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -104,6 +104,8 @@ def test_stranger_is_refused_once_and_audited(tmp_path: Path, sqlite_db: Databas
     assert strangers[2].details["chat_id"] == ADMIN_CHAT
     elsewhere = [r for r in refused if r.actor == f"reviewer:{PROSECUTOR}"]
     assert len(elsewhere) == 1 and elsewhere[0].details["reason"] == "chat not allowed"
+    with sqlite_db.session() as s:  # the one answer is remembered in its table, not read back from the audit log
+        assert [(a.actor, a.telegram_id) for a in s.scalars(select(RefusalAnswer))] == [(f"telegram:{STRANGER}", STRANGER)]
 
 
 def test_notification_confirm_evidence_and_chain(tmp_path: Path, db: Database) -> None:

@@ -1,6 +1,7 @@
 """Working state lives in tables and is read from them: job runs (resumed from `job_runs`), the
 health check's known problems (`health_problems`), sweep membership (`sweep_campaigns`, looked
-up in SQL). The audit log still records each action. Both databases."""
+up in SQL), the one refusal a stranger gets (`refusal_answers`). The audit log still records each
+action. Both databases."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from reviewkit import make_settings
+from reviewkit import ADMIN_CHAT, PROSECUTOR, STRANGER, bot_env, make_settings, seed_requisite
 
 from prokai.crawl.sweep import prepare_sweep, run_sweep
+from prokai.review.i18n import t
 from prokai.review.jobs import JobContext, JobRegistry, JobRunner, unfinished_runs
+from prokai.review.notify import notify_pending
 from prokai.review.service import health_check
 from prokai.review.sweeps import _stop_sweep_campaigns
 from prokai.store.db import Database
@@ -24,6 +27,7 @@ from prokai.store.models import (
     HealthProblem,
     JobRun,
     ModemPort,
+    RefusalAnswer,
     Shop,
     SimBox,
     SweepCampaign,
@@ -194,3 +198,27 @@ def test_a_sweep_asks_only_original_campaigns(db: Database) -> None:
     report = asyncio.run(run_sweep(db, NoRunner(), key="2026-12-01"))  # type: ignore[arg-type]
     assert len(report.campaigns) == 1 and report.campaigns[0] not in (source_id, earlier)
     assert asked == report.campaigns  # the sweep of 30 November is not swept again as a source
+
+
+def test_a_strangers_button_press_is_their_one_refusal(db: Database, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    seed_requisite(db)
+
+    async def scenario() -> None:
+        async with bot_env(settings, db) as (server, app):
+            assert await notify_pending(app.bot, db, settings) == 1
+            card = await server.next_message(ADMIN_CHAT)
+            press = await server.user_presses(STRANGER, card.message_id, "c:1", chat_id=ADMIN_CHAT, check_button=False)
+            assert (await press.answered()).text == t("ru", "refused")
+        async with bot_env(settings, db) as (server, _app):  # after a restart
+            await server.user_says(STRANGER, None, "/pending")
+            await server.user_says(PROSECUTOR, None, "/help")
+            assert (await server.next_message(PROSECUTOR)).text == t("ru", "help")
+            assert server.messages_for(STRANGER) == []
+
+    asyncio.run(asyncio.wait_for(scenario(), 45))
+    with db.session() as s:
+        assert [a.actor for a in s.scalars(sa.select(RefusalAnswer))] == [f"telegram:{STRANGER}"]
+        refused = s.scalars(sa.select(AuditRecord).where(AuditRecord.action == "review.refused")
+                            .order_by(AuditRecord.id)).all()
+    assert [r.details["answered"] for r in refused] == [True, False]
