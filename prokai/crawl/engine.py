@@ -24,6 +24,7 @@ from prokai.crawl.methods import method_of_requisite
 from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer
 from prokai.crawl.policy import OperatorPolicy, all_phrases, language_of
+from prokai.crawl.verdict import Behaviour, decide, keep_walking
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class Result:
     screen: Observed | None = None  # the captcha left unsolved, for the operator
     shop_score: float | None = None
     account_id: int | None = None
+    signals: list[str] = field(default_factory=list)  # what the peer did (`prokai.crawl.verdict`)
 
 
 class DialogEngine:
@@ -229,6 +231,7 @@ class DialogEngine:
         screen: Observed | None = None
         greeting: list[str] = [about] if about else []
         judging, judged = not memory.done, 0  # requisites already came: the peer was judged
+        behaviour = Behaviour()
         said_amounts: set[str] = set()
         explored: list[str] = []
         bot_key = str(getattr(peer.entity, "id", None) or getattr(peer.entity, "username", None) or "")
@@ -254,6 +257,10 @@ class DialogEngine:
                 break
             found = self._take_in(observed, result)
             explored.extend(o.text for o in observed if o.text)
+            for o in observed:
+                behaviour.observe(o.text, [b.text for b in o.buttons])
+            for f in found:
+                behaviour.requisite(f"{f.kind} {f.value}")
             with_buttons = [o for o in observed if o.buttons]
             screen = with_buttons[-1] if with_buttons else observed[-1]
             text = "\n".join(o.text for o in observed if o.text)
@@ -282,8 +289,8 @@ class DialogEngine:
                     scores = self.model.shop_scores(["\n".join(greeting), "\n".join([text, *labels])])
                     result.shop_score = max(result.shop_score or 0.0, *scores)
                     judged += 1
-                    if found or result.shop_score >= self.shop_threshold:
-                        judging = False
+                    if found or result.shop_score >= self.shop_threshold or keep_walking(behaviour):
+                        judging = False  # a shop by its words, or by its steps (`prokai.crawl.verdict`)
                     elif judged >= JUDGE_SCREENS:
                         result.outcome = Outcome.NOT_SHOP
                         result.reason = f"shop score {result.shop_score:.2f}"
@@ -385,11 +392,17 @@ class DialogEngine:
         result.payments_done = sorted(memory.done)
         result.payments_offered = sorted(memory.methods)
         if result.outcome == Outcome.STUCK and greeting:
-            # Nowhere to go and nothing found: judge everything the bot said.
+            # Nowhere to go and nothing found: judge everything the bot said, and what it did.
             final = self.model.shop_scores(["\n".join([*greeting, *explored])[-4000:]])[0]
-            if final < self.shop_threshold:
-                result.outcome, result.shop_score = Outcome.NOT_SHOP, final
-                result.reason = f"shop score {final:.2f} over the whole dialog"
+            verdict = decide(max(final, result.shop_score or 0.0), behaviour, self.shop_threshold)
+            result.shop_score = verdict.score
+            if not verdict.shop:
+                result.outcome = Outcome.NOT_SHOP
+                result.reason = f"{verdict.reason} over the whole dialog"
+        elif result.outcome == Outcome.REQUISITES:
+            # Its steps can make a shop of a bot whose words scored low (the score review sees).
+            result.shop_score = decide(result.shop_score or 0.0, behaviour, self.shop_threshold).score
+        result.signals = sorted(behaviour.signals)
         return result
 
     # --- operators -------------------------------------------------------------------------
@@ -405,6 +418,7 @@ class DialogEngine:
                 return Result(Outcome.ERROR, reason="opening refused")
         asked_other: list[str] = []  # method groups asked for after the first requisite
         nudges = 0
+        behaviour = Behaviour()
         got_before = 0
         while result.steps < self.budget.max_steps and self.pacer.now() - started < self.budget.max_seconds:
             observed = await peer.wait_updates(self.budget.operator_timeout, quiet=1.5)
@@ -417,8 +431,10 @@ class DialogEngine:
                 if not await self._say(peer, line, derived=line == self.city):
                     break
                 continue
-            self._take_in(observed, result)
+            for f in self._take_in(observed, result):
+                behaviour.requisite(f"{f.kind} {f.value}")
             text = "\n".join(o.text for o in observed if o.text)
+            behaviour.observe(text)
             lang = language_of(text) if text.strip() else lang
             if result.shop_score is None:
                 result.shop_score = self.model.shop_scores([text])[0]
@@ -452,6 +468,8 @@ class DialogEngine:
             result.outcome = Outcome.REQUISITES
             result.payments_done = sorted({m.key for f in result.requisites
                                            if (m := method_of_requisite(f)) is not None})
+            result.shop_score = decide(result.shop_score or 0.0, behaviour, self.shop_threshold).score
+        result.signals = sorted(behaviour.signals)
         return result
 
 
