@@ -33,6 +33,7 @@ from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer, message_entities
 from prokai.crawl.sink import StoreSink
 from prokai.crawl.targets import TargetKind
+from prokai.crawl.verdict import Behaviour, decide
 from prokai.intake.shops import PeerInfo, upsert_shop
 from prokai.store.audit import audit
 from prokai.store.db import Database
@@ -540,8 +541,15 @@ class CampaignRunner:
             for ent in getattr(msg, "entities", None) or []:
                 if getattr(ent, "url", None):
                     texts.append(ent.url)
-        result.shop_score = self.model.shop_scores(["\n".join(t for t in texts if t)[:2000]])[0]
-        if result.shop_score < self.shop_threshold:
+        behaviour = Behaviour()
+        for text in texts:
+            behaviour.observe(text)
+        for f in result.requisites:
+            behaviour.requisite(f"{f.kind} {f.value}")
+        verdict = decide(self.model.shop_scores(["\n".join(t for t in texts if t)[:2000]])[0], behaviour,
+                         self.shop_threshold)
+        result.shop_score, result.signals = verdict.score, sorted(behaviour.signals)
+        if not verdict.shop:
             result.outcome = Outcome.NOT_SHOP
         return result
 
@@ -555,7 +563,7 @@ class CampaignRunner:
             conv.ended_at = utcnow()
             conv.outcome = result.outcome
             conv.state = {**conv.state, "reason": result.reason, "steps": result.steps,
-                          "payments": result.payments_done}
+                          "payments": result.payments_done, "signals": result.signals}
             shop = s.get(Shop, shop_id)
             assert shop is not None
             if result.shop_score is not None:
