@@ -48,7 +48,7 @@ def archived(db: Database, tmp_path: Path, before: Callable[[Database, World], N
     run(body, 90)
 
 
-def test_a_shop_met_under_another_name_is_a_recorded_rename(sqlite_db: Database, tmp_path: Path) -> None:
+def test_a_shop_met_under_another_name_is_a_recorded_rename(db: Database, tmp_path: Path) -> None:
     def known_as_old_name(db: Database, world: World) -> None:
         bot = world.resolve(BOT)
         assert bot is not None
@@ -58,31 +58,31 @@ def test_a_shop_met_under_another_name_is_a_recorded_rename(sqlite_db: Database,
             s.flush()
             s.add(ShopUsername(shop_id=shop.id, username="old_klad_bot"))
 
-    archived(sqlite_db, tmp_path, known_as_old_name)
-    with sqlite_db.session() as s:
+    archived(db, tmp_path, known_as_old_name)
+    with db.session() as s:
         shop = s.scalars(select(Shop).where(Shop.username == BOT)).one()
         assert shop.status == "renamed"
         assert set(s.scalars(select(ShopUsername.username).where(ShopUsername.shop_id == shop.id))) == {
             "old_klad_bot", BOT}
 
 
-def test_an_underscore_in_a_named_username_is_no_wildcard(sqlite_db: Database, tmp_path: Path) -> None:
+def test_an_underscore_in_a_named_username_is_no_wildcard(db: Database, tmp_path: Path) -> None:
     def other_shop(db: Database, world: World) -> None:
         with db.session() as s:  # `klad_bot` as a LIKE pattern matches this one
             s.add(Shop(username="kladxbot", kind="bot", status="unknown", meta={"source": "link"}))
 
-    archived(sqlite_db, tmp_path, other_shop)
-    with sqlite_db.session() as s:
+    archived(db, tmp_path, other_shop)
+    with db.session() as s:
         named = s.scalars(select(Shop).where(Shop.username == "klad_bot")).one()
         assert named.meta == {"source": "link", "named_by": BOT} and named.status == "unknown"
         assert s.scalar(select(func.count()).select_from(Shop).where(Shop.username == "kladxbot")) == 1
 
 
-def test_invite_links_become_invite_targets_never_shops(sqlite_db: Database, tmp_path: Path) -> None:
-    archived(sqlite_db, tmp_path, lambda db, world: None)
-    campaign_id, _ = create_campaign(sqlite_db, "17-001/2026", "seized", [], actor="test")
-    shops_to_campaign(sqlite_db, campaign_id)
-    with sqlite_db.session() as s:
+def test_invite_links_become_invite_targets_never_shops(db: Database, tmp_path: Path) -> None:
+    archived(db, tmp_path, lambda db, world: None)
+    campaign_id, _ = create_campaign(db, "17-001/2026", "seized", [], actor="test")
+    shops_to_campaign(db, campaign_id)
+    with db.session() as s:
         targets = {t.raw: t.kind for t in s.scalars(select(Target).where(Target.campaign_id == campaign_id))}
         names = set(s.scalars(select(Shop.username))) | set(s.scalars(select(ShopUsername.username)))
     assert targets == {f"username:{BOT}": "username", "username:klad_bot": "username",

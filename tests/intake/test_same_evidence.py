@@ -4,7 +4,6 @@ seized-account archive's (a page of a dialog, then its shops made a campaign's t
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from prokai.crawl.sink import StoreSink
 from prokai.crawl.targets import parse_target
 from prokai.intake import IncomingMessage
 from prokai.intake.steps import image_requisites
+from prokai.sandbox.shops.render import text_image
 from prokai.store.db import Database
 from prokai.store.models import Message, Requisite, Shop, ShopKind, ShopUsername, Sighting, Target
 
@@ -33,15 +33,7 @@ T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 def card_png(number: str) -> bytes:
     """A card number as a picture (shops send them so to dodge text filters)."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    img = Image.new("RGB", (900, 160), "white")
-    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 48)
-    ImageDraw.Draw(img).text((20, 50), "Карта " + " ".join(number[i:i + 4] for i in range(0, 16, 4)),
-                             fill="black", font=font)
-    out = io.BytesIO()
-    img.save(out, "PNG")
-    return out.getvalue()
+    return text_image("Карта " + " ".join(number[i:i + 4] for i in range(0, 16, 4))).data
 
 
 @dataclass
