@@ -34,6 +34,7 @@ from prokai.crawl.peer import Observed, TelethonPeer, message_entities
 from prokai.crawl.sink import StoreSink
 from prokai.crawl.targets import TargetKind
 from prokai.crawl.verdict import Behaviour, decide
+from prokai.intake import Intake
 from prokai.intake.shops import PeerInfo, upsert_shop
 from prokai.store.audit import audit
 from prokai.store.db import Database
@@ -137,6 +138,10 @@ class ProgressEvent:
 
 class CampaignRunner:
     """Runs the pending targets of a campaign."""
+
+    # The intake pipeline its conversations feed (`prokai.intake`); None: the one this process's
+    # settings name. `build_runner` sets the one of the settings it was given.
+    intake: Intake | None = None
 
     def __init__(self, db: Database, provider: ClientProvider, model: IntentModel, *, city: str,
                  budget: Budget, max_depth: int = 2, concurrency: int = 4, shop_threshold: float = 0.5,
@@ -499,7 +504,8 @@ class CampaignRunner:
         if duplicate:
             return Result("duplicate", reason="another target of this campaign is the same shop")
         conv_id, resumed = self._conversation(job, shop_id, leased.account_id, entity.id, job.kind)
-        sink = StoreSink(self.db, conv_id, leased.account_id, shop_id, entity.id, actor=self.actor)
+        sink = StoreSink(self.db, conv_id, leased.account_id, shop_id, entity.id, actor=self.actor,
+                         intake=self.intake)
         engine = DialogEngine(self.model, sink, self.city, self.budget, self.shop_threshold, self.pacer)
         texts: list[str] = [about]
         if kind == ShopKind.CHANNEL:
