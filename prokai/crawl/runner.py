@@ -140,7 +140,7 @@ class CampaignRunner:
     """Runs the pending targets of a campaign."""
 
     # The intake pipeline its conversations feed (`prokai.intake`); None: the one this process's
-    # settings name. `build_runner` sets the one of the settings it was given.
+    # settings name; a runner built from other settings sets `Intake.from_settings(settings)`.
     intake: Intake | None = None
 
     def __init__(self, db: Database, provider: ClientProvider, model: IntentModel, *, city: str,
