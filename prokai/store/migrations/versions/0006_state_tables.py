@@ -241,7 +241,7 @@ def _json_rows(conn: sa.Connection, table: sa.Table, column: str) -> Any:
 
 
 def _move_json_state(conn: sa.Connection) -> None:
-    for rid, meta in list(_json_rows(conn, _REQUISITES, "meta")):
+    for rid, meta in _json_rows(conn, _REQUISITES, "meta"):  # each batch is read whole before its updates
         if not any(k in meta for k in NOTIFY_KEYS):
             continue
         if meta.get("notified_at"):
@@ -264,7 +264,7 @@ def _move_json_state(conn: sa.Connection) -> None:
         rest = {k: v for k, v in settings.items() if k not in SWEEP_KEYS}
         conn.execute(_CAMPAIGNS.update().where(_CAMPAIGNS.c.id == cid).values(settings=rest))
     stamps = dict(conn.execute(sa.select(_ACCOUNTS.c.id, _ACCOUNTS.c.updated_at)).all())
-    for aid, meta in list(_json_rows(conn, _ACCOUNTS, "meta")):
+    for aid, meta in _json_rows(conn, _ACCOUNTS, "meta"):
         if TRIES_KEY not in meta:
             continue
         tried = dict.fromkeys(str(f) for f in meta.get(TRIES_KEY) or [])
