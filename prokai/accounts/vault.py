@@ -27,38 +27,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from prokai.config import ConfigError, Settings, load_secret
+from prokai.keys import KEY_LEN, VaultError, parse_key
 from prokai.logs import register_secret
 
 MAGIC = b"PKV1"
 NONCE_LEN = 12
-KEY_LEN = 32
 OLD_KEYS_ENV = "PROKAI_VAULT_OLD_KEYS"
 EXPORT_FORMAT = "prokai-session-export/1"
-
-
-class VaultError(Exception):
-    """A vault problem, phrased as the one line the user sees."""
-
-
-def parse_key(text: str, source: str = "vault key") -> bytes:
-    """32 key bytes from base64 (standard or URL-safe) or hex text."""
-    raw = text.strip()
-    candidates: list[bytes] = []
-    if len(raw) == 2 * KEY_LEN:
-        try:
-            candidates.append(bytes.fromhex(raw))
-        except ValueError:
-            pass
-    for decoder in (base64.b64decode, base64.urlsafe_b64decode):
-        try:
-            candidates.append(decoder(raw + "=" * (-len(raw) % 4)))
-        except (binascii.Error, ValueError):
-            pass
-    for key in candidates:
-        if len(key) == KEY_LEN:
-            register_secret(raw)
-            return key
-    raise VaultError(f"{source}: expected 32 bytes as base64 or hex (make one with `prokai vault keygen`)")
 
 
 def key_id(key: bytes) -> str:

@@ -27,8 +27,8 @@ def key_from_vault_key(vault_key: bytes) -> Ed25519PrivateKey:
 def installation_key(settings: object) -> Ed25519PrivateKey:
     """The installation's evidence key, from the vault key in `PROKAI_VAULT_KEY` or
     `secrets.vault_key_file`; SigningError when there is none."""
-    from prokai.accounts.vault import VaultError, parse_key
     from prokai.config import ConfigError, Settings, load_secret
+    from prokai.keys import VaultError, parse_key
 
     assert isinstance(settings, Settings)
     try:

@@ -471,7 +471,7 @@ def export_bundle(
 
 def _zip(folder: Path, zip_path: Path) -> None:
     """`folder` as a ZIP (one top folder of its name), written atomically."""
-    from prokai.export.output import write_output
+    from prokai.output import write_output
 
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:

@@ -47,7 +47,7 @@ def requisites(
     if output is None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         output = st.data_dir / "exports" / f"requisites-{status}-{stamp}.{fmt}"
-    from prokai.export.output import OutputError, check_output, is_stdout
+    from prokai.output import OutputError, check_output, is_stdout
 
     if not is_stdout(output):
         try:
@@ -91,7 +91,7 @@ def report(
     if language not in LANGS:
         fail(f"--lang: expected one of {', '.join(LANGS)}, got {language!r}", EXIT_USAGE)
     output = output or st.data_dir / "exports" / f"campaign-{campaign}-report.pdf"
-    from prokai.export.output import OutputError, is_stdout
+    from prokai.output import OutputError, is_stdout
 
     db = database(ctx)
     try:

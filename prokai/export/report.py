@@ -239,11 +239,11 @@ def render_pdf(report: CampaignReport, path: Path, lang: str = "ru", timezone: s
 
 def campaign_report(db: Database, campaign_id: int, path: str | Path, lang: str = "ru", timezone: str = "Asia/Almaty") -> Path:
     """Write the PDF report of one campaign to `path` (`-`: stdout; else a regular file, written
-    atomically, see `prokai.export.output`); returns where it went (ReportError if unknown)."""
+    atomically, see `prokai.output`); returns where it went (ReportError if unknown)."""
     from prokai.network.update import update
 
     update(db)  # the families section shows the network as of now
-    from prokai.export.output import check_output, is_stdout, write_output
+    from prokai.output import check_output, is_stdout, write_output
 
     if not is_stdout(path):
         check_output(path)  # refuse a device before the work

@@ -263,7 +263,7 @@ def export_requisites(
     sort: SortOrder = "bank",
 ) -> Path:
     """Write the export to `path` (`-`: stdout; else a regular file, parents created, replaced
-    atomically, see `prokai.export.output`); returns where it went.
+    atomically, see `prokai.output`); returns where it went.
 
     For the demo: `export_requisites(db, "xlsx", "data/demo/freeze.xlsx")` writes the confirmed
     requisites grouped by bank (and wallets by chain).
@@ -273,6 +273,6 @@ def export_requisites(
     with db.session() as s:
         rows = export_rows(s, status=status, bank=bank, since=since, wallets=wallets, sort=sort)
     data = render(rows, fmt)
-    from prokai.export.output import write_output
+    from prokai.output import write_output
 
     return Path(write_output(path, data))

@@ -27,7 +27,7 @@ def _audit(ctx: typer.Context, action: str, **details: object) -> None:
 
 def _check(output: Path) -> None:
     """Refuse, before any work, an --output that exists and is not a regular file."""
-    from prokai.export.output import OutputError, check_output, is_stdout
+    from prokai.output import OutputError, check_output, is_stdout
 
     if not is_stdout(output):
         try:
@@ -158,7 +158,7 @@ def wallets_cmd(
 
             ids = {rid for rid, _ in handouts(s, [sid for f in fams for sid in f.shop_ids])}
             rows = [r for r in rows if r.requisite_id in ids]
-    from prokai.export.output import OutputError, is_stdout, write_output
+    from prokai.output import OutputError, is_stdout, write_output
 
     try:
         where = write_output(output, to_csv(rows) if fmt == "csv" else to_json(rows))
@@ -193,7 +193,7 @@ def export_cmd(
                 fail(f"--family: no shop or family matches {family!r}", EXIT_USAGE)
             shop_ids = [sid for f in fams for sid in f.shop_ids]
         graph = build_graph(s, shop_ids)
-    from prokai.export.output import OutputError, is_stdout
+    from prokai.output import OutputError, is_stdout
 
     try:
         paths = write_graph(graph, fmt, output)

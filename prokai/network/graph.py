@@ -269,9 +269,9 @@ def build_graph(session: Session, shop_ids: Iterable[int] | None = None,
 
 def write_graph(graph: nx.MultiDiGraph, fmt: GraphFormat, path: str | Path) -> list[Path | str]:
     """Write `graph` as GraphML, GEXF, or CSV (edges in PATH, nodes in PATH's `.nodes.csv`)
-    through `prokai.export.output` (atomic, `-` for stdout except CSV); returns where it went.
+    through `prokai.output` (atomic, `-` for stdout except CSV); returns where it went.
     OutputError (an OSError) with a one-line reason when it cannot be written."""
-    from prokai.export.output import OutputError, is_stdout, write_output
+    from prokai.output import OutputError, is_stdout, write_output
 
     if fmt == "graphml":
         return [write_output(path, lambda tmp: nx.write_graphml(graph, tmp))]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from prokai.export.output import OutputError, write_output
+from prokai.output import OutputError, write_output
 from prokai.store.db import Database
 from prokai.store.migrate import status, upgrade
 
@@ -46,7 +46,7 @@ def test_write_output_on_a_full_disk_leaves_the_old_file_and_no_part(tmp_path: P
     target = tmp_path / "freeze.csv"
     target.write_bytes(b"old")
     code = (
-        "import sys; from prokai.export.output import write_output, OutputError\n"
+        "import sys; from prokai.output import write_output, OutputError\n"
         "try:\n    write_output(sys.argv[1], b'x' * 500_000)\n"
         "except OutputError as exc:\n    print(exc); sys.exit(1)\n"
     )
