@@ -4,16 +4,18 @@ Telethon and sealed into the vault, as `prokai accounts login` leaves them; a on
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
-from telethon import TelegramClient
+import pytest
 from telethon.sessions import StringSession
 
 from prokai.accounts.state import store_session
 from prokai.accounts.vault import Vault, parse_key
+from prokai.crawl.rehearsal import login_sandbox_client
 from prokai.sandbox.bots import BotChat, Button, CallbackAnswer, CallbackQuery, IncomingMessage
-from prokai.sandbox.connect import configure
 from prokai.sandbox.server import SandboxServer
 from prokai.store.db import Database
+from prokai.store.migrate import upgrade
 from prokai.store.models import Account, AccountState
 
 KEY = base64.b64encode(bytes(range(32))).decode()  # PROKAI_VAULT_KEY of these tests
@@ -40,15 +42,18 @@ class KaspiShop:
 
 async def sign_in(server: SandboxServer, phone: str) -> str:
     """A session string for `phone`, signed in with the code the sandbox issued."""
-    client = TelegramClient(StringSession(), 2040, "b18441a1ff607e10a989891a5462e627",
-                            flood_sleep_threshold=0, request_retries=1)
-    configure(client, server.host, server.port, server.dc_id)
-    await client.connect()
-    await client.send_code_request(phone)
-    await client.sign_in(phone, server.world.codes[phone.lstrip("+")].code)
+    client = await login_sandbox_client(server, phone)
     text = StringSession.save(client.session)
     await client.disconnect()
     return text
+
+
+def migrated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """A fresh, migrated SQLite database, with KEY as the vault key in the environment."""
+    monkeypatch.setenv("PROKAI_VAULT_KEY", KEY)
+    url = f"sqlite:///{tmp_path}/crawl.db"
+    upgrade(url)
+    return Database(url)
 
 
 async def pool_accounts(db: Database, server: SandboxServer, phones: tuple[str, ...]) -> list[int]:

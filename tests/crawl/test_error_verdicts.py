@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from poolkit import CARD, KEY, KaspiShop, pool_accounts
+from poolkit import CARD, KaspiShop, migrated_db, pool_accounts
 from sqlalchemy import select
 from telethon import errors
 from telethon.tl import functions, types
@@ -31,7 +31,6 @@ from prokai.crawl.targets import parse_targets
 from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.world import World
 from prokai.store.db import Database
-from prokai.store.migrate import upgrade
 from prokai.store.models import (
     Account,
     AccountCooldown,
@@ -56,10 +55,7 @@ def _run(body: Callable[[], Awaitable[None]]) -> None:
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
-    monkeypatch.setenv("PROKAI_VAULT_KEY", KEY)
-    url = f"sqlite:///{tmp_path}/crawl.db"
-    upgrade(url)
-    return Database(url)
+    return migrated_db(tmp_path, monkeypatch)
 
 
 def _account(db: Database, account_id: int) -> Account:

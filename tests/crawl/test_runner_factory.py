@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import typer
-from poolkit import KEY, KaspiShop, pool_accounts
+from poolkit import KaspiShop, migrated_db, pool_accounts
 from sqlalchemy import select
 from typer.core import TyperCommand
 
@@ -33,13 +33,12 @@ from prokai.crawl.pacing import SandboxPacer
 from prokai.crawl.rehearsal import REHEARSAL_BUDGET, rehearsal_runner
 from prokai.crawl.runner import CampaignRunner, PoolClients, StaticClients
 from prokai.crawl.targets import parse_targets
-from prokai.review.jobs import JobContext
+from prokai.ops.jobs import JobContext
 from prokai.review.sweeps import campaign_runner, nightly_sweep
 from prokai.sandbox.clock import Clock
 from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.world import World
 from prokai.store.db import Database
-from prokai.store.migrate import upgrade
 from prokai.store.models import Conversation, Shop, ShopStatus, SweepCampaign, Target
 
 pytestmark = pytest.mark.timeout(120)
@@ -49,10 +48,7 @@ PROKAI = Path(__file__).resolve().parents[2] / "prokai"
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
-    monkeypatch.setenv("PROKAI_VAULT_KEY", KEY)
-    url = f"sqlite:///{tmp_path}/crawl.db"
-    upgrade(url)
-    return Database(url)
+    return migrated_db(tmp_path, monkeypatch)
 
 
 def _settings(db: Database, tmp_path: Path, **crawl: Any) -> Settings:
