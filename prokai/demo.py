@@ -173,8 +173,8 @@ async def run_demo(root: Path, model_kind: str = "transformer") -> DemoResult:
     from prokai.export.requisites import export_requisites
     from prokai.extract.kinds import BANK_KINDS
     from prokai.inventory.service import scan_and_store_async
+    from prokai.ops.jobs import JobRegistry
     from prokai.review.fastforward import run_nights
-    from prokai.review.jobs import JobRegistry
     from prokai.review.sandbox_round import sandbox_review_round
     from prokai.sandbox.shops.rotation import day_start
     from prokai.store.chain import verify_chain

@@ -226,7 +226,7 @@ class _Writer:
 
 
 def _shop_label(shop: Shop | None) -> str:
-    from prokai.review.queries import shop_label
+    from prokai.readmodels.queries import shop_label
 
     return shop_label(shop)
 

@@ -84,7 +84,7 @@ def report(
 ) -> None:
     """The case report of one campaign (PDF): shops, requisites, timeline, evidence-chain check."""
     from prokai.export.report import ReportError, campaign_report
-    from prokai.review.i18n import LANGS
+    from prokai.readmodels.i18n import LANGS
 
     st = settings(ctx)
     language = lang or st.review.language

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prokai.review.i18n import kind_label, status_label, t
-from prokai.review.queries import bank_of, shop_label
+from prokai.readmodels.i18n import kind_label, status_label, t
+from prokai.readmodels.queries import bank_of, shop_label
 from prokai.store.chain import VerifyResult, verify_chain
 from prokai.store.db import Database
 from prokai.store.models import (

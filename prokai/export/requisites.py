@@ -21,7 +21,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prokai.review.queries import bank_of, format_amount, is_wallet, shop_label
+from prokai.readmodels.queries import bank_of, format_amount, is_wallet, shop_label
 from prokai.store.db import Database
 from prokai.store.models import Requisite, Review, Shop, Sighting
 

@@ -10,8 +10,8 @@ from prokai.network.draw import family_picture
 from prokai.network.graph import build_graph
 from prokai.network.update import update
 from prokai.network.views import Evidence, Family, families_for, requisites_matching
-from prokai.review.charts import day_label
-from prokai.review.i18n import kind_label, status_label, t
+from prokai.readmodels.i18n import kind_label, status_label, t
+from prokai.readmodels.queries import day_label
 from prokai.store.db import Database
 
 MAX_FAMILIES = 3

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from prokai.network.families import ShopIndex
 from prokai.network.priority import BankNames, priority_score
-from prokai.review.queries import format_amount, is_wallet, shop_label
+from prokai.readmodels.queries import format_amount, is_wallet, shop_label
 from prokai.store.models import (
     Account,
     Conversation,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from prokai.review.jobs import JobContext
+from prokai.ops.jobs import JobContext
 
 
 async def sweep_and_update(ctx: JobContext) -> dict[str, Any]:

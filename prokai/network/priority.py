@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prokai.review.queries import bank_of, format_amount, is_wallet
+from prokai.readmodels.queries import bank_of, format_amount, is_wallet
 from prokai.store.models import Requisite, Sighting
 
 HALF_LIFE_DAYS = 30.0

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from prokai.network.families import ShopIndex, Tie, all_ties, count_requisite_ties
 from prokai.network.graph import handouts
 from prokai.network.priority import Priority, priorities
-from prokai.review.queries import bank_of, find_shops, format_amount, search, shop_label
+from prokai.readmodels.queries import bank_of, find_shops, format_amount, search, shop_label
 from prokai.store.models import (
     NetworkHolder,
     Requisite,

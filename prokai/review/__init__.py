@@ -5,7 +5,7 @@ What other code calls:
     from prokai.review.bot import running_bot, build_application
     from prokai.review.notify import notify_pending
     from prokai.review.decisions import decide
-    from prokai.review.scheduler import JobRegistry, build_scheduler
+    from prokai.ops.scheduler import JobRegistry, build_scheduler
 
 Modules: `i18n` (every user-facing text, ru/kk/en), `access` (allow-list and roles), `queries`
 (read-only views for the bot), `decisions` (confirm/reject, race-safe), `notify` (notifications

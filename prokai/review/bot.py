@@ -21,10 +21,10 @@ from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder
 
 from prokai.config import ConfigError, Settings, load_secret
+from prokai.ops.jobs import JobRunner
+from prokai.ops.metrics import Metrics
 from prokai.review.access import AllowList
 from prokai.review.handlers import BotDeps, LanguagePrefs, install
-from prokai.review.jobs import JobRunner
-from prokai.review.metrics import Metrics
 from prokai.store.db import Database
 
 log = logging.getLogger("prokai.review.bot")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -50,8 +49,3 @@ def stats_png(by_day: dict[str, Counter[str]], title: str) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
-
-
-def day_label(value: datetime, timezone: str) -> str:
-    """A timestamp's local date as ISO text."""
-    return value.astimezone(ZoneInfo(timezone)).date().isoformat()

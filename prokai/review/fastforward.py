@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from prokai.config import Settings
-from prokai.review.jobs import JobRegistry, JobRunner
-from prokai.review.scheduler import SWEEP_JOB_ID, build_scheduler, start_scheduler, stop_scheduler
+from prokai.ops.jobs import JobRegistry, JobRunner
+from prokai.ops.scheduler import SWEEP_JOB_ID, build_scheduler, start_scheduler, stop_scheduler
 from prokai.store.db import Database
 
 

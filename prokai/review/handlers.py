@@ -40,30 +40,10 @@ from telegram.ext import (
 )
 
 from prokai.config import Settings
-from prokai.review.access import (
-    AllowList,
-    Reviewer,
-    StrangerLimiter,
-    sign_callback,
-    stranger_actor,
-    verify_callback,
-)
-from prokai.review.decisions import decide
-from prokai.review.i18n import LANGS, kind_label, status_label, t
-from prokai.review.jobs import JobRunner
-from prokai.review.metrics import Metrics
-from prokai.review.notify import (
-    CONFIRM,
-    EVIDENCE,
-    LATER,
-    PAGE,
-    REJECT,
-    VIEW,
-    card_keyboard,
-    render_card,
-    send_card,
-)
-from prokai.review.queries import (
+from prokai.ops.jobs import JobRunner
+from prokai.ops.metrics import Metrics
+from prokai.readmodels.i18n import LANGS, kind_label, status_label, t
+from prokai.readmodels.queries import (
     bank_of,
     campaigns,
     find_shops,
@@ -74,6 +54,26 @@ from prokai.review.queries import (
     shop_label,
     stats,
     transcript,
+)
+from prokai.review.access import (
+    AllowList,
+    Reviewer,
+    StrangerLimiter,
+    sign_callback,
+    stranger_actor,
+    verify_callback,
+)
+from prokai.review.decisions import decide
+from prokai.review.notify import (
+    CONFIRM,
+    EVIDENCE,
+    LATER,
+    PAGE,
+    REJECT,
+    VIEW,
+    card_keyboard,
+    render_card,
+    send_card,
 )
 from prokai.store.audit import audit
 from prokai.store.db import Database
@@ -294,7 +294,7 @@ async def cmd_shop(update: Update, context: Ctx) -> None:
         await reply(update, t(lang, "shop_usage"))
         return
     tz = d.settings.scheduler.timezone
-    from prokai.review.charts import day_label
+    from prokai.readmodels.queries import day_label
 
     with d.db.session() as s:
         shops = find_shops(s, name)

@@ -21,9 +21,9 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from prokai.config import Settings
+from prokai.readmodels.i18n import kind_label, status_label, t
+from prokai.readmodels.queries import RequisiteCard, requisite_card
 from prokai.review.access import AllowList
-from prokai.review.i18n import kind_label, status_label, t
-from prokai.review.queries import RequisiteCard, requisite_card
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import Requisite, RequisiteNotification

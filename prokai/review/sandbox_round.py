@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from prokai.config import ReviewerSettings, Settings
+from prokai.readmodels.i18n import t
 from prokai.review.bot import running_bot
-from prokai.review.i18n import t
 from prokai.review.notify import notify_pending
 from prokai.sandbox.botapi import BotApiServer, make_token
 from prokai.store.db import Database

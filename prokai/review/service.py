@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from prokai.config import Settings
-from prokai.review.i18n import t
-from prokai.review.jobs import JobContext, JobRegistry, JobRunner
-from prokai.review.metrics import Metrics
-from prokai.review.scheduler import Clock, build_scheduler, real_clock, start_scheduler, stop_scheduler
+from prokai.ops.jobs import JobContext, JobRegistry, JobRunner
+from prokai.ops.metrics import Metrics
+from prokai.ops.scheduler import Clock, build_scheduler, real_clock, start_scheduler, stop_scheduler
+from prokai.readmodels.i18n import t
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import Account, HealthProblem, ModemPort

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 
 from prokai.config import Settings
-from prokai.review.jobs import JobContext, JobUnavailable
+from prokai.ops.jobs import JobContext, JobUnavailable
 from prokai.store.db import Database
 from prokai.store.models import SweepCampaign
 

@@ -33,8 +33,8 @@ from prokai.extract.types import KINDS as FOUND_KINDS
 from prokai.extract.wallets import CHECKERS
 from prokai.network.draw import REQ_COLOURS
 from prokai.nlp import datagen
-from prokai.review import i18n
-from prokai.review.queries import bank_of, is_wallet
+from prokai.readmodels import i18n
+from prokai.readmodels.queries import bank_of, is_wallet
 from prokai.sandbox.shops import requisites as sandbox_req
 from prokai.sandbox.shops import spec as sandbox_spec
 from prokai.store.db import Database

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from prokai.config import Settings
 from prokai.network.families import family_id_for
+from prokai.readmodels.i18n import t
 from prokai.review.bot import running_bot
-from prokai.review.i18n import t
 from prokai.sandbox.botapi import BotApiServer, make_token
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade

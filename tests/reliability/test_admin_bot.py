@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
 from reviewkit import ADMIN_CHAT, PROSECUTOR, STRANGER, bot_env, make_settings, seed_requisite  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from prokai.readmodels.i18n import t  # noqa: E402
 from prokai.review.access import StrangerLimiter, sign_callback, verify_callback  # noqa: E402
-from prokai.review.i18n import t  # noqa: E402
 from prokai.review.notify import notify_pending  # noqa: E402
 from prokai.store.db import Database  # noqa: E402
 from prokai.store.migrate import upgrade  # noqa: E402

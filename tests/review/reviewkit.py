@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from prokai.config import Settings
+from prokai.ops.jobs import JobRunner
+from prokai.ops.metrics import Metrics
 from prokai.review.bot import AnyApp, running_bot
-from prokai.review.jobs import JobRunner
-from prokai.review.metrics import Metrics
 from prokai.sandbox.botapi import BotApiServer, make_token
 from prokai.store.db import Database
 from prokai.store.models import Campaign, Case, Conversation, Message, Requisite, Shop, Sighting

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from prokai.review.jobs import JobContext
+from prokai.ops.jobs import JobContext
 from prokai.store.audit import audit
 from prokai.store.models import AuditRecord
 

@@ -23,9 +23,9 @@ from reviewkit import (
 )
 from sqlalchemy import select
 
+from prokai.ops.jobs import JobContext, JobRegistry, JobRunner
+from prokai.readmodels.i18n import t
 from prokai.review.access import sign_callback
-from prokai.review.i18n import t
-from prokai.review.jobs import JobContext, JobRegistry, JobRunner
 from prokai.review.notify import notify_pending
 from prokai.store.chain import verify_chain
 from prokai.store.db import Database

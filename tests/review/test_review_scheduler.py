@@ -12,8 +12,8 @@ import pytest
 from reviewkit import make_settings
 from sqlalchemy import inspect, select
 
-from prokai.review.jobs import JobContext, JobRegistry, JobRunner
-from prokai.review.scheduler import (
+from prokai.ops.jobs import JobContext, JobRegistry, JobRunner
+from prokai.ops.scheduler import (
     SWEEP_JOB_ID,
     ProkaiScheduler,
     build_scheduler,

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from prokai.ops.jobs import unfinished_runs
 from prokai.review.handlers import LanguagePrefs
-from prokai.review.jobs import unfinished_runs
 from prokai.review.notify import unnotified
 from prokai.review.sweeps import sweep_campaign_ids
 from prokai.store.audit import audit

@@ -352,3 +352,8 @@ def transcript(session: Session, conversation_id: int) -> Transcript | None:
         intact=intact,
         images=images,
     )
+
+
+def day_label(value: datetime, timezone: str) -> str:
+    """A timestamp's local date as ISO text."""
+    return value.astimezone(ZoneInfo(timezone)).date().isoformat()

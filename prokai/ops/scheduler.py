@@ -37,7 +37,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from prokai.config import Settings
-from prokai.review.jobs import JobRunner
+from prokai.ops.jobs import JobRunner
 from prokai.store.db import Database
 
 log = logging.getLogger("prokai.scheduler")
