@@ -7,7 +7,8 @@
 city (`crawl.region`), the conversation budget and human-like pacing (`crawl.max_steps_per_conversation`,
 `crawl.max_conversation_minutes`, `crawl.min_delay_s`/`max_delay_s`, the order gap), how deep
 discovery goes (`crawl.max_depth`), the per-account daily cap (`crawl.daily_cap_per_account`) and
-the shop threshold (`nlp.shop_threshold`). The CLI, the scheduled sweeps, the demo and the
+the shop threshold (`nlp.shop_threshold`); the runner's conversations feed the intake pipeline
+these settings name (`intake.steps`, `Intake.from_settings`). The CLI, the scheduled sweeps, the demo and the
 rehearsals all build their runner here; one that must differ (the sandbox's clock in rehearsals)
 names the override and says why.
 """
@@ -21,6 +22,7 @@ from prokai.config import Settings
 from prokai.crawl.engine import ORDER_GAP, Budget, IntentModel
 from prokai.crawl.pacing import Pacer
 from prokai.crawl.runner import CampaignRunner, ClientProvider, PoolClients, ProgressEvent
+from prokai.intake import Intake
 from prokai.store.db import Database
 
 
@@ -78,4 +80,6 @@ def build_runner(db: Database, settings: Settings, provider: ClientProvider | No
     intent = load_model(settings, model) if isinstance(model, str) else model
     options = runner_options(settings)
     options.update(overrides)
-    return CampaignRunner(db, provider, intent, **options)
+    runner = CampaignRunner(db, provider, intent, **options)
+    runner.intake = Intake.from_settings(settings)
+    return runner
