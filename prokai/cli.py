@@ -25,7 +25,8 @@ COMMAND_MODULES = (
     "prokai.sandbox.commands",  # sandbox
     "prokai.accounts.commands",  # accounts, vault
     "prokai.crawl.commands",  # campaign, sweep
-    "prokai.review.commands",  # run (the long-running process), bot
+    "prokai.daemon.commands",  # run (the long-running process)
+    "prokai.review.commands",  # bot (one-shot admin-bot tasks)
     "prokai.export.commands",  # export
     "prokai.network.commands",  # network (families, requisite handouts, graph export)
 )

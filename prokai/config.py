@@ -179,6 +179,14 @@ class ReviewSettings(Section):
     metrics_port: int | None = Field(default=9464, ge=0, le=65535)
 
 
+# Modules that moved, for the "module:function" settings written before the move.
+MOVED_MODULES = {
+    "prokai.review.sweeps": "prokai.daemon.sweeps",
+    "prokai.network.jobs": "prokai.daemon.network_jobs",
+    "prokai.review.service": "prokai.daemon.service",
+}
+
+
 class SchedulerSettings(Section):
     timezone: str = "Asia/Almaty"
     sweep_time: str = "03:00"
@@ -187,12 +195,19 @@ class SchedulerSettings(Section):
     archive_time: str | None = "05:00"
     health_interval_min: int = Field(default=15, ge=0)
     # What runs as the sweep and the archive refresh ("module:function", imported when due).
-    sweep_callable: str = "prokai.network.jobs:sweep_and_update"  # the sweep, then the network update
-    archive_callable: str = "prokai.review.sweeps:refresh_archives"
+    sweep_callable: str = "prokai.daemon.network_jobs:sweep_and_update"  # the sweep, then the network update
+    archive_callable: str = "prokai.daemon.sweeps:refresh_archives"
     # Classifier the nightly sweep's conversations use: transformer (models/) or keywords.
     sweep_model: Literal["transformer", "keywords"] = "transformer"
     # Seconds a stopping `prokai run` waits for the current unit of work before cancelling it.
     shutdown_timeout_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("sweep_callable", "archive_callable")
+    @classmethod
+    def _moved(cls, value: str) -> str:
+        # Callables named before the daemon left the admin bot's package (issue 17) still run.
+        module, _, name = value.partition(":")
+        return f"{MOVED_MODULES.get(module, module)}:{name}" if name else value
 
     @field_validator("sweep_time", "archive_time")
     @classmethod

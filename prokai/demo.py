@@ -170,11 +170,11 @@ async def run_demo(root: Path, model_kind: str = "transformer") -> DemoResult:
     from prokai.crawl.runner import PoolClients
     from prokai.crawl.sweep import run_sweep
     from prokai.crawl.targets import TargetKind, TargetSpec, parse_targets
+    from prokai.daemon.fastforward import run_nights
     from prokai.export.requisites import export_requisites
     from prokai.extract.kinds import BANK_KINDS
     from prokai.inventory.service import scan_and_store_async
     from prokai.ops.jobs import JobRegistry
-    from prokai.review.fastforward import run_nights
     from prokai.review.sandbox_round import sandbox_review_round
     from prokai.sandbox.shops.rotation import day_start
     from prokai.store.chain import verify_chain

@@ -73,3 +73,15 @@ def test_missing_config_file(tmp_path: Path) -> None:
 def test_bad_environment_value_names_the_variable() -> None:
     with pytest.raises(ConfigError, match=r"^environment: PROKAI_CRAWL__MAX_DEPTH: expected an integer"):
         load_settings(None, environ={"PROKAI_CRAWL__MAX_DEPTH": "deep"})
+
+
+def test_scheduler_callables_named_before_the_daemon_moved_still_resolve() -> None:
+    import importlib
+
+    from prokai.config import SchedulerSettings
+
+    old = SchedulerSettings(sweep_callable="prokai.network.jobs:sweep_and_update",
+                            archive_callable="prokai.review.sweeps:refresh_archives")
+    for ref in (old.sweep_callable, old.archive_callable, SchedulerSettings().sweep_callable):
+        module, _, name = ref.partition(":")
+        assert callable(getattr(importlib.import_module(module), name)), ref

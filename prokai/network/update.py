@@ -4,7 +4,7 @@ The store is read from where the last update stopped (`network_state`: the last 
 message ids processed): new sightings give holders' names, new incoming messages (and shop
 descriptions) give the peers shops name. Families are recomputed only when something they
 depend on changed (new sightings, links, reviews, shops, names or shop statuses). Run after each
-sweep (`prokai network update`, or `prokai.network.jobs:sweep_and_update` as the scheduler's
+sweep (`prokai network update`, or `prokai.daemon.network_jobs:sweep_and_update` as the scheduler's
 sweep); every query runs it first, so a query never answers from a stale picture.
 
 Two updaters at once serialize on the `lock` row of `network_state` (a row lock on PostgreSQL,

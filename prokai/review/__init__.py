@@ -1,15 +1,15 @@
-"""The prosecutors' admin bot (python-telegram-bot 22), the scheduler and `prokai run`.
+"""The prosecutors' admin bot (python-telegram-bot 22).
 
 What other code calls:
 
     from prokai.review.bot import running_bot, build_application
     from prokai.review.notify import notify_pending
     from prokai.review.decisions import decide
-    from prokai.ops.scheduler import JobRegistry, build_scheduler
 
-Modules: `i18n` (every user-facing text, ru/kk/en), `access` (allow-list and roles), `queries`
-(read-only views for the bot), `decisions` (confirm/reject, race-safe), `notify` (notifications
-of new requisites), `handlers` (the Telegram handlers), `bot` (building and running the bot),
-`charts` (the /stats PNG), `scheduler` (APScheduler with a job store in the database), `service`
-(the long-running process), `metrics` (Prometheus).
+Modules: `access` (allow-list and roles), `decisions` (confirm/reject, race-safe), `notify`
+(notifications of new requisites), `handlers` (the Telegram handlers), `bot` (building and
+running the bot), `charts` (the /stats PNG), `sandbox_round` (a review round on the sandbox's Bot
+API). What the bot reads and the words it shows are in `prokai.readmodels` (shared with the
+exports); the jobs it starts run through `prokai.ops`; the long-running `prokai run` that starts
+the bot beside the scheduler is `prokai.daemon`.
 """

@@ -33,8 +33,9 @@ from prokai.crawl.pacing import SandboxPacer
 from prokai.crawl.rehearsal import REHEARSAL_BUDGET, rehearsal_runner
 from prokai.crawl.runner import CampaignRunner, PoolClients, StaticClients
 from prokai.crawl.targets import parse_targets
+from prokai.daemon.sweeps import campaign_runner, nightly_sweep
+from prokai.intake.steps import JudgeShop
 from prokai.ops.jobs import JobContext
-from prokai.review.sweeps import campaign_runner, nightly_sweep
 from prokai.sandbox.clock import Clock
 from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.world import World
@@ -83,6 +84,9 @@ def test_campaigns_and_sweeps_get_every_knob_from_settings(store: Database, tmp_
     assert (runner.city, runner.max_depth, runner.daily_cap, runner.shop_threshold, runner.concurrency) == (
         "Астана", 3, 7, 0.7, 3)
     assert runner.budget == Budget(max_steps=12, max_seconds=300.0, min_delay=0.5, max_delay=1.5, order_gap=ORDER_GAP)
+    # its conversations feed the intake pipeline of these settings, not of the process's config.yaml
+    assert runner.intake is not None
+    assert [getattr(step, "threshold", None) for step in runner.intake.steps if isinstance(step, JudgeShop)] == [0.7]
 
 
 def test_rehearsals_and_the_demo_get_settings_and_sandbox_pacing(store: Database, tmp_path: Path) -> None:
@@ -94,6 +98,8 @@ def test_rehearsals_and_the_demo_get_settings_and_sandbox_pacing(store: Database
                               max_depth=1, concurrency=2)
     assert (runner.city, runner.shop_threshold, runner.max_depth, runner.concurrency) == ("Астана", 0.7, 1, 2)
     assert runner.budget == REHEARSAL_BUDGET and runner.daily_cap is None and runner.pacer is pacer
+    assert runner.intake is not None
+    assert [getattr(step, "threshold", None) for step in runner.intake.steps if isinstance(step, JudgeShop)] == [0.7]
     assert isinstance(runner.model, KeywordModel)
 
 

@@ -142,7 +142,7 @@ def test_sweep_time_change_reschedules_and_runs_are_exclusive(db: Database, tmp_
 
 
 def test_run_nights_fast_forwards_two_sweeps(db: Database, tmp_path: Path) -> None:
-    from prokai.review.fastforward import run_nights
+    from prokai.daemon.fastforward import run_nights
 
     registry = JobRegistry()
     registry.register("sweep", sweep_unit)
@@ -158,7 +158,7 @@ def test_run_nights_fast_forwards_two_sweeps(db: Database, tmp_path: Path) -> No
 def test_default_sweep_runs_the_crawlers_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The default sweep job drives the crawler's real run_sweep (no campaigns yet: nothing to ask)."""
     from prokai.accounts.vault import new_key_text
-    from prokai.review.service import default_registry
+    from prokai.daemon.service import default_registry
     from prokai.store.migrate import upgrade
 
     url = f"sqlite:///{tmp_path}/prokai.db"

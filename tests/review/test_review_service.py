@@ -12,10 +12,10 @@ from prometheus_client import generate_latest
 from reviewkit import ADMIN_CHAT, PROSECUTOR, PROSECUTOR_2, make_settings, seed_requisite
 from sqlalchemy import select
 
+from prokai.daemon.service import Service, health_check
 from prokai.ops.jobs import JobRegistry
 from prokai.readmodels.i18n import LANGS, TEXTS, t
 from prokai.review.notify import notify_pending
-from prokai.review.service import Service, health_check
 from prokai.sandbox.botapi import BotApiServer, make_token, too_many_requests
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade

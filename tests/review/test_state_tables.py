@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from reviewkit import ADMIN_CHAT, PROSECUTOR, STRANGER, bot_env, make_settings, seed_requisite
 
 from prokai.crawl.sweep import prepare_sweep, run_sweep
+from prokai.daemon.service import health_check
+from prokai.daemon.sweeps import _stop_sweep_campaigns
 from prokai.ops.jobs import JobContext, JobRegistry, JobRunner, unfinished_runs
 from prokai.readmodels.i18n import t
 from prokai.review.notify import notify_pending
-from prokai.review.service import health_check
-from prokai.review.sweeps import _stop_sweep_campaigns
 from prokai.store.db import Database
 from prokai.store.models import (
     Account,

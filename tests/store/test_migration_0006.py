@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from prokai.daemon.sweeps import sweep_campaign_ids
 from prokai.ops.jobs import unfinished_runs
 from prokai.review.handlers import LanguagePrefs
 from prokai.review.notify import unnotified
-from prokai.review.sweeps import sweep_campaign_ids
 from prokai.store.audit import audit
 from prokai.store.chain import verify_chain
 from prokai.store.db import Database

@@ -1,6 +1,6 @@
 """The network after each sweep: a scheduler job that sweeps, then updates the network.
 
-The default `scheduler.sweep_callable` is `prokai.network.jobs:sweep_and_update`: the families
+The default `scheduler.sweep_callable` is `prokai.daemon.network_jobs:sweep_and_update`: the families
 and the graph tables are brought up to date right after every nightly sweep (queries update them
 anyway before they answer; this keeps the first morning query fast).
 """
@@ -14,9 +14,9 @@ from prokai.ops.jobs import JobContext
 
 
 async def sweep_and_update(ctx: JobContext) -> dict[str, Any]:
-    """The nightly sweep (`prokai.review.sweeps:nightly_sweep`), then `prokai.network.update`."""
+    """The nightly sweep (`prokai.daemon.sweeps:nightly_sweep`), then `prokai.network.update`."""
+    from prokai.daemon.sweeps import nightly_sweep
     from prokai.network.update import update
-    from prokai.review.sweeps import nightly_sweep
 
     result = await nightly_sweep(ctx)
     report = await asyncio.to_thread(update, ctx.db)
