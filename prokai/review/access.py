@@ -136,3 +136,11 @@ class StrangerLimiter:
             return count
         st[2] += 1
         return None
+
+    def drain(self) -> dict[str, int]:
+        """Attempts counted but not yet written, per actor (and forgotten here): what a stopping
+        bot writes as one aggregate record each, so a flood that ends with the process is not lost."""
+        out = {actor: int(st[2]) for actor, st in self._seen.items() if st[2]}
+        for actor in out:
+            self._seen[actor][2] = 0.0
+        return out

@@ -24,7 +24,7 @@ from prokai.config import ConfigError, Settings, load_secret
 from prokai.ops.jobs import JobRunner
 from prokai.ops.metrics import Metrics
 from prokai.review.access import AllowList
-from prokai.review.handlers import BotDeps, LanguagePrefs, install
+from prokai.review.handlers import BotDeps, LanguagePrefs, flush_refusals, install
 from prokai.store.db import Database
 
 log = logging.getLogger("prokai.review.bot")
@@ -109,3 +109,6 @@ async def running_bot(
         finally:
             await app.updater.stop()
             await app.stop()
+            deps = app.bot_data.get("prokai")
+            if isinstance(deps, BotDeps):
+                flush_refusals(deps)  # a stranger's flood that ended with the process is audited too

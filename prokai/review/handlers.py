@@ -133,6 +133,17 @@ def _record(d: BotDeps, actor: str, action: str, object_type: str | None = None,
         audit(s, actor, action, object_type, object_id, **details)
 
 
+def flush_refusals(d: BotDeps) -> int:
+    """Write the refused attempts still counted in memory as one aggregate record per person
+    (called when the bot stops); returns how many records were written."""
+    pending = d.strangers.drain()
+    for actor, attempts in pending.items():
+        uid = actor.removeprefix("telegram:")
+        _record(d, actor, "review.refused", "telegram_user", int(uid) if uid.isdigit() else None,
+                attempts=attempts, aggregate=True, reason="attempts counted until the bot stopped")
+    return len(pending)
+
+
 def current(update: Update, context: Ctx) -> tuple[BotDeps, Reviewer, str]:
     """The dependencies, the (already gated) reviewer and their language."""
     d = deps(context)

@@ -88,7 +88,9 @@ def test_stranger_flood_is_audited_in_aggregate(tmp_path: Path, sqlite_db: Datab
     with sqlite_db.session() as s:
         records = list(s.scalars(select(AuditRecord).where(AuditRecord.action == "review.refused",
                                                             AuditRecord.actor == f"telegram:{STRANGER}")))
-    assert 1 <= len(records) <= 5, len(records)
+    assert 1 <= len(records) <= 7, len(records)
+    # every attempt is accounted for: the ones counted in memory are written when the bot stops
+    assert sum(int(r.details.get("attempts", 1)) for r in records) == 60
 
 
 def test_limiter_and_signatures() -> None:
