@@ -252,7 +252,7 @@ class IntakeSettings(Section):
         "prokai.intake.steps:ExtractRequisites",
         "prokai.intake.steps:JudgeShop",
         "prokai.intake.steps:RecordSightings",
-        "prokai.crawl.discovery:LinkNamedShops",
+        "prokai.intake.discovery:LinkNamedShops",
         "prokai.intake.steps:QueueReview",
     ])
     # Messages a requisite may be split across (the message and the ones before it).

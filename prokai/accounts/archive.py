@@ -344,7 +344,7 @@ def store_page(
 
 def _links(texts: list[str]) -> list[str]:
     """The usernames named in `texts` (@name, t.me links; never an invite hash)."""
-    from prokai.crawl.targets import TargetKind, find_target_mentions
+    from prokai.intake.targets import TargetKind, find_target_mentions
 
     out: list[str] = []
     for text in texts:
@@ -356,9 +356,8 @@ def shops_to_campaign(db: Any, campaign_id: int, actor: str = ACTOR) -> int:
     """Add the shops the archive found (and the ones they named) to a campaign as targets, with
     the invite links and phone numbers the shops named (recorded, never resolved as usernames);
     returns how many were new. Shops without a username (known by id only) cannot be targets yet."""
-    from prokai.crawl.campaigns import add_targets
-    from prokai.crawl.discovery import discovered_targets
-    from prokai.crawl.targets import TargetKind, parse_target
+    from prokai.intake.discovery import discovered_targets
+    from prokai.intake.targets import TargetKind, add_targets, parse_target
     from prokai.store.models import Campaign
 
     with db.session() as s:

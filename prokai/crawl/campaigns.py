@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from prokai.crawl.targets import TargetSpec
+from prokai.intake.targets import TargetSpec, add_targets
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import Campaign, Case, Requisite, Sighting, Target
+
+__all__ = ["CampaignError", "CampaignStatus", "add_targets", "campaign_status", "create_campaign", "stop_campaign"]
 from prokai.store.types import utcnow
 
 
@@ -52,33 +54,6 @@ def create_campaign(
         added = add_targets(s, campaign.id, targets, depth=0)
         audit(s, actor, "campaign.create", "campaign", campaign.id, case=case_number, name=name, targets=added)
         return campaign.id, added
-
-
-def add_targets(session: object, campaign_id: int, targets: list[TargetSpec], depth: int,
-                discovered_from: int | None = None) -> int:
-    """Add targets not yet in the campaign (by normalized key); returns how many were added."""
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
-    existing = set(session.scalars(select(Target.raw).where(Target.campaign_id == campaign_id)))
-    added = 0
-    for spec in targets:
-        if spec.key in existing:
-            continue
-        existing.add(spec.key)
-        session.add(
-            Target(
-                campaign_id=campaign_id,
-                raw=spec.key,
-                kind=spec.kind.value,
-                depth=depth,
-                discovered_from_id=discovered_from,
-                meta={"input": spec.raw, "value": spec.value, "start_param": spec.start_param},
-            )
-        )
-        added += 1
-    session.flush()
-    return added
 
 
 @dataclass

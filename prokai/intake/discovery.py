@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prokai.crawl.targets import TargetKind, TargetSpec, find_target_mentions
 from prokai.intake.model import Batch
 from prokai.intake.shops import link_shop, norm_username
+from prokai.intake.targets import TargetKind, TargetSpec, find_target_mentions
 from prokai.store.models import Message, Shop, ShopStatus
 
 
