@@ -14,6 +14,7 @@ from prokai.intake.steps import image_requisites
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import Direction
+from prokai.store.originals import ensure_context
 
 TOOL = "prokai crawl"
 
@@ -47,6 +48,8 @@ class StoreSink:
         self.intake = intake or default_intake()
         self.source = Source(conversation_id, account_id, peer_id, TOOL, "crawl", actor)
         self.new_requisite_ids: list[int] = []
+        with db.session() as s:  # who collects, from the start (also a conversation nobody answers)
+            ensure_context(s, conversation_id, account_id, TOOL, actor=actor)
 
     def incoming(self, obs: Observed) -> list[Any]:
         """Store `obs` (a new row per version) with the sightings of what it names, in one
