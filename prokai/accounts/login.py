@@ -38,6 +38,7 @@ from prokai.accounts.clients import (
 )
 from prokai.accounts.clients import session_string as client_session_string
 from prokai.accounts.errors import KIND_LOGIN, verdict
+from prokai.accounts.liveness import announce
 from prokai.accounts.passwords import PasswordBook
 from prokai.accounts.pool import drop_lease, node_name, take_lease
 from prokai.accounts.state import (
@@ -296,7 +297,7 @@ class LoginRunner:
 
     def _owner(self, account_id: int) -> str:
         """The lease owner of this run's login of one account (unique per run)."""
-        return f"{node_name()}:login:{self._run_id}:{account_id}"
+        return f"{announce(self.db.engine, node_name())}:login:{self._run_id}:{account_id}"
 
     def _untried_passwords(self, s: Session, acc: Account) -> list[str]:
         """The case file's passwords for `acc` not tried yet, up to the limit of tries."""

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from prokai.accounts.clients import Endpoint, build_client, endpoint_from_settings, session_string
 from prokai.accounts.errors import KIND_READ, Verdict, verdict
+from prokai.accounts.liveness import announce, holder_is_gone
 from prokai.accounts.state import (
     Clock,
     allowed_states,
@@ -148,7 +149,7 @@ class AccountPool:
         self.endpoint = endpoint if endpoint is not None else endpoint_from_settings(settings)
         self.clock = clock
         self.watchdog = watchdog
-        self.node = node_name()
+        self.node = announce(db.engine, node_name())  # on PostgreSQL: judged alive by its lock
 
     # ------------------------------------------------------------------ leases (database)
 
@@ -387,8 +388,9 @@ def take_lease(
 ) -> bool:
     """The conditional UPDATE behind every lease: it succeeds for one taker only, in any process.
 
-    A free or expired lease is taken; a lease whose holder died on this host (`owner_is_dead`) is
-    taken over with a compare-and-set on the dead holder's token, audited."""
+    A free or expired lease is taken; a lease whose holder died, on this host (`owner_is_dead`) or
+    on another one sharing this PostgreSQL database (`liveness.holder_is_gone`), is taken over with
+    a compare-and-set on the dead holder's token, audited."""
     conds = [
         Account.id == account_id,
         or_(Account.lease_owner.is_(None), Account.lease_until.is_(None), Account.lease_until < now),
@@ -404,7 +406,7 @@ def take_lease(
     if getattr(result, "rowcount", 0) == 1:
         return True
     held_by = s.scalar(select(Account.lease_owner).where(Account.id == account_id))
-    if not owner_is_dead(held_by):
+    if not owner_is_dead(held_by) and not holder_is_gone(s, held_by or ""):
         return False
     conds[1] = Account.lease_owner == held_by
     result = s.execute(
@@ -426,7 +428,7 @@ def reap_dead_leases(s: Session) -> int:
     """Free every lease held by a dead process of this host (compare-and-set, audited); how many."""
     freed = 0
     for account_id, held_by in s.execute(select(Account.id, Account.lease_owner).where(Account.lease_owner.is_not(None))).all():
-        if not owner_is_dead(held_by):
+        if not owner_is_dead(held_by) and not holder_is_gone(s, held_by or ""):
             continue
         result = s.execute(
             update(Account)
