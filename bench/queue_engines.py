@@ -13,7 +13,10 @@ For every installed engine (Celery + kombu, Dramatiq, Taskiq + taskiq-aio-pika),
     a second worker B is already consuming. A SQLite table keyed by job id counts every start and
     every finish: is each job redelivered to B, how long after the kill, is any job lost or
     finished twice;
-(d) long waits beyond RabbitMQ's consumer_timeout: the documented behaviour (not waited for).
+(d) long waits beyond RabbitMQ's consumer_timeout: the documented behaviour (not waited for), and
+    where a delayed job waits, measured: a job delayed 4 s, then one delayed 1 s; nothing ready in
+    the broker meanwhile means the worker holds them unacknowledged (so a delay longer than
+    consumer_timeout trips it); the 1-s job running only at 4 s shows a FIFO delay queue.
 
 Each engine gets its own queue names (prokai_bench_<engine>_<pid>), deleted at the end. Results are
 printed as a table and written to bench/results/queue_engines.json. Not part of the test suite.
@@ -107,6 +110,10 @@ class Publisher:
     def send(self, jobs: list[Args]) -> None:
         raise NotImplementedError
 
+    def send_delayed(self, job: Args, delay_s: float) -> None:
+        """Publish one job to run `delay_s` from now, the engine's own way."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release the connection."""
 
@@ -172,6 +179,9 @@ def _celery_engine(mode: str) -> Engine:
                 for job in jobs:
                     self.task.apply_async(args=job, producer=producer)
 
+        def send_delayed(self, job: Args, delay_s: float) -> None:
+            self.task.apply_async(args=job, countdown=delay_s)
+
         def close(self) -> None:
             self.app.close()
 
@@ -218,6 +228,9 @@ def _dramatiq_engine() -> Engine:
             for job in jobs:
                 self.actor.send(*job)
 
+        def send_delayed(self, job: Args, delay_s: float) -> None:
+            self.actor.send_with_options(args=job, delay=int(delay_s * 1000))
+
         def close(self) -> None:
             self.broker.close()
 
@@ -254,6 +267,8 @@ def _taskiq_broker(url: str, queue: str, concurrency: int, queue_type: str) -> t
         url, qos=concurrency, exchange=Exchange(name=queue),
         task_queues=[Queue(name=queue, type=kind)],
         dead_letter_queue=Queue(name=f"{queue}.dead_letter", type=kind),
+        # delayed tasks: per-message TTL here, then dead-lettered into the task queue
+        delay_queue=Queue(name=f"{queue}.delay", type=kind),
     )
 
     @broker.task(task_name="qb.work")
@@ -276,6 +291,9 @@ def _taskiq_engine(queue_type: str) -> Engine:
                     await self.task.kiq(*job)
 
             self.loop.run_until_complete(go())
+
+        def send_delayed(self, job: Args, delay_s: float) -> None:
+            self.loop.run_until_complete(self.task.kicker().with_labels(delay=delay_s).kiq(*job))
 
         def close(self) -> None:
             self.loop.run_until_complete(self.broker.shutdown())
@@ -306,7 +324,7 @@ def _taskiq_engine(queue_type: str) -> Engine:
         name="taskiq" if queue_type == "classic" else f"taskiq ({queue_type})", package="taskiq-aio-pika",
         coroutine="native: tasks are coroutines on the worker's own event loop",
         publisher=TaskiqPublisher, run_worker=run_worker,
-        queues=lambda q: [q, f"{q}.dead_letter"], exchanges=lambda q: [q],
+        queues=lambda q: [q, f"{q}.dead_letter", f"{q}.delay"], exchanges=lambda q: [q],
         settings={"ack_type": "when_executed", "qos": "concurrency", "max_async_tasks": "concurrency",
                   "queue_type": queue_type, "publisher_confirms": True},
     )
@@ -386,6 +404,19 @@ def _consumers(url: str, queue: str) -> int:
             return 0
 
 
+def _ready(url: str, queues: list[str]) -> int:
+    """Messages ready (not delivered to any consumer) in those of `queues` that exist."""
+    total = 0
+    with contextlib.closing(_rabbit(url)) as conn:
+        for q in queues:
+            ch = conn.channel()
+            try:
+                total += int(ch.queue_declare(q, passive=True).method.message_count)
+            except Exception:  # not declared by this engine
+                continue
+    return total
+
+
 def _cleanup(url: str, engine: Engine, queue: str) -> None:
     with contextlib.closing(_rabbit(url)) as conn:
         for q in engine.queues(queue):
@@ -451,12 +482,13 @@ class Signals:
         self.path = str(path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
+        self.seen: dict[str, tuple[float, float]] = {}
 
     def wait(self, round_id: str, timeout: float) -> tuple[float, float]:
         """Block until `round_id` is reported; returns the worker's time.time() at its first start
         and at its last finish."""
         deadline = time.monotonic() + timeout
-        while True:
+        while round_id not in self.seen:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"round {round_id} not finished after {timeout:.0f} s")
@@ -465,8 +497,8 @@ class Signals:
                 data = self.sock.recv(256).decode().split()
             except TimeoutError:
                 continue
-            if data[0] == round_id:
-                return float(data[1]), float(data[2])
+            self.seen[data[0]] = float(data[1]), float(data[2])
+        return self.seen.pop(round_id)
 
     def close(self) -> None:
         self.sock.close()
@@ -476,8 +508,9 @@ def _jobs(round_id: str, n: int, sleep_s: float = 0.0, record: bool = False, pre
     return [(f"{prefix}{round_id}-{i}", round_id, n, sleep_s, record) for i in range(n)]
 
 
-def inprocess_baseline(n: int) -> dict[str, float]:
+def inprocess_baseline(jobs: int) -> dict[str, float]:
     """Per-job cost of the same coroutine without a queue: awaited, run_until_complete, asyncio.run."""
+    n = max(jobs, 20_000)  # microseconds each: enough of them that a busy moment averages out
 
     async def awaited() -> float:
         t0 = time.perf_counter()
@@ -570,6 +603,25 @@ class EngineRun:
         first, last = self.sig.wait(f"tput-{rep}", 600)
         self._retire(w)
         self.rounds.append({"publish_s": publish_s, "consume_s": last - first})
+
+    def delayed(self) -> None:
+        """(d) where a delayed job waits: published for 4 s, then one for 1 s, with one worker running.
+        Held unacknowledged by the worker (nothing ready in the broker) means a delay longer than
+        consumer_timeout trips it; the 1-s job running only after the 4-s one shows a FIFO delay queue."""
+        assert self.pub is not None
+        w = self._worker("delay", self.conc)
+        _wait_consumers(self.url, self.queue, 1, self.workers)
+        t0 = time.time()
+        self.pub.send_delayed(("d-long", "d-long", 1, 0.0, False), 4.0)
+        self.pub.send_delayed(("d-short", "d-short", 1, 0.0, False), 1.0)
+        time.sleep(0.5)
+        ready = _ready(self.url, self.engine.queues(self.queue))
+        short_first, _ = self.sig.wait("d-short", 60)
+        long_first, _ = self.sig.wait("d-long", 60)
+        self._retire(w)
+        self.out["delayed"] = {"ready_in_broker_while_waiting": ready,
+                               "held_unacked_by_worker": ready == 0,
+                               "job_1s_ran_after_s": short_first - t0, "job_4s_ran_after_s": long_first - t0}
 
     def crash(self) -> None:
         """(c) workers A and B share the queue; A gets SIGKILL while it holds slow jobs mid-work."""
@@ -694,6 +746,13 @@ def print_table(results: dict[str, Any]) -> None:
           "extra: starts beyond those. µs/job: consuming, amortised over the worker's concurrency.")
     for name, r in results["engines"].items():
         print(f"  {name}: coroutines: {r['coroutine']}")
+    print(f"\ndelayed jobs (one for 4 s, then one for 1 s):\n{'engine':<22}{'waits in':>28}{'1-s job ran':>13}"
+          f"{'4-s job ran':>13}")
+    for name, r in results["engines"].items():
+        d = r.get("delayed")
+        if d:
+            where = "worker memory, unacked" if d["held_unacked_by_worker"] else "broker, ready"
+            print(f"{name:<22}{where:>28}{d['job_1s_ran_after_s']:>12.2f}s{d['job_4s_ran_after_s']:>12.2f}s")
     print(f"\nlong waits (consumer_timeout here: {results['rabbitmq']['consumer_timeout_ms']} ms), documented:")
     for name, d in results["long_waits"].items():
         print(f"  {name}: {d['behaviour']}\n    setting: {d['setting']}")
@@ -767,6 +826,7 @@ def main() -> int:
                 print(f"--- {run.engine.name}: latency, kill -9 ...", flush=True)
                 try:
                     run.latency()
+                    run.delayed()
                     run.crash()
                 except Exception as exc:  # one engine's failure must not hide the others' figures
                     run.fail(exc)
