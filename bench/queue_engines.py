@@ -804,13 +804,18 @@ def main() -> int:
             print(f"skipping {key}: not installed", file=sys.stderr)
             continue
         installed.append(key)
+    try:
+        rabbit_version = _rabbit_version(args.url)
+    except Exception as exc:  # pika's connection errors have no common public base
+        print(f"RabbitMQ not reachable at {args.url.split('@')[-1]}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     bases = [inprocess_baseline(args.jobs)]
     results: dict[str, Any] = {
         "bench": "queue_engines",
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "host": {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine(),
                  "loadavg_start": os.getloadavg()},
-        "rabbitmq": {"url": args.url.split("@")[-1], "version": _rabbit_version(args.url),
+        "rabbitmq": {"url": args.url.split("@")[-1], "version": rabbit_version,
                      "consumer_timeout_ms": _consumer_timeout_ms()},
         "params": {"jobs": args.jobs, "repeats": args.repeats, "concurrency": args.concurrency, "latency_rounds": args.latency_rounds,
                    "crash_jobs": args.crash_jobs, "crash_quick": args.crash_quick, "crash_job_sleep_s": SLOW_S},
