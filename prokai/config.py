@@ -275,6 +275,18 @@ class SandboxSettings(Section):
     control_socket: Path | None = None  # default: <data_dir>/sandbox.sock
 
 
+class ClusterSettings(Section):
+    """Several nodes on one task queue (`prokai worker`, `prokai campaign run --distributed`).
+
+    Only distributed mode reads it; the single-process default needs no broker."""
+
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    queue: str = Field(default="prokai.conversations", min_length=1, max_length=200)
+    worker_concurrency: int = Field(default=4, ge=1)  # conversations at once per worker
+    prefetch: int = Field(default=0, ge=0)  # deliveries held beyond the running ones
+    progress_interval_s: float = Field(default=1.0, gt=0)  # how often the follower reads progress
+
+
 class Settings(Section):
     """The whole configuration. Every section has working embedded defaults."""
 
@@ -292,6 +304,7 @@ class Settings(Section):
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     source: str = Field(default="<defaults>", exclude=True)
 
