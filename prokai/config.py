@@ -282,9 +282,15 @@ class ClusterSettings(Section):
 
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     queue: str = Field(default="prokai.conversations", min_length=1, max_length=200)
+    queue_type: Literal["quorum", "classic"] = "quorum"  # quorum: RabbitMQ's replicated, durable kind
     worker_concurrency: int = Field(default=4, ge=1)  # conversations at once per worker
     prefetch: int = Field(default=0, ge=0)  # deliveries held beyond the running ones
     progress_interval_s: float = Field(default=1.0, gt=0)  # how often the follower reads progress
+    # Nodes, `prokai run` leadership and the workers table (`prokai workers`).
+    node: str | None = Field(default=None, max_length=128)  # this node's name (default: the host name)
+    heartbeat_s: float = Field(default=5.0, gt=0)  # a worker is live while it beat within 3× this
+    leader_retry_s: float = Field(default=3.0, gt=0)  # how often a standby `prokai run` tries to lead
+    leader_check_s: float = Field(default=2.0, gt=0)  # how often the leader checks its lock's connection
 
 
 class Settings(Section):
