@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "prokai.sandbox.commands",  # sandbox
     "prokai.accounts.commands",  # accounts, vault
     "prokai.crawl.commands",  # campaign, sweep
+    "prokai.cluster.commands",  # worker (several nodes on a task queue)
     "prokai.daemon.commands",  # run (the long-running process)
     "prokai.review.commands",  # bot (one-shot admin-bot tasks)
     "prokai.export.commands",  # export

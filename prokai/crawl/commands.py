@@ -152,14 +152,24 @@ def run(
     concurrency: int = typer.Option(4, "--concurrency", min=1, help="Conversations at once."),
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
     stop_grace: float = typer.Option(10.0, "--stop-grace", min=0, help=STOP_GRACE_HELP),
+    distributed: bool = typer.Option(False, "--distributed",
+                                     help="Publish one job per target on the queue (cluster.*) for `prokai "
+                                          "worker` processes and follow them, instead of running here."),
 ) -> None:
     """Run (or resume) a campaign until every target is done or it is stopped.
 
     SIGTERM or Ctrl-C stops it cleanly: no new conversation starts, those in progress get
     --stop-grace seconds, then leases are released and unfinished targets stay pending (exit
     128+signal). Targets no account could take stay pending too (exit 1). Run it again to resume.
+    With --distributed the workers run the conversations (--model, --concurrency and --stop-grace
+    are theirs); a signal here stops the campaign as `campaign stop` does, and this waits for it.
     """
-    runner = make_runner(ctx, model, concurrency)
+    if distributed:
+        from prokai.cluster.dispatch import DistributedRun
+
+        runner: Any = DistributedRun(database(ctx), settings(ctx), actor="operator")
+    else:
+        runner = make_runner(ctx, model, concurrency)
     if hasattr(runner, "stop_grace_s"):
         runner.stop_grace_s = stop_grace
     with progress_display(not no_progress) as progress:

@@ -115,7 +115,8 @@ class Node:
     accounts (sessions sealed in the vault) and one campaign; runs `prokai` in subprocesses."""
 
     def __init__(self, root: Path, sandbox: SandboxThread, phones: list[str], targets: list[str],
-                 daily_cap: int = 30) -> None:
+                 daily_cap: int = 30, url: str | None = None, config: dict[str, Any] | None = None) -> None:
+        """`url`: the database (default: SQLite in `root`); `config`: more sections of config.yaml."""
         from prokai.accounts.state import store_session
         from prokai.accounts.vault import Vault, parse_key
         from prokai.crawl.campaigns import create_campaign
@@ -127,7 +128,7 @@ class Node:
 
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
-        self.url = f"sqlite:///{root}/prokai.db"
+        self.url = url or f"sqlite:///{root}/prokai.db"
         key = root / "server.pem"
         key.write_bytes(public_key_pem())
         self.config = root / "config.yaml"
@@ -138,6 +139,7 @@ class Node:
                          "dc_id": sandbox.server.dc_id, "server_key_file": str(key)},
             "accounts": {"connection_retries": 1, "retry_delay_s": 0, "watchdog_interval_s": 0.5},
             "crawl": {"min_delay_s": 0, "max_delay_s": 0, "max_depth": 0, "daily_cap_per_account": daily_cap},
+            **(config or {}),
         }), encoding="utf-8")
         upgrade(self.url)
         db = Database(self.url)

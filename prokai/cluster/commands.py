@@ -1,0 +1,41 @@
+"""`prokai worker` (and the cluster's other commands)."""
+
+from __future__ import annotations
+
+import typer
+
+from prokai.cliutil import database, settings
+
+MODEL_HELP = "Classifier: transformer (the shipped model) or keywords (the baseline, no torch)."
+
+
+def worker(
+    ctx: typer.Context,
+    concurrency: int | None = typer.Option(None, "--concurrency", min=1,
+                                           help="Conversations at once (default: cluster.worker_concurrency)."),
+    model: str = typer.Option("transformer", "--model", help=MODEL_HELP),
+    stop_grace: float = typer.Option(10.0, "--stop-grace", min=0,
+                                     help="After SIGTERM/Ctrl-C: seconds the conversations in progress may go on."),
+) -> None:
+    """Run conversation jobs from the queue (cluster.broker_url, cluster.queue) until stopped.
+
+    Each job is acknowledged only after its target is done or deferred; a worker killed mid-job
+    has its jobs redelivered to another. SIGTERM takes no new job, gives those in progress
+    --stop-grace seconds, publishes the unfinished ones again and exits 0.
+    """
+    from prokai.cluster.worker import Worker, run_worker
+    from prokai.crawl.factory import build_runner
+
+    st = settings(ctx)
+    conc = concurrency or st.cluster.worker_concurrency
+    db = database(ctx)
+    runner = build_runner(db, st, model=model, concurrency=conc, actor="worker")
+    node = Worker(db, st, runner, concurrency=conc)
+    node.stop_grace_s = stop_grace
+    run_worker(node)
+    handled = ", ".join(f"{k} {v}" for k, v in sorted(node.handled.items())) or "none"
+    typer.echo(f"worker stopped ({node.stopped_by}); jobs: {handled}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker)

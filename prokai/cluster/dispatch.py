@@ -1,0 +1,117 @@
+"""`prokai campaign run N --distributed`: one job per target on the queue, then progress followed
+from the database until no target has a job out (`prokai.cluster.jobs`).
+
+The report is the in-process runner's `RunReport`: conversations finished during this run and
+their outcomes, the targets left pending and why, so the CLI prints and exits alike (0: all done;
+1: targets left pending; 128+signal: stopped). SIGTERM or Ctrl-C marks the campaign `stopping`,
+as `prokai campaign stop` does: the workers finish the conversations in progress and defer the
+jobs still queued; the follower waits for that and ends with the campaign `stopped`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from prokai.cluster.jobs import mark_queued, open_jobs, progress
+from prokai.cluster.queue import JobQueue
+from prokai.config import Settings
+from prokai.crawl.runner import ProgressEvent, RunReport
+from prokai.store.audit import audit
+from prokai.store.db import Database
+from prokai.store.models import Campaign, Conversation, Requisite, Sighting
+from prokai.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class DistributedRun:
+    """Publishes a campaign's jobs and follows them to the end."""
+
+    def __init__(self, db: Database, settings: Settings, *, actor: str = "crawler",
+                 on_progress: Callable[[ProgressEvent], None] | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.actor = actor
+        self.on_progress = on_progress
+        self.published = 0
+        self._stop_reason: str | None = None
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Stop the campaign (the workers defer what is still queued); a signal handler may call it."""
+        self._stop_reason = reason
+
+    async def run(self, campaign_id: int) -> RunReport:
+        """Publish, follow, and close the campaign as the in-process runner would."""
+        started = utcnow()
+        with self.db.session() as s:
+            campaign = s.get(Campaign, campaign_id)
+            if campaign is None:
+                raise ValueError(f"no campaign {campaign_id}")
+            campaign.status = "running"
+            campaign.started_at = campaign.started_at or started
+            jobs = open_jobs(s, campaign_id)
+            mark_queued(s, [j.target_id for j in jobs])
+            done_before = set(progress(s, campaign_id)["done"])
+            audit(s, self.actor, "campaign.run", "campaign", campaign_id, distributed=True, jobs=len(jobs))
+        queue = JobQueue(self.settings.cluster)
+        await queue.start()
+        try:
+            self.published = await queue.publish(jobs)
+        finally:
+            await queue.close()
+        log.info("campaign %s: %d job(s) published on %s", campaign_id, self.published, self.settings.cluster.queue)
+        report = RunReport()
+        stopping = False
+        while True:
+            if self._stop_reason is not None and not stopping:
+                stopping = True
+                with self.db.session() as s:
+                    campaign = s.get(Campaign, campaign_id)
+                    if campaign is not None and campaign.status == "running":
+                        campaign.status = "stopping"
+            with self.db.session() as s:
+                now = progress(s, campaign_id)
+                status = s.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
+            finished = {k: v for k, v in now["done"].items() if k not in done_before}
+            report.done = len(finished)
+            report.outcomes = {}
+            for outcome in finished.values():
+                report.outcomes[str(outcome)] = report.outcomes.get(str(outcome), 0) + 1
+            report.total = report.done + len(now["out"]) + len(now["deferred"])
+            report.pending = dict(now["deferred"])
+            self._progress(campaign_id, report)
+            if not now["out"]:
+                break
+            await asyncio.sleep(self.settings.cluster.progress_interval_s)
+        report.stopped_by = self._stop_reason
+        with self.db.session() as s:
+            report.new_requisites = list(s.scalars(
+                select(Requisite.id).join(Sighting, Sighting.requisite_id == Requisite.id)
+                .join(Conversation, Conversation.id == Sighting.conversation_id)
+                .where(Conversation.campaign_id == campaign_id, Requisite.first_seen >= started)
+                .group_by(Requisite.id)))
+            report.left = len(report.pending)
+            campaign = s.get(Campaign, campaign_id)
+            assert campaign is not None
+            stopped = status == "stopping" or stopping or bool(report.left)
+            campaign.status = "stopped" if stopped else "done"
+            campaign.finished_at = utcnow()
+            if stopping or report.pending:
+                audit(s, self.actor, "campaign.interrupted", "campaign", campaign_id,
+                      reason=self._stop_reason or "no account free", pending=report.left, distributed=True)
+        return report
+
+    def _progress(self, campaign_id: int, report: RunReport) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(ProgressEvent.of(campaign_id, report))
+        except Exception:  # a broken display must not stop the run
+            log.exception("progress hook failed")
+
+
+__all__ = ["DistributedRun"]

@@ -1,0 +1,111 @@
+"""Where a campaign's distributed jobs stand, kept in the database (never in a worker's memory).
+
+A target's `status` says pending → running → done as in one process. A pending target whose
+`meta.pending_reason` is set was deferred (no account free, campaign stopped): no job is out for
+it and the campaign waits for another run. A pending or running target without a reason has a job
+out: queued, in a worker, or (its worker killed) about to be redelivered. `mark_queued` clears the
+reason of targets whose jobs are being published; the follower of `campaign run --distributed` is
+done when no target has a job out.
+
+Two deliveries of one job (at-least-once) never run one target twice at the same time: a worker
+claims the target for the length of the job (`claim_target`), on PostgreSQL a session-level
+advisory lock the server frees the moment that worker or its connection dies; a second delivery
+finds the claim held and is acknowledged without work, the holder settles the target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from prokai.crawl.runner import ConversationJob
+from prokai.store.db import Database
+from prokai.store.models import Target
+from prokai.store.types import utcnow
+
+OPEN = ("pending", "running")
+NAMESPACE = 0x50524C  # "PRL": the advisory-lock class of target claims (liveness locks use "PRK")
+
+
+def has_job_out(target: Target) -> bool:
+    """Whether a job is out for `target` (queued, running, or to be redelivered)."""
+    return target.status in OPEN and not target.meta.get("pending_reason")
+
+
+def mark_queued(s: Session, target_ids: Iterable[int]) -> None:
+    """Say that jobs for these targets are being published: their pending reasons are cleared."""
+    now = utcnow().isoformat()
+    for target in s.scalars(select(Target).where(Target.id.in_(list(target_ids)))):
+        meta = {k: v for k, v in target.meta.items() if k != "pending_reason"}
+        target.meta = {**meta, "queued_at": now}
+
+
+def defer(s: Session, target_id: int, reason: str) -> None:
+    """Leave the target pending with no job out, saying why (a later run takes it up)."""
+    target = s.get(Target, target_id)
+    if target is not None and target.status != "done":
+        target.status = "pending"
+        target.meta = {**target.meta, "pending_reason": reason}
+
+
+def open_jobs(s: Session, campaign_id: int) -> list[ConversationJob]:
+    """One job per target of the campaign not done yet (what a dispatch publishes)."""
+    ids = s.scalars(select(Target.id).where(Target.campaign_id == campaign_id, Target.status.in_(OPEN))
+                    .order_by(Target.id)).all()
+    return [ConversationJob(campaign_id, target_id) for target_id in ids]
+
+
+def unpublished_discoveries(s: Session, job: ConversationJob) -> list[ConversationJob]:
+    """Targets the job's conversation discovered that no job was published for yet."""
+    found = s.scalars(select(Target).where(Target.discovered_from_id == job.target_id,
+                                           Target.status.in_(OPEN)).order_by(Target.id)).all()
+    return [ConversationJob(job.campaign_id, t.id, kind=job.kind, sweep=job.sweep)
+            for t in found if "queued_at" not in t.meta and not t.meta.get("pending_reason")]
+
+
+@contextmanager
+def claim_target(db: Database, target_id: int) -> Iterator[bool]:
+    """Hold the claim on `target_id` for the block; yields False if a live worker holds it.
+
+    PostgreSQL: an advisory lock on a connection of its own (named after the schema, so two
+    installations on one server never share claims). Other databases are one host's: the claim is
+    always granted and the account leases alone keep conversations apart."""
+    if db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    own = create_engine(db.engine.url, poolclass=NullPool)
+    conn = own.connect()
+    try:
+        schema = conn.execute(text("SELECT current_schema()")).scalar()
+        key = int.from_bytes(hashlib.sha256(f"{schema}:{target_id}".encode()).digest()[:4], "big", signed=True)
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"),
+                                {"ns": NAMESPACE, "key": key}).scalar())
+        conn.commit()
+        yield got
+    finally:
+        conn.close()  # the session-level lock goes with its connection
+        own.dispose()
+
+
+def progress(s: Session, campaign_id: int) -> dict[str, Any]:
+    """The campaign's targets: done (id → outcome), with a job out, deferred (id → reason)."""
+    done: dict[int, str | None] = {}
+    out: list[int] = []
+    deferred: dict[int, str] = {}
+    for t in s.scalars(select(Target).where(Target.campaign_id == campaign_id)):
+        if t.status == "done":
+            done[t.id] = t.outcome
+        elif has_job_out(t):
+            out.append(t.id)
+        elif t.status in OPEN:
+            deferred[t.id] = str(t.meta.get("pending_reason"))
+    return {"done": done, "out": out, "deferred": deferred}
+
+
+__all__ = ["claim_target", "defer", "has_job_out", "mark_queued", "open_jobs", "progress", "unpublished_discoveries"]

@@ -1,0 +1,204 @@
+"""`prokai worker`: runs conversation jobs from the queue, several at once, on one node.
+
+Its runner is the one `build_runner` makes from settings, over the shared account pool (leases in
+the database, so one session is live on one node only). Each delivery is settled before it is
+acknowledged (`prokai.cluster.queue`):
+
+- target already done (a redelivery, a duplicate): acknowledged without work, after publishing
+  what its conversation discovered if a crash came between;
+- another live worker holds the target (`claim_target`): acknowledged, that worker settles it;
+- the campaign is stopping: the target is deferred (pending, with the reason);
+- otherwise the conversation runs (`CampaignRunner.run_job`: an open conversation is resumed with
+  its own account, a dead holder's lease taken over at once) until the target is done or
+  deferred; the targets it discovered are published before the acknowledgement.
+
+SIGTERM takes no new delivery, gives the conversations in progress `stop_grace_s`, then cancels
+them: each target goes back to pending and its job is published again for another worker, then
+the process exits 0. A worker killed with `kill -9` acknowledges nothing: RabbitMQ redelivers its
+jobs, and another worker resumes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from prokai.cluster.jobs import claim_target, defer, mark_queued, unpublished_discoveries
+from prokai.cluster.presence import Presence
+from prokai.cluster.queue import JobQueue
+from prokai.config import Settings
+from prokai.crawl.runner import CampaignRunner, ConversationJob, RunReport
+from prokai.store.db import Database
+from prokai.store.models import Campaign, Target
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAY_S = 5.0  # a job whose handling failed (database down) comes back after this
+
+
+class Worker:
+    """Consumes conversation jobs until stopped."""
+
+    def __init__(self, db: Database, settings: Settings, runner: CampaignRunner, *,
+                 concurrency: int | None = None, on_job: Callable[[str, ConversationJob], None] | None = None) -> None:
+        """`runner`: built by `build_runner` (the CLI passes the account pool's); `on_job`: told
+        what became of each job ("done", "deferred", "requeued", "already done", "held")."""
+        self.db = db
+        self.runner = runner
+        self.concurrency = concurrency or settings.cluster.worker_concurrency
+        self.queue = JobQueue(settings.cluster, concurrency=self.concurrency)
+        self.on_job = on_job
+        self.stop_grace_s = 10.0
+        self.stopped_by: str | None = None
+        self.handled: dict[str, int] = {}
+        self._stop: asyncio.Event | None = None
+        self._running: set[asyncio.Future[Any]] = set()
+        self._cutoff: asyncio.TimerHandle | None = None
+        # Its row in the workers table (`prokai workers`): what it is doing, beat in the background.
+        self.presence = Presence(db, "worker", node=settings.cluster.node)
+        self.heartbeat_s = settings.cluster.heartbeat_s
+        self._targets: set[int] = set()
+
+    def _doing(self) -> None:
+        ids = sorted(self._targets)
+        self.presence.doing = (f"{len(ids)} conversation(s): target {', '.join(map(str, ids))}" if ids
+                               else f"idle on {self.queue.cluster.queue}")
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Take no new job; cancel those in progress after `stop_grace_s` (a second call: now)."""
+        again = self.stopped_by is not None
+        self.stopped_by = reason
+        if self._stop is None:
+            return
+        self._stop.set()
+        loop = asyncio.get_running_loop()
+        if again or self.stop_grace_s <= 0:
+            self._cut()
+        elif self._cutoff is None:
+            self._cutoff = loop.call_later(self.stop_grace_s, self._cut)
+
+    def _cut(self) -> None:
+        for job in list(self._running):
+            job.cancel()
+
+    async def run(self) -> None:
+        """Consume until `request_stop`; settles every job it took before returning."""
+        self._stop = asyncio.Event()
+        if self.stopped_by is not None:
+            return
+        await self.queue.start(worker=True)
+        try:
+            async with self.presence.running(self.heartbeat_s):
+                self._doing()
+                consumer = asyncio.ensure_future(self.queue.consume(self.handle, self._stop))
+                stopper = asyncio.ensure_future(self._stop.wait())
+                await asyncio.wait({consumer, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                stopper.cancel()
+                if consumer.done():
+                    consumer.result()  # the consumer ended on its own: say why
+                else:
+                    await consumer  # waits for the handlers in progress (cut after the grace)
+        finally:
+            if self._cutoff is not None:
+                self._cutoff.cancel()
+            await self.queue.close()
+
+    async def handle(self, job: ConversationJob) -> str:
+        """Settle one delivery (see the module's docstring); what became of it."""
+        try:
+            outcome = await self._handle(job)
+        except Exception:
+            # Taskiq acknowledges a failed handler: the job goes out again, a little later.
+            log.exception("job for target %s failed; published again in %.0f s", job.target_id, RETRY_DELAY_S)
+            await self.queue.publish([ConversationJob(job.campaign_id, job.target_id, kind=job.kind, sweep=job.sweep)],
+                                     delay_s=RETRY_DELAY_S)
+            outcome = "retried"
+        self.handled[outcome] = self.handled.get(outcome, 0) + 1
+        if self.on_job is not None:
+            self.on_job(outcome, job)
+        return outcome
+
+    async def _handle(self, job: ConversationJob) -> str:
+        with self.db.session() as s:
+            target = s.get(Target, job.target_id)
+            campaign = s.get(Campaign, job.campaign_id)
+            status = target.status if target is not None else None
+            stopping = campaign is None or campaign.status in ("stopping", "stopped")
+        if status is None:
+            return "no target"
+        if status == "done":
+            await self._publish_discoveries(job)
+            return "already done"
+        if self.stopped_by is not None:
+            await self._requeue(job)
+            return "requeued"
+        if stopping:
+            with self.db.session() as s:
+                defer(s, job.target_id, "campaign stopped")
+            return "deferred"
+        with claim_target(self.db, job.target_id) as mine:
+            if not mine:
+                return "held"
+            with self.db.session() as s:  # settled by the holder that released the claim just now
+                target = s.get(Target, job.target_id)
+                if target is not None and target.status == "done":
+                    return "already done"
+            work = asyncio.ensure_future(self.runner.run_job(job, RunReport()))
+            self._running.add(work)
+            self._targets.add(job.target_id)
+            self._doing()
+            try:
+                result = await asyncio.shield(work)
+            except asyncio.CancelledError:
+                if not work.cancelled():
+                    raise  # this handler itself was cancelled
+                await self._requeue(job)  # cut by a stop: another worker goes on with it
+                return "requeued"
+            finally:
+                self._running.discard(work)
+                self._targets.discard(job.target_id)
+                self._doing()
+        await self._publish_discoveries(job)
+        return "done" if result is not None else "deferred"
+
+    async def _requeue(self, job: ConversationJob) -> None:
+        """Publish the job again (the target back to having a job out) before this delivery is acked."""
+        with self.db.session() as s:
+            mark_queued(s, [job.target_id])
+        await self.queue.publish([ConversationJob(job.campaign_id, job.target_id, kind=job.kind, sweep=job.sweep)])
+
+    async def _publish_discoveries(self, job: ConversationJob) -> None:
+        """Publish the targets this job's conversation discovered, then mark them queued (a crash
+        between the two publishes them again on the redelivery: a duplicate, harmless)."""
+        with self.db.session() as s:
+            found = unpublished_discoveries(s, job)
+        if not found:
+            return
+        await self.queue.publish(found)
+        with self.db.session() as s:
+            mark_queued(s, [j.target_id for j in found])
+        log.info("target %s: %d discovered target(s) published", job.target_id, len(found))
+
+
+def run_worker(worker: Worker) -> None:
+    """Run `worker` with SIGTERM and SIGINT stopping it gracefully (a second one: at once)."""
+    import signal
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, worker.request_stop, sig.name)
+        try:
+            await worker.run()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(sig)
+
+    asyncio.run(main())
+
+
+__all__ = ["Worker", "run_worker"]
