@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from prokai.cliutil import database, settings
+from prokai.cluster.workers_cli import workers
 
 MODEL_HELP = "Classifier: transformer (the shipped model) or keywords (the baseline, no torch)."
 
@@ -39,3 +40,4 @@ def worker(
 
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
+    app.command("workers")(workers)

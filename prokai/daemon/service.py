@@ -1,20 +1,27 @@
 """`prokai run`: one asyncio process with the scheduler, the admin bot and the workers.
 
-Start-up: metrics endpoint → job runner → scheduler (catch-up of missed runs) → resume of runs
-that a previous process left unfinished → admin bot (polling) → workers (the notifier, plus any
-registered: `register_worker("crawl", fn)` or `Service(workers=…)`; a worker is
-`async def fn(settings, db, stop: asyncio.Event)`).
+Any number of nodes may run it on one database: one leads (`prokai.cluster.leader`: a lock in
+PostgreSQL, a file lock next to a SQLite database) and runs the scheduler, the job runner and
+the admin bot; the others stand by and take over the moment the leader dies, stops or loses its
+database connection (then it steps down: scheduler and bot stop, and it stands by). Every node
+serves its metrics, keeps its row in the workers table (`prokai workers`) and runs its workers.
 
-Shutdown on SIGTERM/SIGINT (or `stop.set()`): running jobs are asked to stop at the next unit
-boundary and awaited (`scheduler.shutdown_timeout_s`, then cancelled: an interrupted run is
-resumed by the next start), the scheduler stops firing, workers stop, polling stops, the
-database is closed. Start and stop are audited (`service.started`, `service.stopped`).
-"""
+Start-up: metrics endpoint → workers table → workers (any registered: `register_worker("crawl",
+fn)` or `Service(workers=…)`; a worker is `async def fn(settings, db, stop: asyncio.Event)`) →
+leadership; as leader: job runner → scheduler (catch-up of missed runs) → admin bot (polling)
+and its notifier → resume of runs that a previous leader left unfinished.
+
+Shutdown on SIGTERM/SIGINT (or `stop.set()`): the scheduler stops firing, running jobs are asked
+to stop at the next unit boundary and awaited (`scheduler.shutdown_timeout_s`, then cancelled:
+an interrupted run is resumed by the next leader), polling stops, the lock is given up (a
+standby leads within `cluster.leader_retry_s`), workers stop, the database is closed. Start,
+stop and leadership are audited (`service.started`, `cluster.leader`, `service.stopped`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -24,7 +31,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
+from prokai.cluster.leader import Leadership, leader_lock
+from prokai.cluster.presence import Presence, WorkerCollector, demote_other_leaders, first_line
 from prokai.config import Settings
 from prokai.ops.jobs import JobContext, JobRegistry, JobRunner
 from prokai.ops.metrics import Metrics
@@ -131,6 +141,7 @@ class Service:
     metrics_port: int | None = None
     app: Any = None
     runner: JobRunner | None = None
+    presence: Presence | None = None
 
     async def alert(self, text: str) -> None:
         """Send an alert to the admin chat (if the bot runs and an admin chat is set)."""
@@ -176,13 +187,18 @@ class Service:
                 await asyncio.wait_for(stop.wait(), settings.review.notify_interval_s)
 
     async def run(self) -> int:
-        """Run until `stop` is set; returns the exit status (0 after a clean shutdown)."""
+        """Run until `stop` is set; returns the exit status (0 after a clean shutdown).
+
+        Every node serves its metrics, registers in the workers table and runs its workers; the
+        scheduler, the job runner and the admin bot run only while this process leads the
+        cluster (`prokai.cluster.leader`)."""
         settings, db = self.settings, self.db
         self.metrics = self.metrics or Metrics(db)
-        registry = self.registry or default_registry(settings)
-        self.runner = runner = JobRunner(
-            registry, settings, db, alert=self.alert, on_result=self._on_job_result, clock=self.clock
-        )
+        cluster = settings.cluster
+        self.presence = presence = Presence(db, "run-standby", node=cluster.node)
+        with contextlib.suppress(ValueError):  # a Metrics reused by a second run() has it already
+            self.metrics.registry.register(WorkerCollector(db, cluster.heartbeat_s))
+        leadership = Leadership(leader_lock(db), retry_s=cluster.leader_retry_s, check_s=cluster.leader_check_s)
         worker_stop = asyncio.Event()
         tasks: dict[str, asyncio.Task[None]] = {}
         async with AsyncExitStack() as stack:
@@ -190,42 +206,97 @@ class Service:
                 self.metrics_port = self.metrics.serve(settings.review.metrics_host, settings.review.metrics_port)
                 stack.callback(self.metrics.close)
                 log.info("metrics on http://%s:%s/metrics", settings.review.metrics_host, self.metrics_port)
-            scheduler = build_scheduler(settings, db, clock=self.clock)
-            start_scheduler(scheduler, settings, runner)
-            stack.callback(stop_scheduler, scheduler)
-            # On any exit (also a failed start), running jobs stop at a unit boundary first.
-            stack.push_async_callback(runner.stop, settings.scheduler.shutdown_timeout_s)
-            if self.bot:
-                from prokai.review.bot import running_bot
-
-                self.app = await stack.enter_async_context(
-                    running_bot(settings, db, self.bot_token, self.bot_base_url, runner=runner, metrics=self.metrics)
-                )
+            stack.callback(leadership.release)
             with db.session() as s:
-                audit(s, "service", "service.started", "service", None, bot=self.bot, workers=sorted(self.workers))
-            resumed = runner.resume_unfinished()
-            if self.sweep_now and not any(r.name == "sweep" for r in resumed):
-                runner.start("sweep", trigger="manual", actor="service")
-            workers: dict[str, Worker] = {"notifier": self._notifier} if self.bot else {}
-            workers.update(self.workers)
-            for name, fn in workers.items():
+                audit(s, "service", "service.started", "service", None, bot=self.bot, workers=sorted(self.workers),
+                      node=presence.node)
+            await stack.enter_async_context(presence.running(cluster.heartbeat_s))
+            for name, fn in self.workers.items():
                 tasks[name] = asyncio.create_task(self._guard(name, fn, worker_stop), name=f"worker:{name}")
-            log.info("prokai run: up (bot %s, workers %s)", "on" if self.bot else "off", ", ".join(tasks) or "none")
-            await self.stop.wait()
+            log.info("prokai run: up on node %s (bot %s, workers %s)", presence.node, "on" if self.bot else "off",
+                     ", ".join(tasks) or "none")
+            sweep_now, after = self.sweep_now, 0.0
+            while await leadership.acquire(self.stop, after=after):
+                try:
+                    if not await self._lead(leadership, sweep_now):
+                        break
+                except DBAPIError as exc:  # the database failed while taking the lead
+                    log.error("leading failed on a database error; stepping down: %s", first_line(exc))
+                sweep_now, after = False, 2 * cluster.leader_retry_s
+                # Stepped down: the lock may be another node's now; stand by again.
+                leadership.release()
+                await presence.update(role="run-standby", doing="")
             log.info("stopping: finishing the current unit of work")
-            await runner.stop(settings.scheduler.shutdown_timeout_s)
             worker_stop.set()
             if tasks:
                 _done, pending = await asyncio.wait(tasks.values(), timeout=settings.scheduler.shutdown_timeout_s)
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*tasks.values(), return_exceptions=True)
-        self.app = None
         with db.session() as s:
             audit(s, "service", "service.stopped", "service", None)
         db.dispose()
         log.info("prokai run: stopped")
         return 0
+
+    async def _lead(self, leadership: Leadership, sweep_now: bool) -> bool:
+        """Run the scheduler, the job runner and the bot while this process holds the lock;
+        returns True when it lost the lock (step down, stand by again), False on `stop`."""
+        settings, db, presence = self.settings, self.db, self.presence
+        assert presence is not None
+        log.info("leadership taken: node %s, pid %s runs the scheduler%s", presence.node, presence.pid,
+                 " and the admin bot" if self.bot else "")
+        await presence.update(role="run-leader", doing="scheduler, bot" if self.bot else "scheduler")
+        try:
+            await asyncio.to_thread(self._record_leadership)
+        except Exception as exc:  # the database went away again: the lock check decides
+            log.warning("leadership: cannot record it: %s", first_line(exc))
+        registry = self.registry or default_registry(settings)
+        self.runner = runner = JobRunner(
+            registry, settings, db, alert=self.alert, on_result=self._on_job_result, clock=self.clock
+        )
+        notifier_stop = asyncio.Event()
+        lost = asyncio.create_task(leadership.lost(), name="leadership")
+        stopped = asyncio.create_task(self.stop.wait(), name="stop")
+        try:
+            async with AsyncExitStack() as stack:
+                stack.push_async_callback(_cancel, lost, stopped)
+                scheduler = build_scheduler(settings, db, clock=self.clock)
+                start_scheduler(scheduler, settings, runner)
+                halt_scheduler = functools.cache(functools.partial(stop_scheduler, scheduler))  # once only
+                stack.callback(halt_scheduler)
+                # On any exit (also a failed start), running jobs stop at a unit boundary first.
+                stack.push_async_callback(runner.stop, settings.scheduler.shutdown_timeout_s)
+                if self.bot:
+                    from prokai.review.bot import running_bot
+
+                    stack.callback(setattr, self, "app", None)
+                    self.app = await stack.enter_async_context(
+                        running_bot(settings, db, self.bot_token, self.bot_base_url, runner=runner, metrics=self.metrics)
+                    )
+                    notifier = asyncio.create_task(self._guard("notifier", self._notifier, notifier_stop),
+                                                   name="worker:notifier")
+                    stack.push_async_callback(_finish, notifier, notifier_stop, settings.scheduler.shutdown_timeout_s)
+                resumed = runner.resume_unfinished()
+                if sweep_now and not any(r.name == "sweep" for r in resumed):
+                    runner.start("sweep", trigger="manual", actor="service")
+                await asyncio.wait({lost, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if lost.done():
+                    log.error("leadership lost (database connection gone): stepping down, scheduler and bot stop")
+                # The scheduler stops firing first, then running jobs, then the bot.
+                halt_scheduler()
+                await runner.stop(settings.scheduler.shutdown_timeout_s)
+        finally:
+            self.runner = None if lost.done() else runner
+        return lost.done() and not self.stop.is_set()
+
+    def _record_leadership(self) -> None:
+        presence = self.presence
+        assert presence is not None
+        demoted = demote_other_leaders(self.db, presence)
+        with self.db.session() as s:
+            audit(s, "service", "cluster.leader", "node", presence.node, pid=presence.pid, host=presence.host,
+                  bot=self.bot, demoted=demoted)
 
     async def _guard(self, name: str, fn: Worker, stop: asyncio.Event) -> None:
         """Run a worker; a crash is logged and counted, and the worker restarts after a pause."""
@@ -241,3 +312,19 @@ class Service:
                     self.metrics.errors.labels(f"worker:{name}").inc()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 5.0)
+
+
+async def _cancel(*tasks: asyncio.Task[Any]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _finish(task: asyncio.Task[None], stop: asyncio.Event, timeout: float) -> None:
+    """Ask a worker task to stop and wait for it (cancel after `timeout`)."""
+    stop.set()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+    if not task.done():
+        task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

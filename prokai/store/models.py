@@ -687,3 +687,21 @@ class HealthProblem(Base):
     problem: Mapped[str] = mapped_column(String(512), primary_key=True)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkerPresence(Base):
+    """A live ProkAi process of the cluster (`prokai run` leader or standby, `prokai worker`):
+    it upserts its row every few seconds (`prokai.cluster.presence`); a row whose heartbeat is
+    older than a few intervals belongs to a process that is gone."""
+
+    __tablename__ = "workers"
+    __table_args__ = (UniqueConstraint("node", "pid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node: Mapped[str] = mapped_column(String(128))
+    pid: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))  # run-leader / run-standby / worker
+    host: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(32))
+    doing: Mapped[str] = mapped_column(String(255), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,1 @@
+"""Several nodes: the task-queue worker, `prokai run` leadership, the workers table."""
