@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +46,8 @@ class Presence:
         self.node = (node or self.host)[:128]
         self.pid = os.getpid()
         self.doing = ""
+        # What the process does, asked at each background beat (else `doing` stays as set).
+        self.describe: Callable[[], str] | None = None
         self.started_at = utcnow()
         self.version = prokai.__version__
 
@@ -85,7 +87,7 @@ class Presence:
 
     @asynccontextmanager
     async def running(self, interval_s: float = 5.0) -> AsyncIterator[Presence]:
-        """Register, beat every `interval_s` in the background (with `self.doing`), delete the row
+        """Register, beat every `interval_s` in the background (with `describe()` or `doing`), delete the row
         on the way out. A beat that fails (database away) is logged and tried again next time."""
         try:
             await asyncio.to_thread(self.register)
@@ -96,7 +98,8 @@ class Presence:
             while True:
                 await asyncio.sleep(interval_s)
                 try:
-                    await asyncio.to_thread(self.beat, self.doing)
+                    doing = self.describe() if self.describe is not None else self.doing
+                    await asyncio.to_thread(self.beat, doing)
                 except Exception as exc:
                     log.warning("workers table: heartbeat failed: %s", first_line(exc))
 

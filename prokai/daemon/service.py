@@ -246,7 +246,8 @@ class Service:
         assert presence is not None
         log.info("leadership taken: node %s, pid %s runs the scheduler%s", presence.node, presence.pid,
                  " and the admin bot" if self.bot else "")
-        await presence.update(role="run-leader", doing="scheduler, bot" if self.bot else "scheduler")
+        base = "scheduler, bot" if self.bot else "scheduler"
+        await presence.update(role="run-leader", doing=base)
         try:
             await asyncio.to_thread(self._record_leadership)
         except Exception as exc:  # the database went away again: the lock check decides
@@ -255,6 +256,7 @@ class Service:
         self.runner = runner = JobRunner(
             registry, settings, db, alert=self.alert, on_result=self._on_job_result, clock=self.clock
         )
+        presence.describe = lambda: _doing(base, runner)
         notifier_stop = asyncio.Event()
         lost = asyncio.create_task(leadership.lost(), name="leadership")
         stopped = asyncio.create_task(self.stop.wait(), name="stop")
@@ -287,6 +289,7 @@ class Service:
                 halt_scheduler()
                 await runner.stop(settings.scheduler.shutdown_timeout_s)
         finally:
+            presence.describe = None
             self.runner = None if lost.done() else runner
         return lost.done() and not self.stop.is_set()
 
@@ -312,6 +315,12 @@ class Service:
                     self.metrics.errors.labels(f"worker:{name}").inc()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 5.0)
+
+
+def _doing(base: str, runner: JobRunner) -> str:
+    """What a leader does: its parts and the jobs running (`prokai workers`)."""
+    running = sorted(name for name in runner.tasks if runner.is_running(name))
+    return f"{base}; jobs: {', '.join(running)}" if running else base
 
 
 async def _cancel(*tasks: asyncio.Task[Any]) -> None:
