@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from prokai.cliutil import database, settings
+from prokai.cliutil import EXIT_FAILURE, database, fail, settings
 from prokai.cluster.workers_cli import workers
 
 MODEL_HELP = "Classifier: transformer (the shipped model) or keywords (the baseline, no torch)."
@@ -24,6 +24,7 @@ def worker(
     has its jobs redelivered to another. SIGTERM takes no new job, gives those in progress
     --stop-grace seconds, publishes the unfinished ones again and exits 0.
     """
+    from prokai.cluster.queue import QueueUnavailable
     from prokai.cluster.worker import Worker, run_worker
     from prokai.crawl.factory import build_runner
 
@@ -33,7 +34,10 @@ def worker(
     runner = build_runner(db, st, model=model, concurrency=conc, actor="worker")
     node = Worker(db, st, runner, concurrency=conc)
     node.stop_grace_s = stop_grace
-    run_worker(node)
+    try:
+        run_worker(node)
+    except QueueUnavailable as exc:
+        fail(str(exc), EXIT_FAILURE)
     handled = ", ".join(f"{k} {v}" for k, v in sorted(node.handled.items())) or "none"
     typer.echo(f"worker stopped ({node.stopped_by}); jobs: {handled}")
 

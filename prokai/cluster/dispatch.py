@@ -46,20 +46,20 @@ class DistributedRun:
 
     async def run(self, campaign_id: int) -> RunReport:
         """Publish, follow, and close the campaign as the in-process runner would."""
-        started = utcnow()
-        with self.db.session() as s:
-            campaign = s.get(Campaign, campaign_id)
-            if campaign is None:
-                raise ValueError(f"no campaign {campaign_id}")
-            campaign.status = "running"
-            campaign.started_at = campaign.started_at or started
-            jobs = open_jobs(s, campaign_id)
-            mark_queued(s, [j.target_id for j in jobs])
-            done_before = set(progress(s, campaign_id)["done"])
-            audit(s, self.actor, "campaign.run", "campaign", campaign_id, distributed=True, jobs=len(jobs))
         queue = JobQueue(self.settings.cluster)
-        await queue.start()
+        await queue.start()  # before anything changes: an unreachable broker leaves the campaign as it was
         try:
+            started = utcnow()
+            with self.db.session() as s:
+                campaign = s.get(Campaign, campaign_id)
+                if campaign is None:
+                    raise ValueError(f"no campaign {campaign_id}")
+                campaign.status = "running"
+                campaign.started_at = campaign.started_at or started
+                jobs = open_jobs(s, campaign_id)
+                mark_queued(s, [j.target_id for j in jobs])
+                done_before = set(progress(s, campaign_id)["done"])
+                audit(s, self.actor, "campaign.run", "campaign", campaign_id, distributed=True, jobs=len(jobs))
             self.published = await queue.publish(jobs)
         finally:
             await queue.close()

@@ -35,6 +35,19 @@ TASK = "prokai.conversation"
 Handler = Callable[[ConversationJob], Awaitable[str]]
 
 
+class QueueUnavailable(Exception):
+    """The broker cannot be reached (the message names it, without its password)."""
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
+
+
 def queue_names(queue: str) -> list[str]:
     """The broker queues one ProkAi queue name declares: jobs, their dead letters, delayed jobs."""
     return [queue, f"{queue}.dead_letter", f"{queue}.delay"]
@@ -65,9 +78,16 @@ class JobQueue:
         self.task = self.broker.register_task(conversation, task_name=TASK)
 
     async def start(self, *, worker: bool = False) -> None:
-        """Connect (and declare the queues); `worker`: also open the consuming connection."""
+        """Connect (and declare the queues); `worker`: also open the consuming connection.
+        Raises `QueueUnavailable` when the broker cannot be reached."""
         self.broker.is_worker_process = worker
-        await self.broker.startup()
+        try:
+            await self.broker.startup()
+        except (ConnectionError, OSError) as exc:
+            with contextlib.suppress(Exception):
+                await self.broker.shutdown()
+            raise QueueUnavailable(f"task queue {self.cluster.queue!r} unreachable at "
+                                   f"{_without_password(self.cluster.broker_url)}: {exc}") from exc
 
     async def publish(self, jobs: Iterable[ConversationJob], *, delay_s: float | None = None) -> int:
         """Publish each job (persistent, confirmed by the broker); how many."""
@@ -131,4 +151,4 @@ async def delete_queue(cluster: ClusterSettings) -> None:
         await conn.close()
 
 
-__all__ = ["TASK", "JobQueue", "delete_queue", "queue_names"]
+__all__ = ["TASK", "JobQueue", "QueueUnavailable", "delete_queue", "queue_names"]

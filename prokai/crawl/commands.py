@@ -164,17 +164,23 @@ def run(
     With --distributed the workers run the conversations (--model, --concurrency and --stop-grace
     are theirs); a signal here stops the campaign as `campaign stop` does, and this waits for it.
     """
+    unreachable: tuple[type[Exception], ...] = ()  # the errors said in one line instead of a traceback
     if distributed:
         from prokai.cluster.dispatch import DistributedRun
+        from prokai.cluster.queue import QueueUnavailable
 
         runner: Any = DistributedRun(database(ctx), settings(ctx), actor="operator")
+        unreachable = (QueueUnavailable,)
     else:
         runner = make_runner(ctx, model, concurrency)
     if hasattr(runner, "stop_grace_s"):
         runner.stop_grace_s = stop_grace
     with progress_display(not no_progress) as progress:
         runner.on_progress = CrawlProgress(progress, f"campaign {campaign_id}")
-        report = run_stoppable(runner, runner.run(campaign_id))
+        try:
+            report = run_stoppable(runner, runner.run(campaign_id))
+        except unreachable as exc:
+            fail(str(exc), EXIT_FAILURE)
     typer.echo(f"{report.done} conversations; outcomes: {dict(sorted(report.outcomes.items()))}; "
                f"new requisites: {len(report.new_requisites)}")
     report_unfinished(f"campaign {campaign_id}", report)
