@@ -10,7 +10,7 @@ from prokai.store.db import make_engine
 from prokai.store.migrate import downgrade, status, upgrade
 
 
-def _inspect(url: str) -> tuple[set[str], dict[str, list[str]], list[list[str]], list[list[str]]]:
+def _inspect(url: str) -> tuple[set[str], dict[str, list[str]], list[list[str]], list[list[str | None]]]:
     engine = make_engine(url)
     try:
         insp = sa.inspect(engine)
