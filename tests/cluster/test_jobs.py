@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from prokai.cli import app
 from prokai.cluster.jobs import claim_target, progress
 from prokai.cluster.worker import Worker
-from prokai.config import Settings
+from prokai.config import DatabaseSettings, Settings
 from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.factory import build_runner
 from prokai.crawl.runner import ConversationJob, StaticClients
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.timeout(60)
 def world(pg_schema_url: str) -> Iterator[tuple[Database, Worker, int, list[int]]]:
     upgrade(pg_schema_url)
     db = Database(pg_schema_url)
-    settings = Settings(database={"url": pg_schema_url})
+    settings = Settings(database=DatabaseSettings(url=pg_schema_url))
     specs, _ = parse_targets(["@one_bot", "@two_bot"])
     campaign_id, _ = create_campaign(db, "CASE-CL", "cluster", specs, actor="test")
     with db.session() as s:
