@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from prokai.accounts.pool import AccountPool, Lease, LeaseRefused
 from prokai.accounts.state import READ_STATES, find_account, utcnow
 from prokai.intake import IncomingMessage, Intake, PeerInfo, Source, default_intake
+from prokai.intake.buttons import buttons_of, message_entities
 from prokai.intake.model import ShopScorer
 from prokai.intake.steps import image_requisites
 from prokai.store.audit import audit
@@ -248,34 +249,6 @@ def _conversation(db: Database, account_id: int | None, peer: dict[str, Any]) ->
 # --- messages ---------------------------------------------------------------------------------
 
 
-def _buttons(msg: Any) -> list[Any]:
-    """Our own button model: rows of {text, kind, data|url}; URLs are recorded, never opened."""
-    markup = getattr(msg, "reply_markup", None)
-    rows_out: list[Any] = []
-    for row in getattr(markup, "rows", None) or []:
-        out = []
-        for b in getattr(row, "buttons", []):
-            kind_obj = getattr(b, "type", None)
-            data = getattr(b, "data", None) or getattr(kind_obj, "data", None)
-            url = getattr(b, "url", None) or getattr(kind_obj, "url", None)
-            item: dict[str, Any] = {"text": getattr(b, "text", ""), "kind": type(kind_obj or b).__name__}
-            if isinstance(data, bytes):
-                item["data"] = data.hex()
-            if url:
-                item["url"] = url
-            out.append(item)
-        rows_out.append(out)
-    return rows_out
-
-
-def _entities(msg: Any) -> list[Any]:
-    out = []
-    for e in getattr(msg, "entities", None) or []:
-        d = {k: v for k, v in e.to_dict().items() if isinstance(v, str | int | bool) or v is None}
-        out.append(d)
-    return out
-
-
 async def _message_row(pool: AccountPool, client: Any, msg: Any, media: bool, report: ArchiveReport) -> IncomingMessage:
     sender = getattr(msg, "sender", None)
     row = IncomingMessage(
@@ -285,8 +258,8 @@ async def _message_row(pool: AccountPool, client: Any, msg: Any, media: bool, re
         sent_at=msg.date,
         sender_id=msg.sender_id,
         sender_username=getattr(sender, "username", None),
-        entities=_entities(msg),
-        buttons=_buttons(msg),
+        entities=message_entities(msg),
+        buttons=[b.to_json() for b in buttons_of(getattr(msg, "reply_markup", None))],
         raw=tl_bytes(msg),
         image_found=[],
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from prokai.crawl.buttons import Button, ButtonKind, buttons_of
+from prokai.crawl.buttons import Button, ButtonKind, buttons_of, message_entities
 from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.store.originals import tl_bytes
 
@@ -41,17 +41,6 @@ class Observed:
         return hashlib.sha256(
             (self.text + "\x00" + "|".join(b.text for b in self.buttons) + "\x00" + (self.media_hash or "")).encode()
         ).hexdigest()[:16]
-
-
-def message_entities(message: Any) -> list[dict[str, Any]]:
-    """A message's entities as plain dicts (type, offset, length, and the URL of a text link)."""
-    out = []
-    for ent in getattr(message, "entities", None) or []:
-        item = {"type": type(ent).__name__, "offset": ent.offset, "length": ent.length}
-        if getattr(ent, "url", None):
-            item["url"] = ent.url
-        out.append(item)
-    return out
 
 
 @dataclass
