@@ -394,7 +394,8 @@ class DialogEngine:
         if result.outcome == Outcome.STUCK and greeting:
             # Nowhere to go and nothing found: judge everything the bot said, and what it did.
             final = self.model.shop_scores(["\n".join([*greeting, *explored])[-4000:]])[0]
-            verdict = decide(max(final, result.shop_score or 0.0), behaviour, self.shop_threshold)
+            # The whole dialog's score decides here (not its best single screen), then its steps.
+            verdict = decide(final, behaviour, self.shop_threshold)
             result.shop_score = verdict.score
             if not verdict.shop:
                 result.outcome = Outcome.NOT_SHOP

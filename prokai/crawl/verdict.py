@@ -7,8 +7,8 @@ size) rarely show all at once:
 - **gram grid**: a price grid by small weights (at most `GRAM_MAX` g, two or more of them, or one
   with its price) — tea and spice shops sell by the 50–1,000 g;
 - **districts**: a step that asks for a district or micro-district, or offers two or more of them;
-- **drop step**: a stash / dead-drop step (клад, тайник, прикоп, магнит, geo-point, photo of the
-  spot; kk and en alike) — what no delivery business asks a buyer to choose;
+- **drop step**: a stash / dead-drop step (клад, закладка, тайник, прикоп, a photo of the stash;
+  kk and en alike) — what no delivery business asks a buyer to choose;
 - **requisite**: a checksum-valid requisite handed out at a payment step (the extractor validates
   every value before it counts).
 
@@ -44,9 +44,10 @@ _DISTRICT_WORDS = re.compile(
 )
 _DISTRICT_NAME = re.compile(r"(?:ский|ской|цкий|ауданы|district)(?:\s+р-н)?\s*$", re.IGNORECASE)
 _DROP = re.compile(
-    r"клад\w*|тайник\w*|прикоп\w*|магнит\w*|закладк\w*|перезаклад\w*|геоточк\w*|геопозици\w*|координат\w*"
-    r"|фото\s+(?:места|клада)|қойма\w*|жасырын\w*|көміл\w*|\bstash\w*|dead[\s-]?drops?|\bdrop\s?(?:spot|point|location)s?"
-    r"|\bgeo[\s-]?(?:tag|point)s?",
+    # Words of the stash itself only: "магнит" (fridge magnets), "координаты" and "геопозиция"
+    # (taxis, couriers) and kk "қойма" (a warehouse) are everyday words of the look-alikes.
+    r"(?<![а-яё])клад(?:ы|а|ом|у|е|ов|ами|ах)?(?![а-яё])|кладмен\w*|закладк\w*|перезаклад\w*|тайник\w*|прикоп\w*"
+    r"|фото\s+клада|көмілген\w*|\bstash(?:es)?\b|dead[\s-]?drops?|\bdrop\s?(?:spot|point|location)s?",
     re.IGNORECASE,
 )
 
