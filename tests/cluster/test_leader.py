@@ -119,7 +119,7 @@ def test_one_leader_and_kill_9_hands_over(backend: str, tmp_path: Path, nodes: C
     a.proc.wait(10)
     took = wait_for("b leads", lambda: leaders(db) == [b.pid], timeout=10)
     assert took < 5
-    assert "Scheduler started" in b.text()
+    wait_for("b's scheduler starts", lambda: "Scheduler started" in b.text(), timeout=5)
     assert leadership_audits(db) == [a.pid, b.pid]
     db.dispose()
 
@@ -163,6 +163,7 @@ def test_a_leader_that_loses_its_connection_steps_down(pg_schema_url: str, nodes
     _terminate(pg_schema_url, backend)
     wait_for("b leads", lambda: leaders(db) == [b.pid], timeout=10)
     wait_for("a steps down", lambda: "stepping down" in a.text(), timeout=10)
+    wait_for("a's scheduler stops", lambda: "Scheduler has been shut down" in a.text(), timeout=10)
     wait_for("a stands by", lambda: roles(db).get(a.pid) == "run-standby", timeout=10)
     assert a.proc.poll() is None  # still running, as a standby
     time.sleep(3 * BEAT)
