@@ -226,6 +226,7 @@ class Service:
                 # Stepped down: the lock may be another node's now; stand by again.
                 leadership.release()
                 await presence.update(role="run-standby", doing="")
+            leadership.release()  # at once: a standby leads while this node's workers wind down
             log.info("stopping: finishing the current unit of work")
             worker_stop.set()
             if tasks:
