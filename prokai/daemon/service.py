@@ -15,7 +15,8 @@ Shutdown on SIGTERM/SIGINT (or `stop.set()`): the scheduler stops firing, runnin
 to stop at the next unit boundary and awaited (`scheduler.shutdown_timeout_s`, then cancelled:
 an interrupted run is resumed by the next leader), polling stops, the lock is given up (a
 standby leads within `cluster.leader_retry_s`), workers stop, the database is closed. Start,
-stop and leadership are audited (`service.started`, `cluster.leader`, `service.stopped`)."""
+stop and leadership are audited (`service.started`, `cluster.leader`, `cluster.stepped_down`,
+`service.stopped`)."""
 
 from __future__ import annotations
 
@@ -226,6 +227,10 @@ class Service:
                 # Stepped down: the lock may be another node's now; stand by again.
                 leadership.release()
                 await presence.update(role="run-standby", doing="")
+                try:
+                    await asyncio.to_thread(self._record_stepping_down)
+                except Exception as exc:  # the database may be the reason: the log has it
+                    log.warning("leadership: cannot record stepping down: %s", first_line(exc))
             leadership.release()  # at once: a standby leads while this node's workers wind down
             log.info("stopping: finishing the current unit of work")
             worker_stop.set()
@@ -301,6 +306,13 @@ class Service:
         with self.db.session() as s:
             audit(s, "service", "cluster.leader", "node", presence.node, pid=presence.pid, host=presence.host,
                   bot=self.bot, demoted=demoted)
+
+    def _record_stepping_down(self) -> None:
+        presence = self.presence
+        assert presence is not None
+        with self.db.session() as s:
+            audit(s, "service", "cluster.stepped_down", "node", presence.node, pid=presence.pid, host=presence.host,
+                  reason="lock connection lost")
 
     async def _guard(self, name: str, fn: Worker, stop: asyncio.Event) -> None:
         """Run a worker; a crash is logged and counted, and the worker restarts after a pause."""

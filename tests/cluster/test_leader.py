@@ -89,10 +89,10 @@ def leaders(db: Database) -> list[int]:
     return sorted(pid for pid, role in roles(db).items() if role == "run-leader")
 
 
-def leadership_audits(db: Database) -> list[int]:
+def leadership_audits(db: Database, action: str = "cluster.leader") -> list[int]:
     with db.session() as s:
         return [r.details["pid"] for r in s.scalars(
-            select(AuditRecord).where(AuditRecord.action == "cluster.leader").order_by(AuditRecord.id))]
+            select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.id))]
 
 
 def _two_nodes(url: str, nodes: Callable[[str, str], Node]) -> tuple[Database, Node, Node]:
@@ -168,6 +168,8 @@ def test_a_leader_that_loses_its_connection_steps_down(pg_schema_url: str, nodes
     assert a.proc.poll() is None  # still running, as a standby
     time.sleep(3 * BEAT)
     assert leaders(db) == [b.pid]
+    wait_for("the step-down audited", lambda: leadership_audits(db, "cluster.stepped_down") == [a.pid], timeout=5)
+    assert leadership_audits(db) == [a.pid, b.pid]
     db.dispose()
 
 
