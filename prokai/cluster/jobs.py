@@ -3,9 +3,10 @@
 A target's `status` says pending → running → done as in one process. A pending target whose
 `meta.pending_reason` is set was deferred (no account free, campaign stopped): no job is out for
 it and the campaign waits for another run. A pending or running target without a reason has a job
-out: queued, in a worker, or (its worker killed) about to be redelivered. `mark_queued` clears the
-reason of targets whose jobs are being published; the follower of `campaign run --distributed` is
-done when no target has a job out.
+out: queued, in a worker, or (its worker killed) about to be redelivered; so has one marked
+`requeue` (a stopping worker cut its conversation and publishes the job again). `mark_queued`
+clears the reason of targets whose jobs are being published; the follower of `campaign run
+--distributed` is done when no target has a job out.
 
 Two deliveries of one job (at-least-once) never run one target twice at the same time: a worker
 claims the target for the length of the job (`claim_target`), on PostgreSQL a session-level
@@ -34,16 +35,23 @@ NAMESPACE = 0x50524C  # "PRL": the advisory-lock class of target claims (livenes
 
 
 def has_job_out(target: Target) -> bool:
-    """Whether a job is out for `target` (queued, running, or to be redelivered)."""
-    return target.status in OPEN and not target.meta.get("pending_reason")
+    """Whether a job is out for `target` (queued, running, to be redelivered or published again)."""
+    return target.status in OPEN and (not target.meta.get("pending_reason") or bool(target.meta.get("requeue")))
 
 
 def mark_queued(s: Session, target_ids: Iterable[int]) -> None:
     """Say that jobs for these targets are being published: their pending reasons are cleared."""
     now = utcnow().isoformat()
     for target in s.scalars(select(Target).where(Target.id.in_(list(target_ids)))):
-        meta = {k: v for k, v in target.meta.items() if k != "pending_reason"}
+        meta = {k: v for k, v in target.meta.items() if k not in ("pending_reason", "requeue")}
         target.meta = {**meta, "queued_at": now}
+
+
+def mark_requeue(s: Session, target_ids: Iterable[int]) -> None:
+    """Say that these targets' jobs will be published again (a worker stopping cuts them): they
+    keep a job out whatever reason the cut conversation leaves; `mark_queued` clears it."""
+    for target in s.scalars(select(Target).where(Target.id.in_(list(target_ids)))):
+        target.meta = {**target.meta, "requeue": True}
 
 
 def defer(s: Session, target_id: int, reason: str) -> None:
@@ -51,7 +59,19 @@ def defer(s: Session, target_id: int, reason: str) -> None:
     target = s.get(Target, target_id)
     if target is not None and target.status != "done":
         target.status = "pending"
-        target.meta = {**target.meta, "pending_reason": reason}
+        meta = {k: v for k, v in target.meta.items() if k != "requeue"}
+        target.meta = {**meta, "pending_reason": reason}
+
+
+def take_up(s: Session, target_id: int) -> bool:
+    """A worker holding the claim starts on the target: a requeue mark left by a worker that died
+    is void now; False when the target is done already."""
+    target = s.get(Target, target_id)
+    if target is None or target.status == "done":
+        return False
+    if "requeue" in target.meta:
+        target.meta = {k: v for k, v in target.meta.items() if k != "requeue"}
+    return True
 
 
 def open_jobs(s: Session, campaign_id: int) -> list[ConversationJob]:
@@ -108,4 +128,4 @@ def progress(s: Session, campaign_id: int) -> dict[str, Any]:
     return {"done": done, "out": out, "deferred": deferred}
 
 
-__all__ = ["claim_target", "defer", "has_job_out", "mark_queued", "open_jobs", "progress", "unpublished_discoveries"]
+__all__ = ["claim_target", "defer", "has_job_out", "mark_queued", "mark_requeue", "take_up", "open_jobs", "progress", "unpublished_discoveries"]

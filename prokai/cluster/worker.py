@@ -26,7 +26,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from prokai.cluster.jobs import claim_target, defer, mark_queued, unpublished_discoveries
+from prokai.cluster.jobs import (
+    claim_target,
+    defer,
+    mark_queued,
+    mark_requeue,
+    take_up,
+    unpublished_discoveries,
+)
 from prokai.cluster.presence import Presence
 from prokai.cluster.queue import JobQueue
 from prokai.config import Settings
@@ -55,7 +62,7 @@ class Worker:
         self.stopped_by: str | None = None
         self.handled: dict[str, int] = {}
         self._stop: asyncio.Event | None = None
-        self._running: set[asyncio.Future[Any]] = set()
+        self._running: dict[asyncio.Future[Any], int] = {}  # conversation in progress → its target
         self._cutoff: asyncio.TimerHandle | None = None
         # Its row in the workers table (`prokai workers`): what it is doing, beat in the background.
         self.presence = Presence(db, "worker", node=settings.cluster.node)
@@ -81,8 +88,14 @@ class Worker:
             self._cutoff = loop.call_later(self.stop_grace_s, self._cut)
 
     def _cut(self) -> None:
-        for job in list(self._running):
-            job.cancel()
+        if not self._running:
+            return
+        # Said before the cut: the target the runner defers on cancellation keeps its job out
+        # (the follower waits for the requeued job, not for another run).
+        with self.db.session() as s:
+            mark_requeue(s, list(self._running.values()))
+        for work in list(self._running):
+            work.cancel()
 
     async def run(self) -> None:
         """Consume until `request_stop`; settles every job it took before returning."""
@@ -142,12 +155,11 @@ class Worker:
         with claim_target(self.db, job.target_id) as mine:
             if not mine:
                 return "held"
-            with self.db.session() as s:  # settled by the holder that released the claim just now
-                target = s.get(Target, job.target_id)
-                if target is not None and target.status == "done":
+            with self.db.session() as s:
+                if not take_up(s, job.target_id):  # settled by the holder that released the claim just now
                     return "already done"
             work = asyncio.ensure_future(self.runner.run_job(job, RunReport()))
-            self._running.add(work)
+            self._running[work] = job.target_id
             self._targets.add(job.target_id)
             self._doing()
             try:
@@ -158,7 +170,7 @@ class Worker:
                 await self._requeue(job)  # cut by a stop: another worker goes on with it
                 return "requeued"
             finally:
-                self._running.discard(work)
+                self._running.pop(work, None)
                 self._targets.discard(job.target_id)
                 self._doing()
         await self._publish_discoveries(job)

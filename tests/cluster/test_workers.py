@@ -37,8 +37,10 @@ class SlowShop(Shop):
         return await super().on_callback(chat, query)
 
 
-EXTRA = {"rel_slow_bot": SlowShop(7), "rel_delta_bot": Shop(4), "rel_echo_bot": Shop(5)}
-TARGETS = [f"@{name}" for name in [*SHOPS, *EXTRA]]
+SLOW = ("rel_slow_bot", "rel_slower_bot")
+EXTRA = {SLOW[0]: SlowShop(7), SLOW[1]: SlowShop(8), "rel_delta_bot": Shop(4), "rel_echo_bot": Shop(5)}
+# the slow shops first: each goes to a worker of its own at once, both conversations under way together
+TARGETS = [f"@{name}" for name in [*SLOW, *SHOPS, *(n for n in EXTRA if n not in SLOW)]]
 _clusters = itertools.count(1)  # each cluster its own sandbox accounts
 
 
@@ -68,9 +70,24 @@ class Cluster:
         })
         self.workers: list[subprocess.Popen[str]] = []
 
-    def start_workers(self, n: int) -> None:
-        self.workers += [self.node.start("worker", "--model", "keywords", "--concurrency", "1", "--stop-grace", "2")
-                         for _ in range(n)]
+    def start_workers(self, n: int, stop_grace: float = 2) -> None:
+        self.workers += [self.node.start("worker", "--model", "keywords", "--concurrency", "1",
+                                         "--stop-grace", str(stop_grace)) for _ in range(n)]
+
+    def wait_ready(self, n: int, timeout: float = 60) -> None:
+        """Until `n` workers consume (each registers in the workers table once its queue is open)."""
+        from prokai.cluster.presence import live_workers
+        from prokai.store.db import Database
+
+        db = Database(self.node.url)
+        try:
+            deadline = time.monotonic() + timeout
+            while len(live_workers(db, 1.0)) < n:
+                assert time.monotonic() < deadline, "the workers never came up"
+                assert all(p.poll() is None for p in self.workers), [finish(p) for p in self.workers if p.poll()]
+                time.sleep(0.1)
+        finally:
+            db.dispose()
 
     def dispatch(self) -> subprocess.Popen[str]:
         return self.node.start("campaign", "run", str(self.node.campaign_id), "--distributed", "--no-progress")
@@ -132,40 +149,51 @@ def test_three_workers_finish_like_one_process(cluster: Cluster, reference: dict
     assert len(accounts) > 1
 
 
-def test_worker_killed_mid_conversation(cluster: Cluster, reference: dict[str, Any]) -> None:
+def test_workers_killed_and_stopped_mid_conversation(cluster: Cluster, reference: dict[str, Any]) -> None:
+    """Two workers mid-way through the slow shops' conversations: one killed with `kill -9` (its
+    job redelivered, its lease taken over at once), one stopped by SIGTERM with no grace (its job
+    cut and published again, exit 0). The third finishes the campaign as one process would: both
+    chats go on with the same account in the same conversation, nothing stored twice."""
     from prokai.store.models import Account, AuditRecord, Conversation, Target
 
-    cluster.start_workers(3)
+    cluster.start_workers(3, stop_grace=0)
+    cluster.wait_ready(3)  # else the first worker up could run both slow shops in turn
     dispatch = cluster.dispatch()
-    victim, conv_id, account_id = _holder_of_slow_conversation(cluster, dispatch)
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait()
+    (killed, kconv, kaccount), (stopped, sconv, saccount) = (
+        _holder_of(cluster, dispatch, name) for name in SLOW)
+    assert killed is not stopped
+    os.kill(killed.pid, signal.SIGKILL)
+    stopped.send_signal(signal.SIGTERM)
+    killed.wait()
+    code, out, err = finish(stopped, timeout=30)
+    assert code == 0 and "Traceback" not in err, err[-3000:]
+    assert "requeued 1" in out, out
     with _db(cluster) as s:
-        conv = s.get(Conversation, conv_id)
-        assert conv is not None and conv.ended_at is None, "killed after the conversation ended: probes nothing"
+        assert s.scalar(select(Conversation.ended_at).where(Conversation.id == kconv)) is None, \
+            "killed after the conversation ended: probes nothing"
     code, out, err = finish(dispatch)
     assert code == 0, err[-3000:]
-    stopped = cluster.stop_workers()
-    assert [code for code, _ in stopped] == [0, 0]
+    assert [code for code, _ in cluster.stop_workers()] == [0]
     after = cluster.node.summary()
     _clean(after)
     assert _final(after) == _final(reference)
     with _db(cluster) as s:
-        slow = s.scalar(select(Target).where(Target.raw.like("%rel_slow_bot")))
-        assert slow is not None
-        convs = s.scalars(select(Conversation).where(Conversation.target_id == slow.id)).all()
-        # the same chat went on with the same account, in the same conversation
-        assert [(c.id, c.account_id, c.outcome) for c in convs] == [(conv_id, account_id, "requisites")]
+        for name, conv_id, account_id in ((SLOW[0], kconv, kaccount), (SLOW[1], sconv, saccount)):
+            convs = s.execute(select(Conversation.id, Conversation.account_id, Conversation.outcome)
+                              .join(Target, Target.id == Conversation.target_id)
+                              .where(Target.raw.like(f"%{name}"))).all()
+            assert [tuple(c) for c in convs] == [(conv_id, account_id, "requisites")], name
         # the dead worker's lease was taken over at once (not waited out), audited
         taken = s.scalars(select(AuditRecord.object_id).where(
             AuditRecord.action.in_(("lease.taken_over", "lease.reaped")))).all()
-        assert str(account_id) in taken
-        assert s.scalar(select(Account.lease_owner).where(Account.id == account_id)) is None
+        assert taken == [str(kaccount)]
+        assert s.scalar(select(Account.lease_owner).where(Account.id == kaccount)) is None
 
 
-def _holder_of_slow_conversation(cluster: Cluster, dispatch: subprocess.Popen[str],
-                                 timeout: float = 60) -> tuple[subprocess.Popen[str], int, int]:
-    """The worker mid-way through the slow shop's conversation (two of its answers stored)."""
+def _holder_of(cluster: Cluster, dispatch: subprocess.Popen[str], shop: str,
+               timeout: float = 60) -> tuple[subprocess.Popen[str], int, int]:
+    """The worker mid-way through `shop`'s conversation (two of its answers stored), the
+    conversation and its account."""
     from prokai.store.models import Account, Conversation, Message, Target
 
     deadline = time.monotonic() + timeout
@@ -175,15 +203,14 @@ def _holder_of_slow_conversation(cluster: Cluster, dispatch: subprocess.Popen[st
             row = s.execute(
                 select(Conversation.id, Conversation.account_id, Account.lease_owner)
                 .join(Target, Target.id == Conversation.target_id).join(Account, Account.id == Conversation.account_id)
-                .where(Target.raw.like("%rel_slow_bot"), Conversation.ended_at.is_(None))).first()
+                .where(Target.raw.like(f"%{shop}"), Conversation.ended_at.is_(None))).first()
             answers = 0 if row is None else len(s.scalars(select(Message.id).where(
                 Message.conversation_id == row[0], Message.direction == "in")).all())
         if row is not None and row[2] and answers >= 2:
             pid = int(str(row[2]).split(":")[1])
-            victim = next(p for p in cluster.workers if p.pid == pid)
-            return victim, int(row[0]), int(row[1])
+            return next(p for p in cluster.workers if p.pid == pid), int(row[0]), int(row[1])
         time.sleep(0.05)
-    raise AssertionError("the slow conversation never got under way")
+    raise AssertionError(f"the conversation with {shop} never got under way")
 
 
 @contextmanager
