@@ -58,8 +58,13 @@ def announce(engine: Engine, process: str) -> str:
             # An engine of its own: the held connection must not take one from the application's pool.
             own = create_engine(engine.url, poolclass=NullPool)
             conn = own.connect()
-            conn.execute(text("SELECT pg_advisory_lock(:ns, :key)"), {"ns": NAMESPACE, "key": _key(process)})
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"),
+                               {"ns": NAMESPACE, "key": _key(process)}).scalar()
             conn.commit()
+            if not got:  # another session has this key (a hash collision): never be judged by it
+                conn.close()
+                log.warning("liveness lock for %s is taken by another session; leases wait for the TTL", process)
+                return process
             _held[where] = conn
             log.debug("liveness lock held for %s", process)
     return process + MARK

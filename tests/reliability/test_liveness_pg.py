@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -40,10 +41,11 @@ def _holder(url: str, process: str) -> tuple[str, subprocess.Popen[str]]:
 def test_a_dead_holder_on_another_host_frees_its_lease_at_once(pg_schema_url: str) -> None:
     upgrade(pg_schema_url)
     db = Database(pg_schema_url)
-    live_token, live = _holder(pg_schema_url, "node-b.example:4242:777")
-    dead_token, dying = _holder(pg_schema_url, "node-c.example:4343:888")
+    run = uuid.uuid4().hex[:8]  # tokens of their own: runs side by side never share a lock
+    live_token, live = _holder(pg_schema_url, f"node-b-{run}.example:4242:777")
+    dead_token, dying = _holder(pg_schema_url, f"node-c-{run}.example:4343:888")
     try:
-        assert live_token.startswith("node-b.example:4242:777" + MARK)
+        assert live_token.startswith(f"node-b-{run}.example:4242:777" + MARK)
         with db.session() as s:
             assert not holder_is_gone(s, live_token) and not holder_is_gone(s, dead_token)
         dying.kill()
