@@ -64,7 +64,8 @@ class PgLeaderLock:
 
     def _connection(self) -> Connection:
         if self._conn is None:
-            self._engine = create_engine(self.url, poolclass=NullPool, connect_args=PG_CONNECT_ARGS)
+            libpq = self.url.get_driver_name() in ("psycopg", "psycopg2")
+            self._engine = create_engine(self.url, poolclass=NullPool, connect_args=PG_CONNECT_ARGS if libpq else {})
             self._conn = self._engine.connect()
         return self._conn
 
