@@ -39,7 +39,7 @@ from prokai.crawl.rehearsal import (  # noqa: E402
     score_rehearsal,
 )
 from prokai.crawl.runner import CampaignRunner  # noqa: E402
-from prokai.crawl.targets import parse_targets  # noqa: E402
+from prokai.intake.targets import parse_targets  # noqa: E402
 from prokai.store.db import Database  # noqa: E402
 from prokai.store.migrate import upgrade  # noqa: E402
 

@@ -163,16 +163,16 @@ async def run_demo(root: Path, model_kind: str = "transformer") -> DemoResult:
     from prokai.accounts.login import login_all
     from prokai.accounts.passwords import PasswordBook
     from prokai.accounts.pool import AccountPool
-    from prokai.crawl.campaigns import add_targets, create_campaign
+    from prokai.crawl.campaigns import create_campaign
     from prokai.crawl.models import load_model
     from prokai.crawl.pacing import SandboxPacer
     from prokai.crawl.rehearsal import entry_targets, rehearsal_runner
     from prokai.crawl.runner import PoolClients
     from prokai.crawl.sweep import run_sweep
-    from prokai.crawl.targets import TargetKind, TargetSpec, parse_targets
     from prokai.daemon.fastforward import run_nights
     from prokai.export.requisites import export_requisites
     from prokai.extract.kinds import BANK_KINDS
+    from prokai.intake.targets import TargetKind, TargetSpec, add_targets, parse_targets
     from prokai.inventory.service import scan_and_store_async
     from prokai.ops.jobs import JobRegistry
     from prokai.review.sandbox_round import sandbox_review_round

@@ -15,8 +15,6 @@ from prokai.intake.targets import TargetSpec, add_targets
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import Campaign, Case, Requisite, Sighting, Target
-
-__all__ = ["CampaignError", "CampaignStatus", "add_targets", "campaign_status", "create_campaign", "stop_campaign"]
 from prokai.store.types import utcnow
 
 
@@ -103,3 +101,6 @@ def stop_campaign(db: Database, campaign_id: int, actor: str) -> None:
         if campaign.status == "stopped":
             campaign.finished_at = utcnow()
         audit(s, actor, "campaign.stop", "campaign", campaign_id)
+
+
+__all__ = ["CampaignError", "CampaignStatus", "campaign_status", "create_campaign", "stop_campaign"]

@@ -1,6 +1,7 @@
 """Captcha solvers for shop bots, an open set: arithmetic (digits or words, ru/kk/en, ×, −),
 press the named object, colour, shape, number or letter ("choose on the keyboard below: X"), the
-"I am not a bot" checkbox, and distorted-text images (ddddocr's ONNX model, Tesseract fallback).
+"I am not a bot" checkbox, and distorted-text images (the project's own CRNN trained on the
+`captcha` library's pictures, then ddddocr's ONNX model, Tesseract fallback).
 
 Each solver is a pure function of the captcha message (text, buttons, image bytes) returning a
 `Solution` (what to answer and how it was found) or None. `candidates` lists the solvers that
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from prokai.crawl.buttons import Button
+from prokai.intake.buttons import Button
 
 NUMBER_WORDS = {
     # Russian
@@ -368,6 +369,21 @@ def _variants(image: bytes) -> list[bytes]:
             png(img.crop((4, 4, max(5, w - 4), max(5, h - 4)))), png(ImageOps.expand(img, border=8, fill=(255, 255, 255)))]
 
 
+def solve_image_crnn(image: bytes) -> Solution | None:
+    """Distorted-text image captchas read by the project's CRNN (`models/captcha/`, trained on
+    ImageCaptcha pictures); None when no model is shipped or its confidence is low, so the
+    ddddocr vote answers instead."""
+    from prokai.crawl import captcha_model
+
+    reading = captcha_model.read(image)
+    if reading is None:
+        return None
+    text, confidence = reading
+    if confidence < captcha_model.MIN_CONFIDENCE or not 3 <= len(text) <= 10:
+        return None
+    return Solution(text, "image-crnn")
+
+
 def solve_image_vote(image: bytes) -> Solution | None:
     """Both ddddocr models on the picture and its variants; the most frequent reading wins
     (ties: the first model on the picture itself). Measured: a few points above one reading."""
@@ -458,6 +474,7 @@ def candidates(text: str, buttons: list[Button], image: bytes | None = None) -> 
         ]
     if image is not None:
         out += [
+            ("image-crnn", lambda: solve_image_crnn(image)),
             ("image-ddddocr-vote", lambda: solve_image_vote(image)),
             ("image-ddddocr", lambda: solve_image_dddd(image)),
             ("image-ddddocr-beta", lambda: solve_image_dddd(image, beta=True)),

@@ -110,7 +110,7 @@ def create(
     """Create a campaign with its targets. Bad target lines are reported and skipped (exit 1)."""
     from prokai.cliutil import bounded_lines
     from prokai.crawl.campaigns import CampaignError, create_campaign
-    from prokai.crawl.targets import parse_targets
+    from prokai.intake.targets import parse_targets
 
     try:
         if not targets.is_file():

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from prokai.crawl.buttons import Button, ButtonKind
 from prokai.crawl.captcha import FAILED_CAPTCHAS, Solution, solve_all
 from prokai.crawl.explorer import Memory, choose, pressable, screen_key, screen_methods
 from prokai.crawl.guardrails import Action, ActionKind, Guardrails
@@ -25,6 +24,7 @@ from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer
 from prokai.crawl.policy import OperatorPolicy, all_phrases, language_of
 from prokai.crawl.verdict import Behaviour, decide, keep_walking
+from prokai.intake.buttons import Button, ButtonKind
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from prokai.crawl.buttons import Button, ButtonKind
 from prokai.crawl.guardrails import forbidden_reason
 from prokai.crawl.methods import Method, method_of
+from prokai.intake.buttons import Button, ButtonKind
 
 GOAL_WORDS = (
     "купить", "заказ", "каталог", "товар", "магазин", "витрин", "меню", "ассортимент", "прайс", "наличи",

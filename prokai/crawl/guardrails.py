@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from prokai.crawl.buttons import Button, ButtonKind
+from prokai.intake.buttons import Button, ButtonKind
 
 
 class ActionKind(StrEnum):

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from prokai.crawl.buttons import Button, ButtonKind, buttons_of, message_entities
 from prokai.crawl.pacing import Pacer, RealPacer
+from prokai.intake.buttons import Button, ButtonKind, buttons_of, message_entities
 from prokai.store.originals import tl_bytes
 
 

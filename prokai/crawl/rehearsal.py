@@ -315,7 +315,7 @@ async def rehearse(scenarios_dirs: list[Path], accounts: int = 4, model_kind: st
 
     from prokai.crawl.campaigns import create_campaign
     from prokai.crawl.models import load_model
-    from prokai.crawl.targets import parse_targets
+    from prokai.intake.targets import parse_targets
     from prokai.sandbox.shops.loader import check_unique, load_folder
     from prokai.store.migrate import upgrade
 

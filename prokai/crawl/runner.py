@@ -25,17 +25,16 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
-from prokai.crawl.buttons import Button, buttons_of
-from prokai.crawl.campaigns import add_targets
 from prokai.crawl.engine import Budget, DialogEngine, IntentModel, Outcome, Prior, Result
 from prokai.crawl.pacing import Pacer, RealPacer
 from prokai.crawl.peer import Observed, TelethonPeer, message_entities
 from prokai.crawl.sink import StoreSink
-from prokai.crawl.targets import TargetKind
 from prokai.crawl.verdict import Behaviour, decide
 from prokai.intake import Intake
+from prokai.intake.buttons import Button, buttons_of
 from prokai.intake.discovery import discovered_targets
 from prokai.intake.shops import PeerInfo, upsert_shop
+from prokai.intake.targets import TargetKind, add_targets
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import (

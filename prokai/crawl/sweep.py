@@ -15,9 +15,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from prokai.crawl.campaigns import add_targets
 from prokai.crawl.runner import CampaignRunner, RunReport
-from prokai.crawl.targets import TargetKind, TargetSpec
+from prokai.intake.targets import TargetKind, TargetSpec, add_targets
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import (

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from prokai.crawl.targets import TargetKind, find_target_mentions
+from prokai.intake.targets import TargetKind, find_target_mentions
 
 _UP = "A-ZА-ЯЁӘҒҚҢӨҰҮҺІ"
 _LOW = "a-zа-яёәғқңөұүһі"

@@ -21,7 +21,7 @@ from prokai.config import DatabaseSettings, Settings
 from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.factory import build_runner
 from prokai.crawl.runner import ConversationJob, StaticClients
-from prokai.crawl.targets import parse_targets
+from prokai.intake.targets import parse_targets
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade
 from prokai.store.models import Campaign, Target

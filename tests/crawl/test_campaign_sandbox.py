@@ -22,7 +22,7 @@ from prokai.crawl.campaigns import campaign_status, create_campaign
 from prokai.crawl.engine import Budget
 from prokai.crawl.models import KeywordModel
 from prokai.crawl.runner import CampaignRunner, Leased, ProgressEvent, RunReport, StaticClients
-from prokai.crawl.targets import parse_targets
+from prokai.intake.targets import parse_targets
 from prokai.sandbox.bots import BotChat, Button, CallbackAnswer, CallbackQuery, IncomingMessage
 from prokai.sandbox.connect import configure
 from prokai.sandbox.server import SandboxServer

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from prokai.crawl.buttons import Button, ButtonKind
 from prokai.crawl.captcha import CaptchaMemory, candidates, solve, solve_image_dddd
+from prokai.intake.buttons import Button, ButtonKind
 from prokai.sandbox.shops.captcha import library_image, make
 from prokai.sandbox.shops.spec import CaptchaSpec
 
@@ -86,7 +86,7 @@ def test_library_images_are_read_by_ddddocr() -> None:
 
 def test_image_captcha_candidates_fall_back_to_tesseract() -> None:
     methods = [m for m, _ in candidates("Введите символы с картинки", [], b"\x89PNG...")]
-    assert methods == ["image-ddddocr-vote", "image-ddddocr", "image-ddddocr-beta", "image-tesseract"]
+    assert methods == ["image-crnn", "image-ddddocr-vote", "image-ddddocr", "image-ddddocr-beta", "image-tesseract"]
 
 
 def test_a_method_that_failed_at_a_bot_is_not_tried_first_again() -> None:
@@ -96,11 +96,11 @@ def test_a_method_that_failed_at_a_bot_is_not_tried_first_again() -> None:
     wrapped = [(m, (lambda m=m: tried.append(m))) for m, _ in cands]  # record the order, answer nothing
     memory.failed("bot1", "image-ddddocr")
     memory.pick("bot1", wrapped)  # type: ignore[arg-type]
-    assert tried[0] == "image-ddddocr-vote" and tried[-1] == "image-ddddocr"
-    memory.failed("bot1", "image-ddddocr-vote")
+    assert tried[0] == "image-crnn" and tried[-1] == "image-ddddocr"
+    memory.failed("bot1", "image-crnn")
     tried.clear()
     memory.pick("bot1", wrapped)  # type: ignore[arg-type]
-    assert tried[0] == "image-ddddocr-beta"
+    assert tried[0] == "image-ddddocr-vote"
     tried.clear()
     memory.pick("bot2", wrapped)  # type: ignore[arg-type]
-    assert tried[0] == "image-ddddocr-vote"
+    assert tried[0] == "image-crnn"

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.rehearsal import SCENARIOS, entry_targets, login_sandbox_client
-from prokai.crawl.targets import parse_targets
+from prokai.intake.targets import parse_targets
 from prokai.store.chain import verify_chain
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from prokai.crawl.buttons import Button, ButtonKind
 from prokai.crawl.captcha import solve, solve_arithmetic, solve_press
 from prokai.crawl.explorer import Memory, choose
 from prokai.crawl.guardrails import Action, ActionKind, Guardrails, forbidden_reason
 from prokai.crawl.methods import Method
 from prokai.crawl.policy import OperatorPolicy, all_phrases, language_of
-from prokai.crawl.targets import (
+from prokai.intake.buttons import Button, ButtonKind
+from prokai.intake.targets import (
     TargetKind,
     TargetParseError,
     find_target_mentions,

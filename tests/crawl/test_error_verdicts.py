@@ -27,7 +27,7 @@ from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.engine import Budget
 from prokai.crawl.models import KeywordModel
 from prokai.crawl.runner import CampaignRunner, Leased, PoolClients, StaticClients
-from prokai.crawl.targets import parse_targets
+from prokai.intake.targets import parse_targets
 from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.world import World
 from prokai.store.db import Database

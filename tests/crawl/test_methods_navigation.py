@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from prokai.crawl.buttons import Button, ButtonKind
 from prokai.crawl.explorer import Memory, choose, is_pager, screen_key
 from prokai.crawl.methods import Method, method_of, method_of_requisite
+from prokai.intake.buttons import Button, ButtonKind
 
 pytestmark = pytest.mark.timeout(200)
 

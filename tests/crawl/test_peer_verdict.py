@@ -14,8 +14,8 @@ from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.models import KeywordModel
 from prokai.crawl.rehearsal import REHEARSAL_BUDGET, entry_targets, rehearsal
 from prokai.crawl.runner import CampaignRunner
-from prokai.crawl.targets import parse_targets
 from prokai.crawl.verdict import Behaviour, decide, keep_walking
+from prokai.intake.targets import parse_targets
 from prokai.sandbox.shops.loader import usernames_with_paths
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade

@@ -32,9 +32,9 @@ from prokai.crawl.models import KeywordModel
 from prokai.crawl.pacing import SandboxPacer
 from prokai.crawl.rehearsal import REHEARSAL_BUDGET, rehearsal_runner
 from prokai.crawl.runner import CampaignRunner, PoolClients, StaticClients
-from prokai.crawl.targets import parse_targets
 from prokai.daemon.sweeps import campaign_runner, nightly_sweep
 from prokai.intake.steps import JudgeShop
+from prokai.intake.targets import parse_targets
 from prokai.ops.jobs import JobContext
 from prokai.sandbox.clock import Clock
 from prokai.sandbox.server import SandboxServer

@@ -14,7 +14,7 @@ from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.guardrails import forbidden_reason
 from prokai.crawl.rehearsal import REHEARSAL_BUDGET, entry_targets, rehearsal
 from prokai.crawl.runner import CampaignRunner
-from prokai.crawl.targets import parse_targets
+from prokai.intake.targets import parse_targets
 from prokai.store.chain import verify_chain
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade

@@ -14,7 +14,7 @@ from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.rehearsal import REHEARSAL_BUDGET, SCENARIOS, entry_targets, rehearsal
 from prokai.crawl.runner import CampaignRunner
 from prokai.crawl.sweep import run_sweep
-from prokai.crawl.targets import parse_targets
+from prokai.intake.targets import parse_targets
 from prokai.sandbox.shops.loader import load_folder
 from prokai.sandbox.shops.rotation import day_start
 from prokai.store.chain import verify_chain

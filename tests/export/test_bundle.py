@@ -38,10 +38,10 @@ from typer.testing import CliRunner
 
 from prokai.cli import app
 from prokai.crawl.campaigns import create_campaign
-from prokai.crawl.targets import parse_targets
 from prokai.evidence import tsa
 from prokai.evidence.signing import fingerprint, key_from_vault_key, public_pem
 from prokai.evidence.verify import BundleError, verify_bundle
+from prokai.intake.targets import parse_targets
 from prokai.review.access import Reviewer
 from prokai.review.decisions import decide
 from prokai.store.db import Database

@@ -31,8 +31,8 @@ from prokai.crawl.engine import Budget, Outcome, Result
 from prokai.crawl.peer import Observed, TelethonPeer
 from prokai.crawl.runner import CampaignRunner, ConversationJob, StaticClients
 from prokai.crawl.sink import StoreSink
-from prokai.crawl.targets import parse_target
 from prokai.intake import IncomingMessage
+from prokai.intake.targets import parse_target
 from prokai.sandbox.bots import Button
 from prokai.sandbox.shops.render import text_image
 from prokai.sandbox.world import World

@@ -120,7 +120,7 @@ class Node:
         from prokai.accounts.state import store_session
         from prokai.accounts.vault import Vault, parse_key
         from prokai.crawl.campaigns import create_campaign
-        from prokai.crawl.targets import parse_targets
+        from prokai.intake.targets import parse_targets
         from prokai.sandbox.crypto import public_key_pem
         from prokai.store.db import Database
         from prokai.store.migrate import upgrade

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from reliability_harness import Node, SandboxThread, finish
 
-from prokai.crawl.targets import TargetKind, find_target_mentions, parse_target
+from prokai.intake.targets import TargetKind, find_target_mentions, parse_target
 from prokai.sandbox.bots import BotChat, CallbackAnswer, CallbackQuery, IncomingMessage
 
 pytestmark = pytest.mark.timeout(120)

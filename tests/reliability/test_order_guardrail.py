@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from prokai.crawl.buttons import Button, ButtonKind
 from prokai.crawl.guardrails import Action, ActionKind, Guardrails, order_placed
 from prokai.crawl.rehearsal import SCENARIOS, entry_targets
+from prokai.intake.buttons import Button, ButtonKind
 from prokai.sandbox.shops.loader import load_folder
 
 pytestmark = pytest.mark.timeout(240)
@@ -95,7 +95,7 @@ def test_crawling_the_look_alikes_never_places_an_order(tmp_path: Path) -> None:
     from prokai.crawl.models import load_model
     from prokai.crawl.rehearsal import REHEARSAL_BUDGET, rehearsal
     from prokai.crawl.runner import CampaignRunner
-    from prokai.crawl.targets import parse_targets
+    from prokai.intake.targets import parse_targets
     from prokai.store.db import Database
     from prokai.store.migrate import upgrade
 

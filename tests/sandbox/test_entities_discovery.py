@@ -15,7 +15,7 @@ from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.models import load_model
 from prokai.crawl.rehearsal import REHEARSAL_BUDGET, SCENARIOS, rehearsal
 from prokai.crawl.runner import CampaignRunner
-from prokai.crawl.targets import parse_targets
+from prokai.intake.targets import parse_targets
 from prokai.sandbox.bots import BotChat, IncomingMessage
 from prokai.sandbox.shops.loader import ScenarioError, load_folder
 from prokai.store.db import Database

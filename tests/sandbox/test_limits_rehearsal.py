@@ -16,7 +16,7 @@ from prokai.crawl.engine import Budget
 from prokai.crawl.models import load_model
 from prokai.crawl.rehearsal import REHEARSAL_BUDGET, SCENARIOS, entry_targets, login_sandbox_client, rehearsal
 from prokai.crawl.runner import CampaignRunner, Leased, StaticClients
-from prokai.crawl.targets import parse_targets
+from prokai.intake.targets import parse_targets
 from prokai.sandbox.shops.loader import load_folder
 from prokai.store.db import Database
 from prokai.store.migrate import upgrade
