@@ -26,6 +26,8 @@ SECRET_ENV = {"vault_key": "PROKAI_VAULT_KEY", "bot_token": "PROKAI_BOT_TOKEN", 
 # Secret variables read directly by their module (never config overrides): old vault keys for a
 # rekey, and the passphrase of a session export.
 OTHER_SECRET_ENV = ("PROKAI_VAULT_OLD_KEYS", "PROKAI_TRANSFER_PASSPHRASE")
+# PROKAI_ variables that are not settings: which file to read, where the sandbox's Bot API is.
+NOT_SETTINGS_ENV = ("PROKAI_CONFIG", "PROKAI_SANDBOX_BOT_URL")
 _SECRET_KEY_RE = re.compile(r"(^|_)(token|password|passwords|secret|key|api_hash)$")
 
 
@@ -388,7 +390,7 @@ def _parse_scalar(text: str) -> Any:
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """Nested dict from `PROKAI_SECTION__KEY=value` variables (secrets variables excluded)."""
     tree: dict[str, Any] = {}
-    secret_vars = set(SECRET_ENV.values()) | set(OTHER_SECRET_ENV)
+    secret_vars = set(SECRET_ENV.values()) | set(OTHER_SECRET_ENV) | set(NOT_SETTINGS_ENV)
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name in secret_vars or name.startswith("PROKAI_TEST_"):
             continue
