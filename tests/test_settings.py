@@ -85,3 +85,12 @@ def test_scheduler_callables_named_before_the_daemon_moved_still_resolve() -> No
     for ref in (old.sweep_callable, old.archive_callable, SchedulerSettings().sweep_callable):
         module, _, name = ref.partition(":")
         assert callable(getattr(importlib.import_module(module), name)), ref
+
+
+def test_prokai_config_names_the_file_and_is_no_setting(tmp_path: Path) -> None:
+    from prokai.config import load_settings
+
+    cfg = tmp_path / "other.yaml"
+    cfg.write_text("crawl:\n  max_depth: 3\n", encoding="utf-8")
+    settings = load_settings(environ={"PROKAI_CONFIG": str(cfg), "PROKAI_SANDBOX_BOT_URL": "http://127.0.0.1:1"})
+    assert settings.crawl.max_depth == 3
