@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -103,3 +104,19 @@ async def rig(db: Database, settings: Settings, numbers: Sequence[str], build: C
             await server.close()
     finally:
         await emu.stop()
+
+
+@contextmanager
+def sandbox_thread(world: World) -> Iterator[SandboxServer]:
+    """The sandbox server on a loop of its own (the CLI runs its own asyncio.run)."""
+    loop = asyncio.new_event_loop()
+    server = SandboxServer(world, "127.0.0.1", 0)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from accounts_harness import KEY_A, KEY_B
+from accounts_harness import KEY_A, KEY_B, sandbox_thread
 from typer.testing import CliRunner
 
 from prokai.accounts.state import open_session
 from prokai.accounts.vault import Vault
 from prokai.cli import app
 from prokai.config import load_settings
-from prokai.sandbox.server import SandboxServer
 from prokai.sandbox.sms import SimBoxGateway
 from prokai.sandbox.world import World
 from prokai.store.db import Database
@@ -27,22 +22,6 @@ from simbox.emulator import EmulatorThread, VirtualSim
 pytestmark = pytest.mark.timeout(120)
 
 NUMBERS = ["+77056660001", "+77056660002", "+77056660003"]
-
-
-@contextmanager
-def sandbox_thread(world: World) -> Iterator[SandboxServer]:
-    """The sandbox server on a loop of its own (the CLI runs its own asyncio.run)."""
-    loop = asyncio.new_event_loop()
-    server = SandboxServer(world, "127.0.0.1", 0)
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-    try:
-        yield server
-    finally:
-        asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:

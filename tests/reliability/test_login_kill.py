@@ -11,15 +11,15 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from reliability_harness import REPO, VAULT_KEY
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "accounts"))
+from accounts_harness import sandbox_thread  # noqa: E402
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -49,21 +49,6 @@ class DelayedSms:
     async def deliver(self, phone: str, text: str) -> None:
         await asyncio.sleep(self.delay_s)
         await self.inner.deliver(phone, text)
-
-
-@contextmanager
-def _sandbox(world: World) -> Iterator[SandboxServer]:
-    loop = asyncio.new_event_loop()
-    server = SandboxServer(world, "127.0.0.1", 0)
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-    try:
-        yield server
-    finally:
-        asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
 
 
 def _login(tmp: Path, server: SandboxServer, ports: list[str]) -> subprocess.Popen[str]:
@@ -101,7 +86,7 @@ def test_login_run_interrupted_then_rerun(tmp_path: Path, sig: signal.Signals) -
         world = World(sms=DelayedSms(SimBoxGateway(emu), 1.0))
         for n, phone in enumerate(REGISTERED):
             world.add_account(phone, f"Seized {n}")
-        with _sandbox(world) as server:
+        with sandbox_thread(world) as server:
             proc = _login(tmp_path, server, emu.paths)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
