@@ -288,6 +288,11 @@ class ClusterSettings(Section):
     worker_concurrency: int = Field(default=4, ge=1)  # conversations at once per worker
     prefetch: int = Field(default=0, ge=0)  # deliveries held beyond the running ones
     progress_interval_s: float = Field(default=1.0, gt=0)  # how often the follower reads progress
+    # One delivery runs a conversation at most this long (below RabbitMQ's consumer_timeout, 30 min);
+    # a longer one is cut and continued by a delayed job, at most `max_slices` times.
+    job_time_limit_s: float = Field(default=900.0, gt=0)
+    continue_delay_s: float = Field(default=5.0, ge=0)
+    max_slices: int = Field(default=4, ge=1)
     # Nodes, `prokai run` leadership and the workers table (`prokai workers`).
     node: str | None = Field(default=None, max_length=128)  # this node's name (default: the host name)
     heartbeat_s: float = Field(default=5.0, gt=0)  # a worker is live while it beat within 3× this

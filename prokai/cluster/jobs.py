@@ -63,6 +63,17 @@ def defer(s: Session, target_id: int, reason: str) -> None:
         target.meta = {**meta, "pending_reason": reason}
 
 
+def cut_for_time(s: Session, target_id: int, max_slices: int) -> bool:
+    """Count one more time-limited slice of the target's conversation; True (and marked for
+    requeue) while it may be continued, False once it had `max_slices`."""
+    target = s.get(Target, target_id)
+    if target is None:
+        return False
+    slices = int(target.meta.get("slices", 0)) + 1
+    target.meta = {**target.meta, "slices": slices, **({"requeue": True} if slices < max_slices else {})}
+    return slices < max_slices
+
+
 def take_up(s: Session, target_id: int) -> bool:
     """A worker holding the claim starts on the target: a requeue mark left by a worker that died
     is void now; False when the target is done already."""
@@ -128,4 +139,4 @@ def progress(s: Session, campaign_id: int) -> dict[str, Any]:
     return {"done": done, "out": out, "deferred": deferred}
 
 
-__all__ = ["claim_target", "defer", "has_job_out", "mark_queued", "mark_requeue", "take_up", "open_jobs", "progress", "unpublished_discoveries"]
+__all__ = ["claim_target", "cut_for_time", "defer", "has_job_out", "mark_queued", "mark_requeue", "take_up", "open_jobs", "progress", "unpublished_discoveries"]

@@ -10,7 +10,10 @@ acknowledged (`prokai.cluster.queue`):
 - the campaign is stopping: the target is deferred (pending, with the reason);
 - otherwise the conversation runs (`CampaignRunner.run_job`: an open conversation is resumed with
   its own account, a dead holder's lease taken over at once) until the target is done or
-  deferred; the targets it discovered are published before the acknowledgement.
+  deferred; the targets it discovered are published before the acknowledgement. A conversation
+  still going after `cluster.job_time_limit_s` (below RabbitMQ's 30-min consumer_timeout) is cut,
+  its chat left open, and continued by a delayed job (`continue_delay_s`) that resumes it with
+  the same account; after `max_slices` such cuts the target is deferred with the reason.
 
 SIGTERM takes no new delivery, gives the conversations in progress `stop_grace_s`, then cancels
 them: each target goes back to pending and its job is published again for another worker, then
@@ -28,6 +31,7 @@ from typing import Any
 
 from prokai.cluster.jobs import (
     claim_target,
+    cut_for_time,
     defer,
     mark_queued,
     mark_requeue,
@@ -67,6 +71,9 @@ class Worker:
         # Its row in the workers table (`prokai workers`): what it is doing, beat in the background.
         self.presence = Presence(db, "worker", node=settings.cluster.node)
         self.heartbeat_s = settings.cluster.heartbeat_s
+        self.time_limit_s = settings.cluster.job_time_limit_s
+        self.continue_delay_s = settings.cluster.continue_delay_s
+        self.max_slices = settings.cluster.max_slices
         self._targets: set[int] = set()
 
     def _doing(self) -> None:
@@ -163,7 +170,9 @@ class Worker:
             self._targets.add(job.target_id)
             self._doing()
             try:
-                result = await asyncio.shield(work)
+                result = await asyncio.wait_for(asyncio.shield(work), self.time_limit_s)
+            except TimeoutError:  # no delivery may outlive the broker's consumer_timeout
+                return await self._continue_later(job, work)
             except asyncio.CancelledError:
                 if not work.cancelled():
                     raise  # this handler itself was cancelled
@@ -176,11 +185,29 @@ class Worker:
         await self._publish_discoveries(job)
         return "done" if result is not None else "deferred"
 
-    async def _requeue(self, job: ConversationJob) -> None:
+    async def _requeue(self, job: ConversationJob, delay_s: float | None = None) -> None:
         """Publish the job again (the target back to having a job out) before this delivery is acked."""
         with self.db.session() as s:
             mark_queued(s, [job.target_id])
-        await self.queue.publish([ConversationJob(job.campaign_id, job.target_id, kind=job.kind, sweep=job.sweep)])
+        await self.queue.publish([ConversationJob(job.campaign_id, job.target_id, kind=job.kind, sweep=job.sweep)],
+                                 delay_s=delay_s)
+
+    async def _continue_later(self, job: ConversationJob, work: asyncio.Future[Any]) -> str:
+        """The conversation ran `time_limit_s`: cut it (what it said and saw is stored, its chat
+        open) and publish a delayed job that resumes it; after `max_slices` the target is deferred."""
+        with self.db.session() as s:
+            again = cut_for_time(s, job.target_id, self.max_slices)
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+        if not again:
+            with self.db.session() as s:
+                defer(s, job.target_id, f"conversation longer than {self.max_slices} × {self.time_limit_s:g} s")
+            return "deferred"
+        await self._requeue(job, delay_s=self.continue_delay_s)
+        log.info("target %s: conversation cut after %.0f s, continued in %.0f s", job.target_id,
+                 self.time_limit_s, self.continue_delay_s)
+        return "continued"
 
     async def _publish_discoveries(self, job: ConversationJob) -> None:
         """Publish the targets this job's conversation discovered, then mark them queued (a crash

@@ -63,15 +63,17 @@ def reference(sandbox: SandboxThread, tmp_path_factory: pytest.TempPathFactory) 
 class Cluster:
     """A node's data (PostgreSQL, a queue of its own) and its `prokai worker` processes."""
 
-    def __init__(self, root: Path, sandbox: SandboxThread, url: str, phones: list[str]) -> None:
+    def __init__(self, root: Path, sandbox: SandboxThread, url: str, phones: list[str], targets: int = len(TARGETS),
+                 **cluster: Any) -> None:
         self.queue = f"prokai.test.{uuid.uuid4().hex[:10]}"
-        self.node = Node(root, sandbox, phones, TARGETS, url=url, config={
-            "cluster": {"broker_url": BROKER, "queue": self.queue, "heartbeat_s": 1, "progress_interval_s": 0.2},
+        self.node = Node(root, sandbox, phones, TARGETS[-targets:], url=url, config={
+            "cluster": {"broker_url": BROKER, "queue": self.queue, "heartbeat_s": 1, "progress_interval_s": 0.2,
+                        **cluster},
         })
         self.workers: list[subprocess.Popen[str]] = []
 
-    def start_workers(self, n: int, stop_grace: float = 2) -> None:
-        self.workers += [self.node.start("worker", "--model", "keywords", "--concurrency", "1",
+    def start_workers(self, n: int, stop_grace: float = 2, concurrency: int = 1) -> None:
+        self.workers += [self.node.start("worker", "--model", "keywords", "--concurrency", str(concurrency),
                                          "--stop-grace", str(stop_grace)) for _ in range(n)]
 
     def wait_ready(self, n: int, timeout: float = 60) -> None:
@@ -92,12 +94,12 @@ class Cluster:
     def dispatch(self) -> subprocess.Popen[str]:
         return self.node.start("campaign", "run", str(self.node.campaign_id), "--distributed", "--no-progress")
 
-    def stop_workers(self) -> list[tuple[int, str]]:
-        """SIGTERM every live worker; (exit code, stderr) of each."""
+    def stop_workers(self) -> list[tuple[int, str, str]]:
+        """SIGTERM every live worker; (exit code, stdout, stderr) of each."""
         live = [p for p in self.workers if p.poll() is None]
         for proc in live:
             proc.send_signal(signal.SIGTERM)
-        return [(code, err) for code, _, err in (finish(p, timeout=30) for p in live)]
+        return [finish(p, timeout=30) for p in live]
 
     def close(self) -> None:
         for proc in self.workers:
@@ -111,9 +113,13 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(sandbox: SandboxThread, pg_schema_url: str, tmp_path: Path) -> Iterator[Cluster]:
+def cluster(sandbox: SandboxThread, pg_schema_url: str, tmp_path: Path, request: pytest.FixtureRequest,
+            ) -> Iterator[Cluster]:
+    """A cluster; a test marked `cluster_settings(**keys)` sets those `cluster.*` keys."""
     n = next(_clusters)
-    box = Cluster(tmp_path, sandbox, pg_schema_url, [f"+770680{n:02d}00{k}" for k in (1, 2, 3)])
+    marker = request.node.get_closest_marker("cluster_settings")
+    box = Cluster(tmp_path, sandbox, pg_schema_url, [f"+770680{n:02d}00{k}" for k in (1, 2, 3)],
+                  **(marker.kwargs if marker else {}))
     try:
         yield box
     finally:
@@ -132,21 +138,47 @@ def _clean(summary: dict[str, Any]) -> None:
 
 
 def test_three_workers_finish_like_one_process(cluster: Cluster, reference: dict[str, Any]) -> None:
+    from prokai.store.models import Conversation, Target
+
     cluster.start_workers(3)
     code, out, err = finish(cluster.dispatch())
     assert code == 0, err[-3000:]
     assert f"{len(TARGETS)} conversations" in out
     stopped = cluster.stop_workers()
-    assert [code for code, _ in stopped] == [0, 0, 0], [e[-2000:] for _, e in stopped]
-    assert not [e for _, e in stopped if "Traceback" in e]
+    assert [code for code, _, _ in stopped] == [0, 0, 0], [e[-2000:] for _, _, e in stopped]
+    assert not [e for _, _, e in stopped if "Traceback" in e]
     after = cluster.node.summary()
     _clean(after)
     assert _final(after) == _final(reference)
-    with _db(cluster) as s:  # the work was shared: more than one worker held the accounts
-        from prokai.store.models import Conversation
+    with _db(cluster) as s:
+        # the work was shared: more than one account talked
+        assert len(set(s.scalars(select(Conversation.account_id)))) > 1
+        # one conversation per target (none handed over to another account)
+        per_target = s.execute(select(Target.raw, Conversation.outcome)
+                               .join(Conversation, Conversation.target_id == Target.id)).all()
+        assert sorted(raw for raw, _ in per_target) == sorted(after["targets"])
 
-        accounts = set(s.scalars(select(Conversation.account_id)))
-    assert len(accounts) > 1
+
+@pytest.mark.cluster_settings(job_time_limit_s=0.5, continue_delay_s=0.2, max_slices=2, targets=2)
+def test_a_delivery_never_outlives_its_time_limit(cluster: Cluster) -> None:
+    """Every conversation here outlasts the 0.5-s limit of a delivery: each is cut, continued by a
+    delayed job in the same conversation with the same account, cut again, and after 2 slices its
+    target is deferred with the reason (exit 1, said on stderr); nothing lost, stored twice or leased."""
+    from prokai.store.models import Conversation, Target
+
+    cluster.start_workers(1, concurrency=2)
+    code, out, err = finish(cluster.dispatch())
+    assert code == 1, err[-3000:]
+    assert "2 target(s) left pending (conversation longer than 2 × 0.5 s)" in err
+    [(code, out, err)] = cluster.stop_workers()
+    assert code == 0 and "continued 2" in out and "deferred 2" in out, out
+    summary = cluster.node.summary()
+    assert summary["duplicates"] == [] and summary["leased"] == [] and summary["intact"]
+    with _db(cluster) as s:
+        for target in s.scalars(select(Target)):
+            assert (target.status, target.meta["slices"]) == ("pending", 2)
+            convs = s.scalars(select(Conversation).where(Conversation.target_id == target.id)).all()
+            assert len(convs) == 1 and convs[0].ended_at is None  # open: a later run resumes it
 
 
 def test_workers_killed_and_stopped_mid_conversation(cluster: Cluster, reference: dict[str, Any]) -> None:
@@ -173,7 +205,7 @@ def test_workers_killed_and_stopped_mid_conversation(cluster: Cluster, reference
             "killed after the conversation ended: probes nothing"
     code, out, err = finish(dispatch)
     assert code == 0, err[-3000:]
-    assert [code for code, _ in cluster.stop_workers()] == [0]
+    assert [code for code, _, _ in cluster.stop_workers()] == [0]
     after = cluster.node.summary()
     _clean(after)
     assert _final(after) == _final(reference)
