@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,17 +45,31 @@ def update_metrics(section: str, data: dict[str, Any], path: Path = METRICS) -> 
     return metrics
 
 
-def measure_image_captchas(count: int = 200, seed: int = 11) -> dict[str, Any]:
+def measure_image_captchas(count: int = 200, seed: int = 11, heldout_count: int = 100,
+                           heldout_seed: int = 13) -> dict[str, Any]:
     """Read `count` captchas drawn by the `captcha` library (ImageCaptcha: several fonts, sizes
-    and lengths, as the sandbox draws them) with each image solver; exact matches per try."""
-    from prokai.crawl.captcha import solve_image, solve_image_dddd, solve_image_vote
+    and lengths, as the sandbox draws them) with each image solver; exact matches per try. The
+    crawler's first try is what `captcha.solve` answers (`solve_image_crnn`: the CRNN, put to the
+    ddddocr vote when unsure). Then `heldout_count` pictures per font family the CRNN was not trained on."""
+    from prokai.crawl.captcha import (
+        Solution,
+        solve,
+        solve_image,
+        solve_image_crnn,
+        solve_image_dddd,
+        solve_image_vote,
+    )
+    from prokai.crawl.captcha_model import SURE_CONFIDENCE, read
     from prokai.sandbox.shops.captcha import _IMAGE_ALPHABET, available_fonts, library_image
 
     rng = random.Random(seed)
-    solvers = {"ddddocr-vote": solve_image_vote, "ddddocr": lambda b: solve_image_dddd(b),
-               "ddddocr-beta": lambda b: solve_image_dddd(b, beta=True)}
+    solvers: dict[str, Any] = {
+        "crnn": lambda b: (lambda r: r and Solution(r[0], "image-crnn"))(read(b)),
+        "crnn+vote": solve_image_crnn, "ddddocr-vote": solve_image_vote,
+        "ddddocr": lambda b: solve_image_dddd(b), "ddddocr-beta": lambda b: solve_image_dddd(b, beta=True)}
     right = dict.fromkeys(solvers, 0)
-    first = 0
+    first = sure = 0
+    first_methods: dict[str, int] = {}
     elapsed = dict.fromkeys(solvers, 0.0)
     tess_n, tess_right, tess_time = 0, 0, 0.0
     for i in range(count):
@@ -64,10 +79,13 @@ def measure_image_captchas(count: int = 200, seed: int = 11) -> dict[str, Any]:
             t0 = time.perf_counter()
             sol = fn(image)
             elapsed[name] += time.perf_counter() - t0
-            ok = sol is not None and sol.answer.upper() == text
-            right[name] += ok
-            if name == "ddddocr-vote" and ok:
-                first += 1
+            right[name] += sol is not None and sol.answer.upper() == text
+        reading = read(image)
+        sure += reading is not None and reading[1] >= SURE_CONFIDENCE
+        sol = solve("🤖 Введите символы с картинки:", [], image)
+        first += sol is not None and sol.answer.upper() == text
+        if sol is not None:
+            first_methods[sol.method] = first_methods.get(sol.method, 0) + 1
         if i % 10 == 0:  # Tesseract is slow: one image in ten
             t0 = time.perf_counter()
             sol = solve_image(image)
@@ -79,12 +97,44 @@ def measure_image_captchas(count: int = 200, seed: int = 11) -> dict[str, Any]:
         "seed": seed,
         "fonts": [Path(f).name for f in available_fonts()],
         "exact_first_solver": round(first / count, 4),
+        "first_try_methods": first_methods,
+        "crnn_sure_confidence": SURE_CONFIDENCE,
+        "crnn_sure_share": round(sure / count, 4),
         "exact": {name: round(right[name] / count, 4) for name in solvers} | {
             "tesseract": round(tess_right / tess_n, 4) if tess_n else None},
         "ms_per_image": {name: round(elapsed[name] / count * 1000, 1) for name in solvers} | {
             "tesseract": round(tess_time / tess_n * 1000, 1) if tess_n else None},
         "tesseract_sample": tess_n,
+        "heldout_fonts": measure_heldout_fonts(heldout_count, heldout_seed),
     }
+
+
+def measure_heldout_fonts(count: int = 100, seed: int = 13) -> dict[str, Any]:
+    """Per font family held out of the CRNN's training: `count` ImageCaptcha pictures (sandbox
+    sizes, 4–6 characters), exact reads of the CRNN, the ddddocr vote and the crawler's first try."""
+    from prokai.crawl.captcha import solve, solve_image_vote
+    from prokai.crawl.captcha_model import read
+    from prokai.crawl.captcha_train import heldout_fonts
+    from prokai.sandbox.shops.captcha import _IMAGE_ALPHABET, library_image
+    from prokai.sandbox.shops.spec import CaptchaSpec
+
+    out: dict[str, Any] = {}
+    for family, path in heldout_fonts().items():
+        rng = random.Random(seed)
+        spec = CaptchaSpec(kind="image", style="library", fonts=[path])
+        crnn = vote = first = 0
+        for _ in range(count):
+            text = "".join(rng.choice(_IMAGE_ALPHABET) for _ in range(rng.choice((4, 5, 6))))
+            image = library_image(text, rng, spec).data
+            reading = read(image)
+            crnn += reading is not None and reading[0] == text
+            sol = solve_image_vote(image)
+            vote += sol is not None and sol.answer.upper() == text
+            sol = solve("🤖 Введите символы с картинки:", [], image)
+            first += sol is not None and sol.answer.upper() == text
+        out[family] = {"file": Path(path).name, "count": count, "seed": seed, "crnn": round(crnn / count, 4),
+                       "ddddocr-vote": round(vote / count, 4), "first_try": round(first / count, 4)}
+    return out
 
 
 def _pct(x: float | None) -> str:
@@ -148,11 +198,28 @@ def render(metrics: dict[str, Any]) -> str:
     ocr = metrics.get("image_captchas")
     if ocr:
         out += [f"Measured {ocr.get('measured_at', '?')} on {ocr['count']} images (seed {ocr['seed']}, fonts "
-                f"{', '.join(ocr['fonts'])}); Tesseract on every tenth image ({ocr['tesseract_sample']}).", "",
+                f"{', '.join(ocr['fonts'])}); Tesseract on every tenth image ({ocr['tesseract_sample']}). "
+                "Command: `python -m prokai.crawl.card images` (also run by `prokai rehearse --card`).", "",
                 "| solver | exact per try | ms per image |", "|---|---|---|"]
         for name, value in ocr["exact"].items():
             out.append(f"| {name} | {_pct(value)} | {ocr['ms_per_image'].get(name)} |")
-        out += ["", f"The crawler's first try (both ddddocr models on the picture and six variants, majority vote; Latin letters and digits only): {_pct(ocr['exact_first_solver'])}.", ""]
+        methods = ", ".join(f"{k} {v}" for k, v in sorted(ocr.get("first_try_methods", {}).items()))
+        out += ["", "`crnn` is the project's own reader (`models/captcha/`, trained by `python -m "
+                "prokai.crawl.captcha_train` on ImageCaptcha pictures of its own seeds), its reading alone; "
+                f"`crnn+vote` (`solve_image_crnn`): the CRNN alone when its best path's probability is at least "
+                f"{ocr.get('crnn_sure_confidence', '?')} ({_pct(ocr.get('crnn_sure_share'))} of the pictures), "
+                "else its reading counts as 7 of the ddddocr vote's 14 readings. `ddddocr-vote`: both ddddocr "
+                "models on the picture and six variants, majority vote.", "",
+                f"The crawler's first try (`captcha.solve`: `crnn+vote`, the plain ddddocr vote without a model; "
+                f"answered by {methods or '?'}): {_pct(ocr['exact_first_solver'])}.", ""]
+        held = ocr.get("heldout_fonts") or {}
+        if held:
+            out += ["Fonts the CRNN never saw in training (the same pictures otherwise; the ddddocr vote for "
+                    "comparison):", "", "| held-out font | pictures (seed) | crnn | ddddocr-vote | first try |",
+                    "|---|---|---|---|---|"]
+            out += [f"| {family} ({h['file']}) | {h['count']} ({h['seed']}) | {_pct(h['crnn'])} | "
+                    f"{_pct(h['ddddocr-vote'])} | {_pct(h['first_try'])} |" for family, h in held.items()]
+            out.append("")
     else:
         out += ["(not recorded yet)", ""]
     out += ["## Goals", "", "| goal | figure | met |", "|---|---|---|"]
@@ -183,6 +250,41 @@ def render(metrics: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _sections(text: str) -> list[tuple[str, str]]:
+    """(heading, whole section text) for each `## ` section of a card."""
+    parts = re.split(r"(?m)^(?=## )", text)
+    return [(part.splitlines()[0], part) for part in parts if part.startswith("## ")]
+
+
 def write_card(path: Path = CARD, metrics: dict[str, Any] | None = None) -> None:
-    """Render the card from the recorded figures."""
-    path.write_text(render(metrics if metrics is not None else load_metrics()), encoding="utf-8")
+    """Render the card from the recorded figures; sections written by hand into the card (headings
+    the renderer does not produce) are kept, before the goals."""
+    text = render(metrics if metrics is not None else load_metrics())
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        old = ""
+    rendered = {heading for heading, _ in _sections(text)}
+    kept = [body for heading, body in _sections(old) if heading not in rendered]
+    if kept:
+        goals = text.index("## Goals")
+        text = text[:goals] + "".join(b if b.endswith("\n\n") else b.rstrip("\n") + "\n\n" for b in kept) + text[goals:]
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m prokai.crawl.card images`: measure the image captchas again and rewrite the card
+    (the other sections from the figures already recorded); `render`: only rewrite the card."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["images"]:
+        update_metrics("image_captchas", measure_image_captchas())
+    elif args[:1] != ["render"]:
+        raise SystemExit("usage: python -m prokai.crawl.card images|render")
+    write_card()
+    print(f"crawler card written to {CARD}")
+
+
+if __name__ == "__main__":
+    main()
