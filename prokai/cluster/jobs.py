@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 
 from prokai.crawl.runner import ConversationJob
 from prokai.store.db import Database
-from prokai.store.models import Target
+from prokai.store.models import Account, Conversation, Target
 from prokai.store.types import utcnow
 
 OPEN = ("pending", "running")
@@ -72,6 +72,21 @@ def cut_for_time(s: Session, target_id: int, max_slices: int) -> bool:
     slices = int(target.meta.get("slices", 0)) + 1
     target.meta = {**target.meta, "slices": slices, **({"requeue": True} if slices < max_slices else {})}
     return slices < max_slices
+
+
+def own_account_busy(s: Session, target_id: int) -> bool:
+    """Whether the account of the target's open conversation is leased by a holder not known to
+    be gone (a live one, or one that died a moment ago and is not judged dead yet)."""
+    from prokai.accounts.liveness import holder_is_gone
+    from prokai.accounts.pool import owner_is_dead
+
+    row = s.execute(select(Account.lease_owner, Account.lease_until)
+                    .join(Conversation, Conversation.account_id == Account.id)
+                    .where(Conversation.target_id == target_id, Conversation.ended_at.is_(None))
+                    .order_by(Conversation.id.desc()).limit(1)).first()
+    if row is None or row[0] is None or row[1] is None or row[1] < utcnow():
+        return False
+    return not owner_is_dead(row[0]) and not holder_is_gone(s, row[0])
 
 
 def take_up(s: Session, target_id: int) -> bool:
@@ -139,4 +154,4 @@ def progress(s: Session, campaign_id: int) -> dict[str, Any]:
     return {"done": done, "out": out, "deferred": deferred}
 
 
-__all__ = ["claim_target", "cut_for_time", "defer", "has_job_out", "mark_queued", "mark_requeue", "take_up", "open_jobs", "progress", "unpublished_discoveries"]
+__all__ = ["claim_target", "cut_for_time", "defer", "has_job_out", "mark_queued", "mark_requeue", "own_account_busy", "take_up", "open_jobs", "progress", "unpublished_discoveries"]

@@ -26,7 +26,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from prokai.cluster.jobs import (
@@ -35,6 +36,7 @@ from prokai.cluster.jobs import (
     defer,
     mark_queued,
     mark_requeue,
+    own_account_busy,
     take_up,
     unpublished_discoveries,
 )
@@ -48,6 +50,7 @@ from prokai.store.models import Campaign, Target
 log = logging.getLogger(__name__)
 
 RETRY_DELAY_S = 5.0  # a job whose handling failed (database down) comes back after this
+CLAIM_WAIT_S = 10.0  # how long a redelivered job waits for its dead holder's claim and account lease
 
 
 class Worker:
@@ -74,6 +77,7 @@ class Worker:
         self.time_limit_s = settings.cluster.job_time_limit_s
         self.continue_delay_s = settings.cluster.continue_delay_s
         self.max_slices = settings.cluster.max_slices
+        self.claim_wait_s = CLAIM_WAIT_S
         self._targets: set[int] = set()
 
     def _doing(self) -> None:
@@ -159,12 +163,13 @@ class Worker:
             with self.db.session() as s:
                 defer(s, job.target_id, "campaign stopped")
             return "deferred"
-        with claim_target(self.db, job.target_id) as mine:
+        async with self._claimed(job.target_id) as mine:
             if not mine:
                 return "held"
             with self.db.session() as s:
                 if not take_up(s, job.target_id):  # settled by the holder that released the claim just now
                     return "already done"
+            await self._own_account_free(job.target_id)
             work = asyncio.ensure_future(self.runner.run_job(job, RunReport()))
             self._running[work] = job.target_id
             self._targets.add(job.target_id)
@@ -184,6 +189,32 @@ class Worker:
                 self._doing()
         await self._publish_discoveries(job)
         return "done" if result is not None else "deferred"
+
+    @asynccontextmanager
+    async def _claimed(self, target_id: int) -> AsyncIterator[bool]:
+        """The target's claim, waiting up to `claim_wait_s` for it: a worker killed with this job
+        closed its sockets, but the database may not have dropped its claim yet when RabbitMQ
+        redelivers. Still held after that: a live worker runs the target and settles it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.claim_wait_s
+        while True:
+            with claim_target(self.db, target_id) as mine:
+                if mine or loop.time() >= deadline:
+                    yield mine
+                    return
+            await asyncio.sleep(0.2)
+
+    async def _own_account_free(self, target_id: int) -> None:
+        """An open conversation goes on with its own account: while that account's lease is still
+        held (by the worker that died with this job, not judged dead yet), wait up to
+        `claim_wait_s` rather than hand the chat to another account."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.claim_wait_s
+        while loop.time() < deadline:
+            with self.db.session() as s:
+                if not own_account_busy(s, target_id):
+                    return
+            await asyncio.sleep(0.2)
 
     async def _requeue(self, job: ConversationJob, delay_s: float | None = None) -> None:
         """Publish the job again (the target back to having a job out) before this delivery is acked."""

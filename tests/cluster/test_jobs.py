@@ -40,6 +40,7 @@ def world(pg_schema_url: str) -> Iterator[tuple[Database, Worker, int, list[int]
         ids = list(s.scalars(select(Target.id).where(Target.campaign_id == campaign_id).order_by(Target.id)))
     # no client at all: a job that reached a conversation would fail with "no account"
     worker = Worker(db, settings, build_runner(db, settings, StaticClients([]), model="keywords"))
+    worker.claim_wait_s = 0.5  # a claim held here stays held: no need to wait for it long
     try:
         yield db, worker, campaign_id, ids
     finally:

@@ -33,20 +33,33 @@ class SlowShop(Shop):
     """Answers each press after a pause: its conversation lasts long enough to be killed in."""
 
     async def on_callback(self, chat: Any, query: Any) -> Any:
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.8)
         return await super().on_callback(chat, query)
 
 
+class LinkingShop(Shop):
+    """Names its backup bot, which is no target: the crawl discovers it (a worker publishes it)."""
+
+    async def on_message(self, chat: Any, message: Any) -> None:
+        if message.text.startswith("/start"):
+            await chat.send("Если бот не отвечает, пишите в резервный: @rel_hidden_bot")
+        await super().on_message(chat, message)
+
+
 SLOW = ("rel_slow_bot", "rel_slower_bot")
-EXTRA = {SLOW[0]: SlowShop(7), SLOW[1]: SlowShop(8), "rel_delta_bot": Shop(4), "rel_echo_bot": Shop(5)}
+EXTRA = {SLOW[0]: SlowShop(7), SLOW[1]: SlowShop(8), "rel_linking_bot": LinkingShop(9),
+         "rel_delta_bot": Shop(4), "rel_echo_bot": Shop(5)}
+HIDDEN = {"rel_hidden_bot": Shop(10)}
 # the slow shops first: each goes to a worker of its own at once, both conversations under way together
 TARGETS = [f"@{name}" for name in [*SLOW, *SHOPS, *(n for n in EXTRA if n not in SLOW)]]
+# one level of discovery, in the reference run as in the cluster (the harness's crawl section otherwise)
+CRAWL = {"crawl": {"min_delay_s": 0, "max_delay_s": 0, "max_depth": 1, "daily_cap_per_account": 30}}
 _clusters = itertools.count(1)  # each cluster its own sandbox accounts
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxThread]:
-    box = SandboxThread(EXTRA)
+    box = SandboxThread({**EXTRA, **HIDDEN})
     yield box
     box.stop()
 
@@ -54,10 +67,12 @@ def sandbox() -> Iterator[SandboxThread]:
 @pytest.fixture(scope="module")
 def reference(sandbox: SandboxThread, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The same campaign run by the single-process runner: what every distributed run must end with."""
-    node = Node(tmp_path_factory.mktemp("ref"), sandbox, ["+77067000001", "+77067000002"], TARGETS)
+    node = Node(tmp_path_factory.mktemp("ref"), sandbox, ["+77067000001", "+77067000002"], TARGETS, config=CRAWL)
     code, _, err = finish(node.campaign())
     assert code == 0, err[-3000:]
-    return node.summary()
+    summary = node.summary()
+    assert summary["targets"]["username:rel_hidden_bot"] == ("done", "requisites")  # discovered, then run
+    return summary
 
 
 class Cluster:
@@ -66,7 +81,7 @@ class Cluster:
     def __init__(self, root: Path, sandbox: SandboxThread, url: str, phones: list[str], targets: int = len(TARGETS),
                  **cluster: Any) -> None:
         self.queue = f"prokai.test.{uuid.uuid4().hex[:10]}"
-        self.node = Node(root, sandbox, phones, TARGETS[-targets:], url=url, config={
+        self.node = Node(root, sandbox, phones, TARGETS[-targets:], url=url, config={**CRAWL,
             "cluster": {"broker_url": BROKER, "queue": self.queue, "heartbeat_s": 1, "progress_interval_s": 0.2,
                         **cluster},
         })
@@ -118,7 +133,7 @@ def cluster(sandbox: SandboxThread, pg_schema_url: str, tmp_path: Path, request:
     """A cluster; a test marked `cluster_settings(**keys)` sets those `cluster.*` keys."""
     n = next(_clusters)
     marker = request.node.get_closest_marker("cluster_settings")
-    box = Cluster(tmp_path, sandbox, pg_schema_url, [f"+770680{n:02d}00{k}" for k in (1, 2, 3)],
+    box = Cluster(tmp_path, sandbox, pg_schema_url, [f"+770680{n:02d}00{k}" for k in (1, 2, 3, 4)],
                   **(marker.kwargs if marker else {}))
     try:
         yield box
@@ -143,7 +158,7 @@ def test_three_workers_finish_like_one_process(cluster: Cluster, reference: dict
     cluster.start_workers(3)
     code, out, err = finish(cluster.dispatch())
     assert code == 0, err[-3000:]
-    assert f"{len(TARGETS)} conversations" in out
+    assert f"{len(TARGETS) + 1} conversations" in out  # the discovered target too
     stopped = cluster.stop_workers()
     assert [code for code, _, _ in stopped] == [0, 0, 0], [e[-2000:] for _, _, e in stopped]
     assert not [e for _, _, e in stopped if "Traceback" in e]
@@ -184,28 +199,27 @@ def test_a_delivery_never_outlives_its_time_limit(cluster: Cluster) -> None:
 def test_workers_killed_and_stopped_mid_conversation(cluster: Cluster, reference: dict[str, Any]) -> None:
     """Two workers mid-way through the slow shops' conversations: one killed with `kill -9` (its
     job redelivered, its lease taken over at once), one stopped by SIGTERM with no grace (its job
-    cut and published again, exit 0). The third finishes the campaign as one process would: both
+    cut and published again, exit 0). The other two finish the campaign as one process would: both
     chats go on with the same account in the same conversation, nothing stored twice."""
     from prokai.store.models import Account, AuditRecord, Conversation, Target
 
-    cluster.start_workers(3, stop_grace=0)
-    cluster.wait_ready(3)  # else the first worker up could run both slow shops in turn
+    cluster.start_workers(4, stop_grace=0)
+    cluster.wait_ready(4)  # else the first worker up could run both slow shops in turn
     dispatch = cluster.dispatch()
-    (killed, kconv, kaccount), (stopped, sconv, saccount) = (
-        _holder_of(cluster, dispatch, name) for name in SLOW)
+    (killed, kconv, kaccount), (stopped, sconv, saccount) = _holders_of(cluster, dispatch, SLOW)
     assert killed is not stopped
     os.kill(killed.pid, signal.SIGKILL)
     stopped.send_signal(signal.SIGTERM)
+    with _db(cluster) as s:
+        assert s.scalar(select(Conversation.ended_at).where(Conversation.id == kconv)) is None, \
+            "killed after the conversation ended: probes nothing"
     killed.wait()
     code, out, err = finish(stopped, timeout=30)
     assert code == 0 and "Traceback" not in err, err[-3000:]
     assert "requeued 1" in out, out
-    with _db(cluster) as s:
-        assert s.scalar(select(Conversation.ended_at).where(Conversation.id == kconv)) is None, \
-            "killed after the conversation ended: probes nothing"
     code, out, err = finish(dispatch)
     assert code == 0, err[-3000:]
-    assert [code for code, _, _ in cluster.stop_workers()] == [0]
+    assert [code for code, _, _ in cluster.stop_workers()] == [0, 0]
     after = cluster.node.summary()
     _clean(after)
     assert _final(after) == _final(reference)
@@ -222,27 +236,32 @@ def test_workers_killed_and_stopped_mid_conversation(cluster: Cluster, reference
         assert s.scalar(select(Account.lease_owner).where(Account.id == kaccount)) is None
 
 
-def _holder_of(cluster: Cluster, dispatch: subprocess.Popen[str], shop: str,
-               timeout: float = 60) -> tuple[subprocess.Popen[str], int, int]:
-    """The worker mid-way through `shop`'s conversation (two of its answers stored), the
-    conversation and its account."""
+def _holders_of(cluster: Cluster, dispatch: subprocess.Popen[str], shops: tuple[str, ...],
+                timeout: float = 60) -> list[tuple[subprocess.Popen[str], int, int]]:
+    """The workers mid-way through the conversations with `shops`, all at once (two answers of
+    each stored): each worker, its conversation and its account."""
     from prokai.store.models import Account, Conversation, Message, Target
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert dispatch.poll() is None, dispatch.communicate()
+        found = []
         with _db(cluster) as s:
-            row = s.execute(
-                select(Conversation.id, Conversation.account_id, Account.lease_owner)
-                .join(Target, Target.id == Conversation.target_id).join(Account, Account.id == Conversation.account_id)
-                .where(Target.raw.like(f"%{shop}"), Conversation.ended_at.is_(None))).first()
-            answers = 0 if row is None else len(s.scalars(select(Message.id).where(
-                Message.conversation_id == row[0], Message.direction == "in")).all())
-        if row is not None and row[2] and answers >= 2:
-            pid = int(str(row[2]).split(":")[1])
-            return next(p for p in cluster.workers if p.pid == pid), int(row[0]), int(row[1])
+            for shop in shops:
+                row = s.execute(
+                    select(Conversation.id, Conversation.account_id, Account.lease_owner)
+                    .join(Target, Target.id == Conversation.target_id)
+                    .join(Account, Account.id == Conversation.account_id)
+                    .where(Target.raw.like(f"%{shop}"), Conversation.ended_at.is_(None))).first()
+                answers = 0 if row is None else len(s.scalars(select(Message.id).where(
+                    Message.conversation_id == row[0], Message.direction == "in")).all())
+                if row is not None and row[2] and answers >= 2:
+                    pid = int(str(row[2]).split(":")[1])
+                    found.append((next(p for p in cluster.workers if p.pid == pid), int(row[0]), int(row[1])))
+        if len(found) == len(shops):
+            return found
         time.sleep(0.05)
-    raise AssertionError(f"the conversation with {shop} never got under way")
+    raise AssertionError(f"the conversations with {shops} were never under way together")
 
 
 @contextmanager
