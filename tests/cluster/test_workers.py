@@ -67,8 +67,9 @@ def sandbox() -> Iterator[SandboxThread]:
 @pytest.fixture(scope="module")
 def reference(sandbox: SandboxThread, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The same campaign run by the single-process runner: what every distributed run must end with."""
-    node = Node(tmp_path_factory.mktemp("ref"), sandbox, ["+77067000001", "+77067000002"], TARGETS, config=CRAWL)
-    code, _, err = finish(node.campaign())
+    node = Node(tmp_path_factory.mktemp("ref"), sandbox, [f"+7706700000{k}" for k in (1, 2, 3, 4)], TARGETS,
+                config=CRAWL)
+    code, _, err = finish(node.campaign("--concurrency", "4"))
     assert code == 0, err[-3000:]
     summary = node.summary()
     assert summary["targets"]["username:rel_hidden_bot"] == ("done", "requisites")  # discovered, then run
