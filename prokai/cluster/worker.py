@@ -59,7 +59,8 @@ class Worker:
     def __init__(self, db: Database, settings: Settings, runner: CampaignRunner, *,
                  concurrency: int | None = None, on_job: Callable[[str, ConversationJob], None] | None = None) -> None:
         """`runner`: built by `build_runner` (the CLI passes the account pool's); `on_job`: told
-        what became of each job ("done", "deferred", "requeued", "already done", "held")."""
+        what became of each job ("done", "deferred", "requeued", "continued", "already done",
+        "held", "retried", "no target")."""
         self.db = db
         self.runner = runner
         self.concurrency = concurrency or settings.cluster.worker_concurrency
@@ -103,8 +104,11 @@ class Worker:
             return
         # Said before the cut: the target the runner defers on cancellation keeps its job out
         # (the follower waits for the requeued job, not for another run).
-        with self.db.session() as s:
-            mark_requeue(s, list(self._running.values()))
+        try:
+            with self.db.session() as s:
+                mark_requeue(s, list(self._running.values()))
+        except Exception:  # the cut must happen; the redelivery of an unsettled job still comes
+            log.exception("could not mark the cut targets for requeue")
         for work in list(self._running):
             work.cancel()
 
@@ -170,6 +174,9 @@ class Worker:
                 if not take_up(s, job.target_id):  # settled by the holder that released the claim just now
                     return "already done"
             await self._own_account_free(job.target_id)
+            if self.stopped_by is not None:  # stopped while waiting: no new conversation
+                await self._requeue(job)
+                return "requeued"
             work = asyncio.ensure_future(self.runner.run_job(job, RunReport()))
             self._running[work] = job.target_id
             self._targets.add(job.target_id)
