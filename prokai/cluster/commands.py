@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from prokai.cliutil import EXIT_FAILURE, database, fail, settings
+from prokai.cliutil import EXIT_FAILURE, EXIT_USAGE, database, fail, settings
 from prokai.cluster.workers_cli import workers
 
 MODEL_HELP = "Classifier: transformer (the shipped model) or keywords (the baseline, no torch)."
@@ -27,11 +27,15 @@ def worker(
     from prokai.cluster.queue import QueueUnavailable
     from prokai.cluster.worker import Worker, run_worker
     from prokai.crawl.factory import build_runner
+    from prokai.keys import VaultError
 
     st = settings(ctx)
     conc = concurrency or st.cluster.worker_concurrency
     db = database(ctx)
-    runner = build_runner(db, st, model=model, concurrency=conc, actor="worker")
+    try:
+        runner = build_runner(db, st, model=model, concurrency=conc, actor="worker")
+    except VaultError as exc:  # sessions are sealed in the vault: no key, no worker
+        fail(str(exc), EXIT_USAGE)
     node = Worker(db, st, runner, concurrency=conc)
     node.stop_grace_s = stop_grace
     try:
