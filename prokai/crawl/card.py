@@ -3,6 +3,8 @@
 the image-captcha reading test) and `bench/crawl.py --card` (generated shops) fill in.
 
     prokai rehearse --scenarios prokai/sandbox/scenarios --scenarios bench/data/crawl_heldout --card prokai/crawl/CARD.md
+
+The image-captcha section alone: `python -m prokai.crawl.card images` (measure again, re-render).
 """
 
 from __future__ import annotations
@@ -209,7 +211,11 @@ def render(metrics: dict[str, Any]) -> str:
                 f"`crnn+vote` (`solve_image_crnn`): the CRNN alone when its best path's probability is at least "
                 f"{ocr.get('crnn_sure_confidence', '?')} ({_pct(ocr.get('crnn_sure_share'))} of the pictures), "
                 "else its reading counts as 7 of the ddddocr vote's 14 readings. `ddddocr-vote`: both ddddocr "
-                "models on the picture and six variants, majority vote.", "",
+                "models on the picture and six variants, majority vote. The chain does not trust the CRNN alone: "
+                "it was never trained on other styles (the sandbox's classic renderer, where it reads nothing) "
+                "and is rarely sure there, so the vote keeps those at ddddocr's rate; that costs the difference "
+                "between `crnn` and `crnn+vote` here. Weight and threshold were chosen on the training script's "
+                "own pictures, not these.", "",
                 f"The crawler's first try (`captcha.solve`: `crnn+vote`, the plain ddddocr vote without a model; "
                 f"answered by {methods or '?'}): {_pct(ocr['exact_first_solver'])}.", ""]
         held = ocr.get("heldout_fonts") or {}
@@ -256,14 +262,23 @@ def _sections(text: str) -> list[tuple[str, str]]:
     return [(part.splitlines()[0], part) for part in parts if part.startswith("## ")]
 
 
-def write_card(path: Path = CARD, metrics: dict[str, Any] | None = None) -> None:
+def write_card(path: Path = CARD, metrics: dict[str, Any] | None = None, only: tuple[str, ...] = ()) -> None:
     """Render the card from the recorded figures; sections written by hand into the card (headings
-    the renderer does not produce) are kept, before the goals."""
+    the renderer does not produce) are kept, before the goals. With `only` (heading prefixes such as
+    "## Image captchas"), just those sections of the existing card are replaced and the rest of it
+    is kept as it is (notes written by hand inside rendered sections included)."""
     text = render(metrics if metrics is not None else load_metrics())
     try:
         old = path.read_text(encoding="utf-8")
     except OSError:
         old = ""
+    if only and old:
+        fresh = {heading: body for heading, body in _sections(text)}
+        head = old[: old.index("## ")] if "## " in old else old
+        parts = [fresh.get(heading, body) if heading.startswith(only) else body for heading, body in _sections(old)]
+        parts = [p if p.endswith("\n\n") or p is parts[-1] else p.rstrip("\n") + "\n\n" for p in parts]
+        path.write_text(head + "".join(parts), encoding="utf-8")
+        return
     rendered = {heading for heading, _ in _sections(text)}
     kept = [body for heading, body in _sections(old) if heading not in rendered]
     if kept:
@@ -273,16 +288,18 @@ def write_card(path: Path = CARD, metrics: dict[str, Any] | None = None) -> None
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m prokai.crawl.card images`: measure the image captchas again and rewrite the card
-    (the other sections from the figures already recorded); `render`: only rewrite the card."""
+    """`python -m prokai.crawl.card images`: measure the image captchas again and replace their
+    section and the goals in the card; `render`: rewrite the whole card from the recorded figures."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["images"]:
         update_metrics("image_captchas", measure_image_captchas())
-    elif args[:1] != ["render"]:
+        write_card(only=("## Image captchas", "## Goals"))
+    elif args[:1] == ["render"]:
+        write_card()
+    else:
         raise SystemExit("usage: python -m prokai.crawl.card images|render")
-    write_card()
     print(f"crawler card written to {CARD}")
 
 
