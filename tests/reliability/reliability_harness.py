@@ -190,10 +190,12 @@ class Node:
                 dup = s.execute(select(Sighting.conversation_id, Sighting.requisite_id, func.count())
                                 .group_by(Sighting.conversation_id, Sighting.requisite_id)
                                 .having(func.count() > 1)).all()
+                # A message stored twice is the same version twice (same content); the edits of a
+                # menu are versions of their own (edit_of_id names the first) and no duplicate.
                 dup_msgs = s.execute(select(Message.conversation_id, Message.telegram_message_id, Message.direction,
                                             func.count()).where(Message.direction == "in")
                                      .group_by(Message.conversation_id, Message.telegram_message_id, Message.direction,
-                                               Message.edit_of_id)
+                                               Message.text, Message.media_hash)
                                      .having(func.count() > 1)).all()
                 return {
                     "targets": targets,
