@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -190,13 +191,12 @@ class Node:
                 dup = s.execute(select(Sighting.conversation_id, Sighting.requisite_id, func.count())
                                 .group_by(Sighting.conversation_id, Sighting.requisite_id)
                                 .having(func.count() > 1)).all()
-                # A message stored twice is the same version twice (same content); the edits of a
-                # menu are versions of their own (edit_of_id names the first) and no duplicate.
-                dup_msgs = s.execute(select(Message.conversation_id, Message.telegram_message_id, Message.direction,
-                                            func.count()).where(Message.direction == "in")
-                                     .group_by(Message.conversation_id, Message.telegram_message_id, Message.direction,
-                                               Message.text, Message.media_hash)
-                                     .having(func.count() > 1)).all()
+                # A message stored twice is the same version twice (same text, buttons and media);
+                # the edits of a menu are versions of their own and no duplicate.
+                versions = Counter(
+                    (m.conversation_id, m.telegram_message_id, m.text, json.dumps(m.buttons, sort_keys=True), m.media_hash)
+                    for m in s.scalars(select(Message).where(Message.direction == "in")))
+                dup_msgs = [key[:2] for key, n in versions.items() if n > 1]
                 return {
                     "targets": targets,
                     "requisites": sorted(s.scalars(select(Requisite.value))),
