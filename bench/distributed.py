@@ -97,25 +97,19 @@ class FastClock(Clock):
                     fut.cancel()
 
 
-# `prokai` as the command line runs it, with no pause between two orders of one conversation, as
-# bench/crawl.py runs (ORDER_GAP is no setting; 11 wall minutes each here would be the whole bench).
-LAUNCH = "import prokai.crawl.factory as f; f.ORDER_GAP = 0.0; from prokai.cli import main; main()"
-
-
 class BenchNode(Node):
-    """The reliability probes' node, its `prokai` started through `LAUNCH`."""
+    """The reliability probes' node with no pause between two orders of one conversation
+    (`crawl.order_gap_s` 0, as bench/crawl.py runs: 11 wall minutes each would be the whole bench)."""
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        """`prokai ARGS` in a subprocess (stdout and stderr captured)."""
-        return subprocess.Popen([sys.executable, "-c", LAUNCH, "-c", str(self.config), *args], cwd=ROOT,
-                                env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def env(self) -> dict[str, str]:
+        """The node's environment, the order gap off."""
+        return {**super().env(), "PROKAI_CRAWL__ORDER_GAP_S": "0"}
 
 
 def duplicates(url: str) -> dict[str, int]:
     """Evidence stored twice: a sighting of one requisite twice in one conversation, an incoming
-    message version stored again with the same content as the version before it. (`Node.summary`
-    counts every later version of an edited message as a duplicate: shops that edit their menus in
-    place have many; `edit_versions` says how many rows that count includes.)"""
+    message version stored again with the same content as the version before it (`edit_versions`
+    says how many edited versions there were)."""
     from sqlalchemy import func, select
 
     from prokai.store.db import Database

@@ -160,6 +160,8 @@ class CrawlSettings(Section):
     daily_cap_per_account: int = Field(default=30, ge=1)
     min_delay_s: float = Field(default=2.0, ge=0)
     max_delay_s: float = Field(default=8.0, ge=0)
+    # Pause before asking the same shop for its next payment method (a new order), seconds.
+    order_gap_s: float = Field(default=660.0, ge=0)
 
 
 class ReviewerSettings(Section):

@@ -52,7 +52,7 @@ class Outcome:
 
 JUDGE_SCREENS = 3  # screens a bot may show before a low shop score makes the crawler leave
 MAX_BACKTRACKS = 3  # restarts from dead ends before any requisite came
-ORDER_GAP = 660.0  # the pause between two orders in campaigns and rehearsals (11 minutes)
+ORDER_GAP = 660.0  # the rehearsals' pause between two orders (11 minutes); campaigns: crawl.order_gap_s
 MAX_CAPTCHA_TRIES = 2  # wrong answers before giving up (shops ban at the third)
 
 
@@ -83,7 +83,7 @@ class Budget:
     min_delay: float = 0.0
     max_delay: float = 0.0
     # Seconds to wait before asking for another payment method (shops ban buyers who order again
-    # within minutes); campaigns and rehearsals use ORDER_GAP.
+    # within minutes); rehearsals use ORDER_GAP, campaigns `crawl.order_gap_s`.
     order_gap: float = 0.0
     # A conversation that harvested n methods may take (1 + n) times the steps and seconds, up to
     # this many times: each method is a walk of its own.

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TypedDict, Unpack
 
 from prokai.config import Settings
-from prokai.crawl.engine import ORDER_GAP, Budget, IntentModel
+from prokai.crawl.engine import Budget, IntentModel
 from prokai.crawl.pacing import Pacer
 from prokai.crawl.runner import CampaignRunner, ClientProvider, PoolClients, ProgressEvent
 from prokai.intake import Intake
@@ -49,7 +49,7 @@ def budget_from_settings(settings: Settings) -> Budget:
         max_seconds=crawl.max_conversation_minutes * 60,
         min_delay=crawl.min_delay_s,
         max_delay=crawl.max_delay_s,
-        order_gap=ORDER_GAP,
+        order_gap=crawl.order_gap_s,
     )
 
 

@@ -27,7 +27,7 @@ from prokai.config import (
 )
 from prokai.crawl.campaigns import create_campaign
 from prokai.crawl.commands import make_runner
-from prokai.crawl.engine import ORDER_GAP, Budget
+from prokai.crawl.engine import Budget
 from prokai.crawl.models import KeywordModel
 from prokai.crawl.pacing import SandboxPacer
 from prokai.crawl.rehearsal import REHEARSAL_BUDGET, rehearsal_runner
@@ -55,7 +55,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
 def _settings(db: Database, tmp_path: Path, **crawl: Any) -> Settings:
     knobs: dict[str, Any] = {"region": "Астана", "max_depth": 3, "max_steps_per_conversation": 12,
                              "max_conversation_minutes": 5.0, "daily_cap_per_account": 7, "min_delay_s": 0.5,
-                             "max_delay_s": 1.5, **crawl}
+                             "max_delay_s": 1.5, "order_gap_s": 45.0, **crawl}
     return Settings(data_dir=tmp_path, database=DatabaseSettings(url=db.url), crawl=CrawlSettings(**knobs),
                     nlp=NlpSettings(shop_threshold=0.7), scheduler=SchedulerSettings(sweep_model="keywords"))
 
@@ -83,7 +83,7 @@ def test_campaigns_and_sweeps_get_every_knob_from_settings(store: Database, tmp_
     assert isinstance(runner.model, KeywordModel)  # `--model keywords` / scheduler.sweep_model
     assert (runner.city, runner.max_depth, runner.daily_cap, runner.shop_threshold, runner.concurrency) == (
         "Астана", 3, 7, 0.7, 3)
-    assert runner.budget == Budget(max_steps=12, max_seconds=300.0, min_delay=0.5, max_delay=1.5, order_gap=ORDER_GAP)
+    assert runner.budget == Budget(max_steps=12, max_seconds=300.0, min_delay=0.5, max_delay=1.5, order_gap=45.0)
     # its conversations feed the intake pipeline of these settings, not of the process's config.yaml
     assert runner.intake is not None
     assert [getattr(step, "threshold", None) for step in runner.intake.steps if isinstance(step, JudgeShop)] == [0.7]
