@@ -19,7 +19,7 @@ from sqlalchemy import select
 from prokai.cluster.jobs import mark_queued, open_jobs, progress
 from prokai.cluster.queue import JobQueue
 from prokai.config import Settings
-from prokai.crawl.runner import ProgressEvent, RunReport
+from prokai.crawl.runner import ProgressEvent, RunReport, notify_progress
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import Campaign, Conversation, Requisite, Sighting
@@ -106,12 +106,7 @@ class DistributedRun:
         return report
 
     def _progress(self, campaign_id: int, report: RunReport) -> None:
-        if self.on_progress is None:
-            return
-        try:
-            self.on_progress(ProgressEvent.of(campaign_id, report))
-        except Exception:  # a broken display must not stop the run
-            log.exception("progress hook failed")
+        notify_progress(self.on_progress, campaign_id, report)
 
 
 __all__ = ["DistributedRun"]

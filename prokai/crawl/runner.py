@@ -135,6 +135,16 @@ class ProgressEvent:
                    MappingProxyType(dict(report.outcomes)))
 
 
+
+def notify_progress(hook: Callable[[ProgressEvent], None] | None, campaign_id: int, report: RunReport) -> None:
+    """Tell a progress hook (a display) where the run stands; a broken one never stops the run."""
+    if hook is None:
+        return
+    try:
+        hook(ProgressEvent.of(campaign_id, report))
+    except Exception:
+        log.exception("progress hook failed")
+
 class CampaignRunner:
     """Runs the pending targets of a campaign."""
 
@@ -329,12 +339,7 @@ class CampaignRunner:
         self._progress(job.campaign_id, report)
 
     def _progress(self, campaign_id: int, report: RunReport) -> None:
-        if self.on_progress is None:
-            return
-        try:
-            self.on_progress(ProgressEvent.of(campaign_id, report))
-        except Exception:  # a broken display must not stop the crawl
-            log.exception("progress hook failed")
+        notify_progress(self.on_progress, campaign_id, report)
 
     # --- one attempt -----------------------------------------------------------------------
 
