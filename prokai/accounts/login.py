@@ -40,7 +40,7 @@ from prokai.accounts.clients import session_string as client_session_string
 from prokai.accounts.errors import KIND_LOGIN, verdict
 from prokai.accounts.liveness import announce
 from prokai.accounts.passwords import PasswordBook
-from prokai.accounts.pool import drop_lease, node_name, take_lease
+from prokai.accounts.pool import drop_lease, node_name, reap_dead_leases, take_lease
 from prokai.accounts.state import (
     Clock,
     apply_verdict,
@@ -207,7 +207,10 @@ class LoginRunner:
     # ------------------------------------------------------------------ run
 
     async def run(self, iccids: Sequence[str] | None = None) -> LoginReport:
-        """Log in every target; one SIM's failure never stops the others."""
+        """Log in every target; one SIM's failure never stops the others. Leases a dead run left
+        (kill -9 between a login and its release) are freed first, also on SIMs skipped now."""
+        with self.db.session() as s:
+            reap_dead_leases(s)
         targets = self.targets(iccids)
         results = await asyncio.gather(*(self._guarded(t) for t in targets))
         return LoginReport(list(results))
