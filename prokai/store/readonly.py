@@ -66,4 +66,7 @@ def integrity_check(engine: Engine) -> str | None:
         rows = [r[0] for r in conn.execute(text("PRAGMA integrity_check"))]
     if rows == ["ok"]:
         return None
-    return f"{rows[0]}" + (f" (and {len(rows) - 1} more)" if len(rows) > 1 else "")
+    # SQLite's first row may itself span lines ("*** in database main ***\nOn tree page …"): one line.
+    first = " ".join(str(rows[0]).split())
+    first = first if len(first) <= 300 else first[:299] + "…"
+    return first + (f" (and {len(rows) - 1} more)" if len(rows) > 1 else "")
