@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_harness import SHOPS, Node, SandboxThread, Shop, finish
+from reliability_harness import SHOPS, Node, SandboxThread, Shop, assert_clean, final_of, finish
 from sqlalchemy import select
 
 pytestmark = pytest.mark.timeout(120)
@@ -142,15 +142,6 @@ def cluster(sandbox: SandboxThread, pg_schema_url: str, tmp_path: Path, request:
         box.close()
 
 
-def _final(summary: dict[str, Any]) -> dict[str, Any]:
-    return {k: summary[k] for k in ("targets", "requisites", "campaigns")}
-
-
-def _clean(summary: dict[str, Any]) -> None:
-    assert summary["duplicates"] == []
-    assert summary["leased"] == []
-    assert summary["intact"]
-    assert not [t for t, (_, outcome) in summary["targets"].items() if outcome == "error"]
 
 
 def test_three_workers_finish_like_one_process(cluster: Cluster, reference: dict[str, Any]) -> None:
@@ -164,8 +155,8 @@ def test_three_workers_finish_like_one_process(cluster: Cluster, reference: dict
     assert [code for code, _, _ in stopped] == [0, 0, 0], [e[-2000:] for _, _, e in stopped]
     assert not [e for _, _, e in stopped if "Traceback" in e]
     after = cluster.node.summary()
-    _clean(after)
-    assert _final(after) == _final(reference)
+    assert_clean(after)
+    assert final_of(after) == final_of(reference)
     with _db(cluster) as s:
         # the work was shared: more than one account talked
         assert len(set(s.scalars(select(Conversation.account_id)))) > 1
@@ -222,8 +213,8 @@ def test_workers_killed_and_stopped_mid_conversation(cluster: Cluster, reference
     assert code == 0, err[-3000:]
     assert [code for code, _, _ in cluster.stop_workers()] == [0, 0]
     after = cluster.node.summary()
-    _clean(after)
-    assert _final(after) == _final(reference)
+    assert_clean(after)
+    assert final_of(after) == final_of(reference)
     with _db(cluster) as s:
         for name, conv_id, account_id in ((SLOW[0], kconv, kaccount), (SLOW[1], sconv, saccount)):
             convs = s.execute(select(Conversation.id, Conversation.account_id, Conversation.outcome)

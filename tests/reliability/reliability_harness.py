@@ -214,3 +214,16 @@ def finish(proc: subprocess.Popen[str], timeout: float = 90) -> tuple[int, str, 
     """Wait for `proc`; its exit code, stdout and stderr."""
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
+
+
+def final_of(summary: dict[str, Any]) -> dict[str, Any]:
+    """What must equal an uninterrupted run's: targets and outcomes, requisites, campaign states."""
+    return {k: summary[k] for k in ("targets", "requisites", "campaigns")}
+
+
+def assert_clean(summary: dict[str, Any]) -> None:
+    """No duplicate, no lease left, the chain intact, no target in error."""
+    assert summary["duplicates"] == []
+    assert summary["leased"] == []
+    assert summary["intact"]
+    assert not [t for t, (_, outcome) in summary["targets"].items() if outcome == "error"]

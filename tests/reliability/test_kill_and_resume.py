@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_harness import SHOPS, Node, SandboxThread, finish
+from reliability_harness import SHOPS, Node, SandboxThread, assert_clean, final_of, finish
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -38,20 +38,11 @@ def reference(sandbox: SandboxThread, tmp_path_factory: pytest.TempPathFactory) 
     return {"campaign": after_campaign, "sweep": node.summary(), "sweep_out": out}
 
 
-def _final(summary: dict[str, Any]) -> dict[str, Any]:
-    return {k: summary[k] for k in ("targets", "requisites", "campaigns")}
-
-
-def _clean(summary: dict[str, Any]) -> None:
-    assert summary["duplicates"] == []
-    assert summary["leased"] == []
-    assert summary["intact"]
-    assert not [t for t, (_, outcome) in summary["targets"].items() if outcome == "error"]
 
 
 def test_reference_run_is_complete(reference: dict[str, Any]) -> None:
     ref = reference["campaign"]
-    _clean(ref)
+    assert_clean(ref)
     assert {status for status, _ in ref["targets"].values()} == {"done"}
     assert {outcome for _, outcome in ref["targets"].values()} == {"requisites"}
     assert len(ref["requisites"]) == 3  # one card per shop
@@ -68,8 +59,8 @@ def test_kill_minus_nine_then_rerun(sandbox: SandboxThread, reference: dict[str,
     code, out, err = finish(node.campaign())  # at once: no waiting out the lease time
     assert code == 0, err[-3000:]
     after = node.summary()
-    _clean(after)
-    assert _final(after) == _final(reference["campaign"])
+    assert_clean(after)
+    assert final_of(after) == final_of(reference["campaign"])
 
     # a sweep killed part-way, then the same key again
     sweep = node.start("sweep", "--key", "2026-12-01", "--model", "keywords", "--no-progress")
@@ -79,8 +70,8 @@ def test_kill_minus_nine_then_rerun(sandbox: SandboxThread, reference: dict[str,
     code, out, err = finish(node.start("sweep", "--key", "2026-12-01", "--model", "keywords", "--no-progress"))
     assert code == 0, err[-3000:]
     swept = node.summary()
-    _clean(swept)
-    assert _final(swept) == _final(reference["sweep"])
+    assert_clean(swept)
+    assert final_of(swept) == final_of(reference["sweep"])
 
 
 def test_sigterm_stops_cleanly_and_resumes(sandbox: SandboxThread, reference: dict[str, Any], tmp_path: Path) -> None:
@@ -99,8 +90,8 @@ def test_sigterm_stops_cleanly_and_resumes(sandbox: SandboxThread, reference: di
     code, out, err = finish(node.campaign())
     assert code == 0, err[-3000:]
     after = node.summary()
-    _clean(after)
-    assert _final(after) == _final(reference["campaign"])
+    assert_clean(after)
+    assert final_of(after) == final_of(reference["campaign"])
 
 
 def test_no_free_account_leaves_targets_pending(sandbox: SandboxThread, tmp_path: Path) -> None:
@@ -113,5 +104,5 @@ def test_no_free_account_leaves_targets_pending(sandbox: SandboxThread, tmp_path
     assert "left pending" in err and "daily cap" in err
     statuses = sorted(status for status, _ in summary["targets"].values())
     assert statuses == ["done", "pending", "pending"]
-    _clean(summary)
+    assert_clean(summary)
     assert summary["campaigns"][node.campaign_id] == "stopped"
