@@ -58,11 +58,12 @@ DIGIT_LOOKALIKES = {"O": "0", "o": "0", "I": "1", "l": "1", "З": "3", "з": "3"
 _DL = "".join(DIGIT_LOOKALIKES)
 MASK_CHARS = "*•●#×∗⁎✱"
 _GROUP = rf"[0-9{_DL}]*[0-9][0-9{_DL}]*"
-# Between digit groups: up to five characters that are not letters, digits or mask characters
-# (spaces, punctuation, line breaks, emoji, arrows), or one bullet/star among at most four
+# Between digit groups: up to eight characters that are not letters, digits or mask characters
+# (spaces, punctuation, line breaks, emoji: a flag or a toned hand is two code points, two flags
+# with spaces six), or one bullet/star among at most four
 # such characters ("4400 • 4301"); two mask characters in a row mean a masked number.
 _M = re.escape(MASK_CHARS)
-_SEP = rf"[^\w{_M}]{{1,5}}|[^\w{_M}]{{0,2}}[{_M}][^\w{_M}]{{0,2}}|_"
+_SEP = rf"[^\w{_M}]{{1,8}}|[^\w{_M}]{{0,2}}[{_M}][^\w{_M}]{{0,2}}|_"
 CLUSTER_RE = re.compile(rf"(?<![0-9{re.escape(MASK_CHARS)}])(?:{_GROUP})(?:(?:{_SEP})(?:{_GROUP}))*")
 _GROUP_RE = re.compile(_GROUP)
 _MASK_NEAR_RE = re.compile(rf"[{re.escape(MASK_CHARS)}xXхХ]{{2,}}")

@@ -7,7 +7,7 @@ All patterns are compiled once at import and run on the lower-cased original tex
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _Trie = dict[str, "_Trie"]
@@ -81,6 +81,13 @@ _CARD_RE = re.compile(trie_regex(CARD_WORDS))
 _PHONE_PAY_RE = re.compile(trie_regex(PHONE_PAY_WORDS))
 _CASH_RE = re.compile(trie_regex(CASH_WORDS))
 _NEVER_RE = re.compile(trie_regex(NEVER_WORDS))
+# "Вопросы по оплате: N", "по вопросам оплаты N", "questions about payment: N", "төлем бойынша
+# сұрақтар: N": a payment word that only names the topic of a contact, never one to pay to.
+_ABOUT_PAY_RE = re.compile(
+    r"(?:вопрос\w*|question\w*|сұрақ\w*)\s+(?:по\s+|об?\s+|about\s+|on\s+|regarding\s+|re\s+)?"
+    r"(?:the\s+|your\s+)?(?:оплат|плат[её]ж|payment|pay|төлем|перевод)\w*"
+    r"|(?:по\s+вопросам|for\s+questions\s+(?:about|on))\s+(?:оплат|payment|перевод)\w*"
+    r"|төлем\s+(?:бойынша|туралы)\s+сұрақ\w*")
 
 # ---------------------------------------------------------------- identifiers (per value)
 
@@ -182,9 +189,14 @@ def warned(lower: str, start: int, end: int) -> bool:
     return _NEVER_RE.search(lower, lo, hi) is not None
 
 
-def _nearest(pattern: re.Pattern[str], lower: str, lo: int, hi: int, start: int, end: int) -> int | None:
+def _nearest(pattern: re.Pattern[str], lower: str, lo: int, hi: int, start: int, end: int,
+             inside: Sequence[tuple[int, int]] = ()) -> int | None:
+    """Distance from [start, end) to the nearest hit of `pattern` in [lo, hi) that does not
+    overlap the span and lies inside none of the `inside` spans; None without one."""
     best = None
     for m in pattern.finditer(lower, lo, hi):
+        if inside and any(s <= m.start() and m.end() <= e for s, e in inside):
+            continue
         if m.end() <= start:
             d = start - m.end()
         elif m.start() >= end:
@@ -212,8 +224,13 @@ def phone_decision(lower: str, start: int, end: int) -> tuple[bool | None, list[
     for k, (a, b) in enumerate(spans):
         if k and _NEVER_RE.search(lower, a, b):
             return False, []
-        pay = _nearest(_PHONE_PAY_RE, lower, a, b, start, end)
+        about = [m.span() for m in _ABOUT_PAY_RE.finditer(lower, a, b)]
+        pay = _nearest(_PHONE_PAY_RE, lower, a, b, start, end, about)
         contact = _nearest(_CONTACT_RE, lower, a, b, start, end)
+        for s, e in about:  # the topic of a contact is a contact word
+            d = start - e if e <= start else s - end if s >= end else None
+            if d is not None and (contact is None or d < contact):
+                contact = d
         cash = _nearest(_CASH_RE, lower, a, b, start, end)
         if cash is not None and (contact is None or cash < contact):
             contact = cash

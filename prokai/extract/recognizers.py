@@ -163,7 +163,7 @@ class CardRecognizer:
 
 # ---------------------------------------------------------------- IBAN
 
-_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:(?:[\s\-.·•|/,:\u00a0\u202f\u2010-\u2015]{1,3})?[A-Za-z0-9]){10,32}")
+_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[^\w]{0,3}[A-Za-z0-9]){10,32}")
 
 
 class IbanRecognizer:

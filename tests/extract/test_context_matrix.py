@@ -142,6 +142,10 @@ NOT_PAY = [
     "Call the courier at {x}, pay by card 4400 4301 2345 6789",
     "Pay cash on delivery, driver's phone {x}",
     "Not us! Never pay to {x}",
+    "Вопросы по оплате: {x}",
+    "По вопросам оплаты: {x}",
+    "Төлем бойынша сұрақтар: {x}",
+    "Questions about payment: {x}",
 ]
 
 
@@ -163,7 +167,7 @@ def test_price_is_not_a_phone() -> None:
 
 SEPARATORS = [" ", "-", ".", "/", "|", " | ", "•", " • ", "·", "_", "—", " – ", "\n", "\r\n", "\n\n",
               "🔥", " 👉 ", "➖", ",", ";", ":", "  ", "\t", "\u00a0", "\u202f", "*", "💳", " ✅ ", "🇰🇿",
-              "\u200b", "⏺"]
+              "\u200b", "⏺", "🇰🇿🇰🇿", " 🇰🇿 🇰🇿 ", " 👉🏻 ", "➡️", " ▪️ ", "~", "+", "\n\n\n", "💰💰💰"]
 
 
 @pytest.mark.parametrize("sep", SEPARATORS)
@@ -173,7 +177,7 @@ def test_every_separator_between_card_groups(sep: str) -> None:
     assert got(f"Карта для оплаты: {written}") == {("card", card)}
 
 
-@pytest.mark.parametrize("sep", [" ", "-", "\n", " | ", "·", ".", " • "])
+@pytest.mark.parametrize("sep", [" ", "-", "\n", " | ", "·", ".", " • ", " ➖ ", "🔥", "➡️", "/"])
 def test_separators_in_wallets_ibans_and_phones(sep: str) -> None:
     btc = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
     assert got("BTC: " + sep.join(btc[i : i + 6] for i in range(0, len(btc), 6))) == {("btc", btc)}
