@@ -45,11 +45,12 @@ def brand_of(number: str) -> str | None:
 
 def card_ok(number: str) -> str | None:
     """Brand when `number` is a plausible card (issuer table + Luhn + not one repeated digit)."""
-    if not 13 <= len(number) <= 19 or not luhn_ok(number):
+    if not 13 <= len(number) <= 19:
         return None
-    if len(set(number[:-1])) < 2:
+    brand = brand_of(number)  # a dict look-up: before the Luhn sum, which costs more
+    if brand is None or len(set(number[:-1])) < 2 or not luhn_ok(number):
         return None
-    return brand_of(number)
+    return brand
 
 
 # Letters that OCR and obfuscators put in place of digits.
@@ -69,7 +70,7 @@ _GROUP_RE = re.compile(_GROUP)
 _MASK_NEAR_RE = re.compile(rf"[{re.escape(MASK_CHARS)}xXхХ]{{2,}}")
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     digits: str
     start: int  # in normalized text
@@ -78,22 +79,27 @@ class Group:
     real: int = 0  # how many of the digits were written as digits
 
 
+_ASCII_ALPHA = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_ASCII_ALNUM = _ASCII_ALPHA | frozenset("0123456789")
+_LOOKALIKE_TABLE = str.maketrans(DIGIT_LOOKALIKES)
+
+
 def split_groups(text: str, start: int, end: int) -> list[Group]:
     """Digit groups of a cluster, lookalike letters converted; a group glued to other letters
     (part of a word or an address) becomes a barrier."""
     groups = []
+    size = len(text)
     for m in _GROUP_RE.finditer(text, start, end):
-        g = m.group(0)
-        a, b = m.start(), m.end()
-        glued = (a > 0 and text[a - 1].isascii() and text[a - 1].isalpha()) or (
-            b < len(text) and text[b].isascii() and text[b].isalnum())
-        if glued:
+        a, b = m.span()
+        if (a > 0 and text[a - 1] in _ASCII_ALPHA) or (b < size and text[b] in _ASCII_ALNUM):
             groups.append(Group("", a, b, False))
-        elif g.isdigit():
-            groups.append(Group(g, a, b, False, len(g)))
+            continue
+        g = m.group()
+        if g.isdigit():
+            groups.append(Group(g, a, b, False, b - a))
         else:
             real = sum(c.isdigit() for c in g)
-            groups.append(Group("".join(DIGIT_LOOKALIKES.get(c, c) for c in g), a, b, True, real))
+            groups.append(Group(g.translate(_LOOKALIKE_TABLE), a, b, True, real))
     return groups
 
 
@@ -121,35 +127,46 @@ def card_candidates(groups: list[Group], text: str = "") -> list[tuple[int, int,
     a phone number written next to a card does not bleed into it.
     """
     digits = [g.digits for g in groups]
-    seps = [text[groups[k].end : groups[k + 1].start] for k in range(len(groups) - 1)] if text else []
-    whole = "".join(digits)
-    if 13 <= len(whole) <= 19 and all(digits) and len(set(seps)) <= 1 and _regular([len(d) for d in digits]):
+    lens = [len(d) for d in digits]
+    n = len(groups)
+    seps = [text[groups[k].end : groups[k + 1].start] for k in range(n - 1)] if text else []
+    if 13 <= sum(lens) <= 19 and all(lens) and len(set(seps)) <= 1 and _regular(lens):
+        whole = "".join(digits)
         brand = card_ok(whole)  # the common case: the cluster is the card
         if brand and mostly_real(groups):
-            return [(0, len(groups) - 1, whole, brand)]
+            return [(0, n - 1, whole, brand)]
+    reals = [g.real for g in groups]
     cands: list[tuple[tuple[int, int, int, int], int, int, str, str]] = []
-    n = len(groups)
     for i in range(n):
-        run = ""
+        total = 0
+        sep0 = seps[i] if i < n - 1 and seps else None
+        all_four = True  # lens[i..j] are all 4: a longer run may still be printed as a card
+        same_sep = i == 0 or sep0 is None or seps[i - 1] != sep0  # and may still be uniform
         for j in range(i, n):
-            if not digits[j]:
+            size = lens[j]
+            if not size:
                 break
-            run += digits[j]
-            if len(run) > 19:
+            total += size
+            if total > 19:
                 break
-            if len(run) < 13:
-                continue
-            regular = _regular([len(d) for d in digits[i : j + 1]])
-            inner = set(seps[i:j]) if seps else set()
-            uniform = len(inner) <= 1 and not (
-                inner and ((i > 0 and seps[i - 1] in inner) or (j < n - 1 and seps[j] in inner)))
-            if not (regular or uniform):
-                continue
-            brand = card_ok(run)
-            if not brand or not mostly_real(groups[i : j + 1]):
-                continue
-            rank = (int(regular and uniform), int(regular), int(len(run) == 16), len(run))
-            cands.append((rank, i, j, run, brand))
+            if total >= 13:
+                regular = _regular(lens[i : j + 1])
+                inner = set(seps[i:j]) if seps else set()
+                uniform = len(inner) <= 1 and not (
+                    inner and ((i > 0 and seps[i - 1] in inner) or (j < n - 1 and seps[j] in inner)))
+                if regular or uniform:
+                    run = "".join(digits[i : j + 1])
+                    brand = card_ok(run)
+                    if brand and 2 * sum(reals[i : j + 1]) >= total:  # mostly real digits
+                        rank = (int(regular and uniform), int(regular), int(total == 16), total)
+                        cands.append((rank, i, j, run, brand))
+            # Stop when no longer run from i can be regular (all groups but the last of four,
+            # or 4-6-x) nor uniform (one separator inside, another one outside).
+            all_four = all_four and size == 4
+            if seps and j < n - 1:
+                same_sep = same_sep and seps[j] == sep0
+                if not (all_four or same_sep or (j == i + 1 and lens[i] == 4 and size == 6)):
+                    break
     cands.sort(key=lambda c: (c[0], -c[1]), reverse=True)
     out: list[tuple[int, int, str, str]] = []
     taken: set[int] = set()

@@ -263,7 +263,7 @@ BANK_NAMES: dict[str, str] = {
     "ozon": "Ozon Bank", "qiwi": "QIWI", "киви": "QIWI", "райффайзен": "Raiffeisenbank",
     "газпромбанк": "Gazprombank", "совкомбанк": "Sovcombank", "почта банк": "Pochta Bank",
 }
-_BANK_RE = re.compile("|".join(re.escape(w) for w in sorted(BANK_NAMES, key=len, reverse=True)))
+_BANK_RE = re.compile(trie_regex(BANK_NAMES))  # greedy: the longest name at each position
 
 # Amounts: "25 000 ₸", "25000тг", "150 $", "$150", "0.002 BTC", "300 USDT", "1.5к руб".
 _CUR = {

@@ -39,7 +39,7 @@ def _add_context(doc: Doc, found: list[Found]) -> None:
     if not found:
         return
     amounts = doc.amounts
-    mentioned = context.banks(doc.lower)
+    mentioned = context.banks(doc.lower) if any(f.kind in BANK_KINDS for f in found) else []
     for f in found:
         a = context.nearest_amount(amounts, f.start, f.end)
         if a is not None and min(abs(a.start - f.end), abs(f.start - a.end)) <= AMOUNT_REACH:

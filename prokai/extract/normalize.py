@@ -288,15 +288,20 @@ def normalize(text: str, lower: str | None = None) -> Normalized:
     ends: list[int] = []
 
     def add_chars(a: int, b: int) -> None:
-        for i in range(a, b):
-            mapped = TABLE.get(ord(text[i]), text[i])
-            if mapped is None:
-                if ends and ends[-1] == i:
-                    ends[-1] = i + 1  # a deleted mark belongs to the character before it
-                continue
-            pieces.append(mapped)
-            starts.append(i)
-            ends.append(i + 1)
+        # Runs between deleted marks map one to one (every other table entry is one character).
+        for m in _DELETED_RE.finditer(text, a, b):
+            i = m.start()
+            if a < i:
+                pieces.append(text[a:i].translate(TABLE))
+                starts.extend(range(a, i))
+                ends.extend(range(a + 1, i + 1))
+            if ends and ends[-1] == i:
+                ends[-1] = i + 1  # a deleted mark belongs to the character before it
+            a = i + 1
+        if a < b:
+            pieces.append(text[a:b].translate(TABLE))
+            starts.extend(range(a, b))
+            ends.extend(range(a + 1, b + 1))
 
     pos = 0
     for words in runs:

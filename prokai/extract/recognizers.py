@@ -213,22 +213,23 @@ def phone_candidates(groups: list[cards.Group]) -> list[tuple[int, int, str]]:
     each must be a KZ/RU mobile number. The longest from each group wins, left to right."""
     out: list[tuple[int, int, str]] = []
     n = len(groups)
+    lens = [len(g.digits) for g in groups]
     i = 0
     while i < n:
         best: tuple[int, int, str] | None = None
-        run = ""
+        total = 0
+        first = groups[i].digits[:1]
         for j in range(i, n):
-            d = groups[j].digits
-            if not d:
+            if not lens[j]:
                 break
-            run += d
-            if len(run) > 11:
+            total += lens[j]
+            if total > 11:
                 break
             e164 = None
-            if len(run) == 11 and run[0] in "78":
-                e164 = phone_e164(run[1:])
-            elif len(run) == 10 and run[0] in "79" and (j == i or len(groups[i].digits) == 3):
-                e164 = phone_e164(run)
+            if total == 11 and first in ("7", "8"):
+                e164 = phone_e164("".join(g.digits for g in groups[i : j + 1])[1:])
+            elif total == 10 and first in ("7", "9") and (j == i or lens[i] == 3):
+                e164 = phone_e164("".join(g.digits for g in groups[i : j + 1]))
             if e164 and cards.mostly_real(groups[i : j + 1]):
                 best = (i, j, e164)
         if best:
