@@ -59,20 +59,6 @@ def _endpoint(cfg: Settings, sandbox: str | None) -> Endpoint | None:
         fail(str(exc), EXIT_USAGE)
 
 
-def _ports(cfg: Settings, ports: list[str] | None) -> list[Any]:
-    from simbox.discovery import PortSpec, discover
-
-    if ports:
-        return [PortSpec(p) for p in ports]
-    if cfg.simbox.ports:
-        return [PortSpec(p.path, usb_path=p.usb_path, imei=p.imei, profile=p.profile) for p in cfg.simbox.ports]
-    if cfg.simbox.discover:
-        found = discover()
-        if found:
-            return list(found)
-    fail("no SimBox ports: give --port PATH (repeatable) or simbox.ports in the config", EXIT_USAGE)
-
-
 def _print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str], title: str) -> None:
     if as_json:
         for row in rows:
@@ -100,12 +86,19 @@ def login_cmd(
     all_sims: bool = typer.Option(False, "--all", help="Log in every SIM in the SimBox."),
     passwords: Path | None = typer.Option(None, "--passwords", help="Two-step passwords from the case file."),
     port: list[str] = typer.Option(None, "--port", "-p", help="A modem tty (repeatable; default: simbox.ports)."),
+    site: list[str] = typer.Option(None, "--site", help="SIMs held at this node's SimBox (`prokai site` there; "
+                                   "repeatable). Default without local ports: the SIMs' own sites."),
     sandbox: str | None = typer.Option(None, "--sandbox", help="Log in to a local sandbox at HOST:PORT."),
     relogin: bool = typer.Option(False, "--relogin", help="Also log in SIMs whose session is in the vault."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per SIM instead of a table."),
 ) -> None:
-    """Log in Telegram on seized SIMs with the login codes that arrive by SMS (resumable)."""
+    """Log in Telegram on seized SIMs with the login codes that arrive by SMS (resumable).
+
+    The SimBox is this node's (--port, simbox.ports) or another node's: with --site, or when this
+    node has no ports, the codes are read at the site holding each SIM (`prokai site` there).
+    """
     from prokai.accounts.passwords import PasswordBook, PasswordFileError
+    from prokai.inventory.commands import port_specs
 
     if bool(sim) == all_sims:
         fail("give --sim ICCID (repeatable) or --all", EXIT_USAGE)
@@ -116,9 +109,17 @@ def login_cmd(
         book = PasswordBook.load(passwords or cfg.secrets.passwords_file)
     except PasswordFileError as exc:
         fail(str(exc), EXIT_USAGE)
-    specs = _ports(cfg, port)
+    specs = [] if site else port_specs(ctx, port, None, required=False)
     db = database(ctx)
-    report = asyncio.run(_login(cfg, db, vault, endpoint, book, specs, sim or None, relogin))
+    sites = list(site or [])
+    if not specs and not sites:
+        from prokai.cluster.sites import live_sites, site_of
+
+        sites = sorted(set(site_of(db, sim).values())) if sim else live_sites(db, cfg.cluster.heartbeat_s)
+        if not sites:
+            fail("no SimBox ports on this node and no site serving one: give --port PATH, set simbox.ports, "
+                 "or run `prokai site` on the node holding the SimBox", EXIT_USAGE)
+    report = asyncio.run(_login(cfg, db, vault, endpoint, book, specs, sites, sim or None, relogin))
     rows = [r.to_json() for r in report.results]
     _print_rows(rows, as_json, ["iccid", "phone", "outcome", "state", "code_via", "detail"], "Login")
     if not report.ok:
@@ -126,13 +127,24 @@ def login_cmd(
 
 
 async def _login(cfg: Settings, db: Any, vault: Any, endpoint: Any, book: Any, specs: list[Any],
-                 iccids: list[str] | None, relogin: bool) -> Any:
+                 sites: list[str], iccids: list[str] | None, relogin: bool) -> Any:
     from prokai.accounts.login import LoginRunner, LoginTarget
     from simbox.pool import Pool, PoolOptions
 
-    modems = Pool(specs, PoolOptions(command_timeout=cfg.simbox.command_timeout_s, probe_timeout=2.0,
-                                     watchdog_interval=None, sweep_interval=None))
-    await modems.start()
+    modems: Any
+    if specs:
+        modems = Pool(specs, PoolOptions(command_timeout=cfg.simbox.command_timeout_s, probe_timeout=2.0,
+                                         watchdog_interval=None, sweep_interval=None))
+        await modems.start()
+    else:
+        from prokai.cluster.sites import RemoteModems, SiteUnavailable
+
+        modems = RemoteModems(cfg.cluster, sites)
+        try:
+            await modems.start()
+        except SiteUnavailable as exc:
+            await modems.stop()
+            fail(str(exc), EXIT_FAILURE)
     try:
         with progress_display() as progress:
             overall = progress.add_task("SIMs", total=None)

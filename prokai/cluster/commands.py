@@ -1,6 +1,8 @@
-"""`prokai worker` (and the cluster's other commands)."""
+"""`prokai worker`, `prokai site` (and the cluster's other commands)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
@@ -46,6 +48,43 @@ def worker(
     typer.echo(f"worker stopped ({node.stopped_by}); jobs: {handled}")
 
 
+def site(
+    ctx: typer.Context,
+    port: list[str] = typer.Option(None, "--port", "-p", help="A modem tty (repeatable; default: simbox.ports)."),
+    by_path: Path | None = typer.Option(None, "--by-path", help="Discover ports in this by-path folder."),
+) -> None:
+    """Serve this node's SimBox to the cluster until stopped: its inventory and the login codes
+    that arrive on its SIMs, so that `prokai accounts login` on any node logs in SIMs held here.
+
+    The site is this node (cluster.node, default the host name); its SMS are stored as they
+    arrive. SIGTERM or Ctrl-C stops it (a login waiting for a code here then fails in one line).
+    """
+    import asyncio
+    import signal
+
+    from prokai.cluster.sites import SiteUnavailable, serve_site
+    from prokai.inventory.commands import port_specs
+
+    st = settings(ctx)
+    specs = port_specs(ctx, port, by_path)
+    db = database(ctx)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        server = await serve_site(db, st, specs, stop)
+        typer.echo(f"site {server.site} stopped; calls answered: "
+                   + ", ".join(f"{k} {v}" for k, v in server.served.items()))
+
+    try:
+        asyncio.run(main())
+    except SiteUnavailable as exc:
+        fail(str(exc), EXIT_FAILURE)
+
+
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
     app.command("workers")(workers)
+    app.command("site")(site)

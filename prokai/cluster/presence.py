@@ -3,7 +3,8 @@
 A process keeps one row (`node`, `pid`) up to date: `Presence.beat` is a single UPDATE (an INSERT
 the first time), run every `interval_s` by `Presence.running`. A row is live while its heartbeat
 is younger than three intervals (`LIVE_FACTOR`); a process that dies leaves its row to age out,
-one that stops cleanly deletes it. `prokai workers` and the `prokai_workers` metric read it.
+one that stops cleanly deletes it. `prokai workers` and the `prokai_workers` metric read it; the
+live `site` rows are the nodes serving their SimBox (`prokai.cluster.sites`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from prokai.store.types import utcnow
 
 log = logging.getLogger("prokai.cluster.presence")
 
-ROLES = ("run-leader", "run-standby", "worker")
+ROLES = ("run-leader", "run-standby", "worker", "site")
 LIVE_FACTOR = 3  # missed beats before a process counts as gone
 FORGET_AFTER = timedelta(days=1)  # rows of processes that died are deleted after this
 

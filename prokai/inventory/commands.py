@@ -22,7 +22,10 @@ simbox_app = typer.Typer(
 )
 
 
-def _ports(ctx: typer.Context, ports: list[str] | None, by_path: Path | None) -> list[PortSpec]:
+def port_specs(ctx: typer.Context, ports: list[str] | None, by_path: Path | None, *,
+               required: bool = True) -> list[PortSpec]:
+    """The ports to open: --port, else --by-path, else simbox.ports, else those discovered; none
+    is a usage error unless not `required` (then an empty list)."""
     from simbox.discovery import PortSpec, discover
 
     if ports:
@@ -38,6 +41,8 @@ def _ports(ctx: typer.Context, ports: list[str] | None, by_path: Path | None) ->
         found = discover()
         if found:
             return found
+    if not required:
+        return []
     fail("no ports: give --port PATH (repeatable), --by-path DIR, or simbox.ports in the config", EXIT_USAGE)
 
 
@@ -64,7 +69,7 @@ def scan_cmd(
     """Scan every port concurrently; store the SIM box, ports and SIMs in the database."""
     from prokai.inventory.service import scan_and_store
 
-    specs = _ports(ctx, port, by_path)
+    specs = port_specs(ctx, port, by_path)
     reports = scan_and_store(
         database(ctx), specs, simbox_name=settings(ctx).simbox.name, options=_options(ctx, probe_timeout)
     )
@@ -105,7 +110,7 @@ def inbox_cmd(
         row["stored"] = "new" if created else "known"
         typer.echo(json.dumps(row, ensure_ascii=False))
 
-    specs = _ports(ctx, port, by_path)
+    specs = port_specs(ctx, port, by_path)
     reports, got = asyncio.run(
         collect_inbox(
             database(ctx),

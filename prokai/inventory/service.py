@@ -132,7 +132,17 @@ def scan_and_store(
 
 
 def store_sms(db: Database, msg: IncomingSms) -> tuple[int, bool]:
-    """Persist one received SMS; returns (SmsMessage id, created). Idempotent by PDU hash."""
+    """Persist one received SMS; returns (SmsMessage id, created). Idempotent by PDU hash, also
+    when two writers store the same message at once (the archiver and a login-code reader)."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        return _store_sms_once(db, msg)
+    except IntegrityError:  # the other writer's row (or SIM row) came first: it is there now
+        return _store_sms_once(db, msg)
+
+
+def _store_sms_once(db: Database, msg: IncomingSms) -> tuple[int, bool]:
     with db.session() as s:
         sim = s.scalar(select(Sim).where(Sim.iccid == msg.sim))
         if sim is None and msg.msisdn:
