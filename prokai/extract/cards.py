@@ -65,7 +65,11 @@ _GROUP = rf"[0-9{_DL}]*[0-9][0-9{_DL}]*"
 # such characters ("4400 • 4301"); two mask characters in a row mean a masked number.
 _M = re.escape(MASK_CHARS)
 _SEP = rf"[^\w{_M}]{{1,8}}|[^\w{_M}]{{0,2}}[{_M}][^\w{_M}]{{0,2}}|_"
-CLUSTER_RE = re.compile(rf"(?<![0-9{re.escape(MASK_CHARS)}])(?:{_GROUP})(?:(?:{_SEP})(?:{_GROUP}))*")
+# The first group as a digit, or lookalikes then a digit, with the look-behind after its first
+# character: a pattern that begins with a character class lets sre skip to candidate starts.
+_NOT_AFTER = rf"(?<![0-9{_M}].)"
+_FIRST_GROUP = rf"(?:[0-9]{_NOT_AFTER}|[{_DL}]{_NOT_AFTER}[{_DL}]*[0-9])[0-9{_DL}]*"
+CLUSTER_RE = re.compile(rf"{_FIRST_GROUP}(?:(?:{_SEP})(?:{_GROUP}))*")
 _GROUP_RE = re.compile(_GROUP)
 _MASK_NEAR_RE = re.compile(rf"[{re.escape(MASK_CHARS)}xXхХ]{{2,}}")
 

@@ -88,6 +88,7 @@ _ABOUT_PAY_RE = re.compile(
     r"(?:the\s+|your\s+)?(?:оплат|плат[её]ж|payment|pay|төлем|перевод)\w*"
     r"|(?:по\s+вопросам|for\s+questions\s+(?:about|on))\s+(?:оплат|payment|перевод)\w*"
     r"|төлем\s+(?:бойынша|туралы)\s+сұрақ\w*")
+_ABOUT_STEMS = ("вопрос", "question", "сұрақ")  # every _ABOUT_PAY_RE match holds one
 
 # ---------------------------------------------------------------- identifiers (per value)
 
@@ -159,8 +160,9 @@ def id_labeled(lower: str, start: int, end: int) -> bool:
     return True
 
 
-_ENDS = ("\n", "!", "?", ";")
-_SOFT_ENDS = (". ", ", ", ".\n", ",\n")
+# Clause bounds: a line break, "!", "?" or ";", or a dot or comma followed by a space or line
+# break (one character each, so that ".\n" counts at both of its characters).
+_BOUND_RE = re.compile(r"[\n!?;]|[.,](?=[ \n])")
 
 
 def clause(lower: str, start: int, end: int) -> tuple[int, int]:
@@ -168,14 +170,16 @@ def clause(lower: str, start: int, end: int) -> tuple[int, int]:
     or comma followed by a space (a dot or comma inside a number does not end it); at most 160
     characters each side."""
     lo = max(0, start - 160)
-    left = max(max(lower.rfind(c, lo, start) for c in _ENDS) + 1,
-               max(lower.rfind(c, lo, start + 1) for c in _SOFT_ENDS) + 1, lo)
+    left = lo
+    for m in _BOUND_RE.finditer(lower, lo, start + 1):  # the clause starts after the last one
+        if m.start() < start:
+            left = m.start() + 1
     hi = min(len(lower), end + 160)
-    cands = [i for i in (lower.find(c, end, hi) for c in _ENDS) if i >= 0]
-    cands += [i for i in (lower.find(c, end, hi + 1) for c in _SOFT_ENDS) if i >= 0]
+    after = _BOUND_RE.search(lower, end, hi + 1)
+    right = after.start() if after is not None and after.start() < hi else hi
     if len(lower) > end and lower[-1] in ".," and hi == len(lower):
-        cands.append(len(lower) - 1)
-    return left, min(cands) if cands else hi
+        right = min(right, len(lower) - 1)
+    return left, right
 
 
 def has_warning(lower: str) -> bool:
@@ -189,12 +193,12 @@ def warned(lower: str, start: int, end: int) -> bool:
     return _NEVER_RE.search(lower, lo, hi) is not None
 
 
-def _nearest(pattern: re.Pattern[str], lower: str, lo: int, hi: int, start: int, end: int,
+def _nearest(hits: Iterable[re.Match[str]], start: int, end: int,
              inside: Sequence[tuple[int, int]] = ()) -> int | None:
-    """Distance from [start, end) to the nearest hit of `pattern` in [lo, hi) that does not
-    overlap the span and lies inside none of the `inside` spans; None without one."""
+    """Distance from [start, end) to the nearest of the keyword `hits` that does not overlap the
+    span and lies inside none of the `inside` spans; None without one."""
     best = None
-    for m in pattern.finditer(lower, lo, hi):
+    for m in hits:
         if inside and any(s <= m.start() and m.end() <= e for s, e in inside):
             continue
         if m.end() <= start:
@@ -216,29 +220,36 @@ def phone_decision(lower: str, start: int, end: int) -> tuple[bool | None, list[
     lo, hi = clause(lower, start, end)
     if _NEVER_RE.search(lower, lo, hi):
         return False, []
-    spans = [(lo, hi)]
-    if lo > 1:
-        spans.append(clause(lower, lo - 2, lo - 1))
-    if hi + 1 < len(lower):
-        spans.append(clause(lower, hi + 1, hi + 2))
-    for k, (a, b) in enumerate(spans):
+    for k in range(3):  # its clause, the one before, the one after (bounds found when needed)
+        if k == 0:
+            a, b = lo, hi
+        elif k == 1:
+            if lo <= 1:
+                continue
+            a, b = clause(lower, lo - 2, lo - 1)
+        else:
+            if hi + 1 >= len(lower):
+                continue
+            a, b = clause(lower, hi + 1, hi + 2)
         if k and _NEVER_RE.search(lower, a, b):
             return False, []
-        about = [m.span() for m in _ABOUT_PAY_RE.finditer(lower, a, b)]
-        pay = _nearest(_PHONE_PAY_RE, lower, a, b, start, end, about)
-        contact = _nearest(_CONTACT_RE, lower, a, b, start, end)
+        about = [m.span() for m in _ABOUT_PAY_RE.finditer(lower, a, b)] \
+            if any(lower.find(w, a, b) >= 0 for w in _ABOUT_STEMS) else []
+        pays = list(_PHONE_PAY_RE.finditer(lower, a, b))
+        pay = _nearest(pays, start, end, about) if pays else None
+        contact = _nearest(_CONTACT_RE.finditer(lower, a, b), start, end)
         for s, e in about:  # the topic of a contact is a contact word
             d = start - e if e <= start else s - end if s >= end else None
             if d is not None and (contact is None or d < contact):
                 contact = d
-        cash = _nearest(_CASH_RE, lower, a, b, start, end)
+        cash = _nearest(_CASH_RE.finditer(lower, a, b), start, end)
         if cash is not None and (contact is None or cash < contact):
             contact = cash
         if pay is None and contact is None:
             continue
         if contact is not None and (pay is None or contact < pay):
             return False, []
-        return True, sorted({m.group(0) for m in _PHONE_PAY_RE.finditer(lower, a, b)})
+        return True, sorted({m.group(0) for m in pays})
     return None, []
 
 
@@ -278,6 +289,7 @@ _NUM = r"\d{1,3}(?:[ \u00a0\u202f'’,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _CUR_RE = re.compile(r"(?:" + trie_regex(_CUR) + r")(?![a-zа-я])")
 _NUM_BEFORE_RE = re.compile(r"(?P<n>" + _NUM + r")\s?(?P<k>к|k|тыс\.?|тысяч)?\s?$")
 _NUM_AFTER_RE = re.compile(r"\s?(?P<n>" + _NUM + r")")
+_NUM_TAIL_CHARS = frozenset(" \u00a0\u202f'’,.кkтысяч")  # what _NUM_BEFORE_RE matches, but digits and spaces
 
 
 @dataclass(frozen=True)
@@ -308,7 +320,12 @@ def amounts(text: str) -> list[Amount]:
     out = []
     for m in _CUR_RE.finditer(text):
         cur = _CUR[m.group(0)]
-        before = _NUM_BEFORE_RE.search(text, max(0, m.start() - 40), m.start())
+        # The number before the currency is made of digits, spaces, separators and "к"/"тыс":
+        # search only the tail of such characters (the same match, without trying each start).
+        lo, k = max(0, m.start() - 40), m.start()
+        while k > lo and (text[k - 1] in _NUM_TAIL_CHARS or text[k - 1].isdecimal() or text[k - 1].isspace()):
+            k -= 1
+        before = _NUM_BEFORE_RE.search(text, k, m.start()) if k < m.start() else None
         if before:
             val = _to_float(before.group("n"))
             if val is not None and before.group("k"):

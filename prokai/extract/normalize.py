@@ -90,6 +90,8 @@ _OTHER = _ranges([cp for cp, v in TABLE.items() if cp > 127 and v is not None an
 # neither, and then the text is used as it is (str.translate with a table costs ~15 µs).
 _FOLD_RES = (re.compile(f"[{_OTHER}]"), re.compile(f"[A-Za-z0-9][{_LOOKALIKES}]"),
              re.compile(f"[{_LOOKALIKES}][A-Za-z0-9]"))  # apart: three plain classes scan faster than one alternation
+# Anything `normalize` may have to undo, in one scan: a deleted mark or a reason to fold.
+_SPECIAL_RE = re.compile(f"[{re.escape(DELETED)}{_OTHER}]|[A-Za-z0-9][{_LOOKALIKES}]|[{_LOOKALIKES}][A-Za-z0-9]")
 
 
 # ---------------------------------------------------------------- number words
@@ -278,11 +280,13 @@ def normalize(text: str, lower: str | None = None) -> Normalized:
     """Normalize `text` for matching (`lower`: its `lower_same_length`, when the caller has it);
     see the module docstring for what is undone."""
     runs = _number_word_runs(text, lower)
-    if not runs and not _DELETED_RE.search(text):
-        if not any(r.search(text) for r in _FOLD_RES):
+    if not runs:
+        special = _SPECIAL_RE.search(text)
+        if special is None:
             return Normalized(text, text)
-        out = text.translate(TABLE)
-        return Normalized(text, out, changed=out != text)
+        if not _DELETED_RE.search(text, special.start()):  # the first special is at or before it
+            out = text.translate(TABLE)
+            return Normalized(text, out, changed=out != text)
     pieces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []

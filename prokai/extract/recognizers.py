@@ -163,7 +163,9 @@ class CardRecognizer:
 
 # ---------------------------------------------------------------- IBAN
 
-_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[^\w]{0,3}[A-Za-z0-9]){10,32}")
+# The look-behind (no letter or digit before the IBAN) after the first letter: a pattern that
+# begins with a character class lets sre skip to candidate starts.
+_IBAN_RE = re.compile(r"[A-Za-z](?<![A-Za-z0-9].)[A-Za-z][0-9]{2}(?:[^\w]{0,3}[A-Za-z0-9]){10,32}")
 
 
 class IbanRecognizer:
@@ -319,7 +321,13 @@ _CHUNK_START_RE = re.compile(r"(?:bc1|BC1|ltc1|LTC1|0x|[13LMT48]|[EUk0][Qf])")
 _PIECE_RE = re.compile(r"[A-Za-z0-9]+")
 _TON_CHUNKS_RE = re.compile(r"(?<![\w\-+/])[EUk0][Qf][A-Za-z0-9_\-+/]*(?:[ \t\n]{1,3}[A-Za-z0-9_\-+/]+){1,16}")
 _TON_PIECE_RE = re.compile(r"[A-Za-z0-9_\-+/]+")
-_LETTERS_RE = re.compile(r"[A-Za-z](?:[^A-Za-z]*[A-Za-z]){5}")
+_LETTER_BYTES = _LATIN_BYTES[10:]
+
+
+def _ascii_letters(text: str) -> int:
+    """How many ASCII letters `text` holds (bytes.translate: no per-character Python)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return len(raw) - len(raw.translate(None, _LETTER_BYTES))
 
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_\-+/:]{25,}|(?:bc1|BC1|ltc1|LTC1)[A-Za-z0-9]{6,}")
@@ -387,17 +395,20 @@ class ChunkedWalletRecognizer:
         out: list[Found] = []
         for m in _CHUNKS_RE.finditer(text):
             chunk = m.group(0)
-            if len(chunk) < 26 or _LETTERS_RE.search(chunk) is None:
+            if len(chunk) < 26 or _ascii_letters(chunk) < 6:
                 continue  # digit groups (cards, phones, amounts) are no address
             pieces = [(mm.group(0), mm.start()) for mm in _PIECE_RE.finditer(chunk)]
+            left = sum(len(p) for p, _ in pieces)  # characters from piece i to the end
             i = 0
-            while i < len(pieces):
+            while i < len(pieces) and left >= 26:  # no address is shorter
                 got = self._from(doc, m.start(), pieces, i) if _CHUNK_START_RE.match(pieces[i][0]) else None
                 if got is None:
+                    left -= len(pieces[i][0])
                     i += 1
                     continue
                 found, j = got
                 out.append(found)
+                left -= sum(len(p) for p, _ in pieces[i : j + 1])
                 i = j + 1
         out.extend(self._ton(doc, text))
         return out
@@ -424,6 +435,9 @@ class ChunkedWalletRecognizer:
 
     def _from(self, doc: Doc, base: int, pieces: list[tuple[str, int]], i: int) -> tuple[Found, int] | None:
         """The longest address made of pieces i..j (j > i), if any."""
+        patterns = _PATTERNS_BY_FIRST.get(pieces[i][0][0])  # only those its first character can begin
+        if not patterns:
+            return None
         lengths = []
         total = len(pieces[i][0])
         for j in range(i + 1, len(pieces)):
@@ -434,7 +448,7 @@ class ChunkedWalletRecognizer:
                 lengths.append(j)
         for j in reversed(lengths):
             compact = "".join(p for p, _ in pieces[i : j + 1])
-            for p in WALLET_PATTERNS:
+            for p in patterns:
                 if not p.regex.fullmatch(compact):
                     continue
                 res = p.check(compact)
