@@ -44,6 +44,11 @@ class DistributedRun:
         """Stop the campaign (the workers defer what is still queued); a signal handler may call it."""
         self._stop_reason = reason
 
+    @property
+    def stop_requested(self) -> bool:
+        """Whether a stop was asked for (a sweep then leaves its other campaigns to the same key)."""
+        return self._stop_reason is not None
+
     async def run(self, campaign_id: int) -> RunReport:
         """Publish, follow, and close the campaign as the in-process runner would."""
         queue = JobQueue(self.settings.cluster)

@@ -144,6 +144,24 @@ def make_runner(ctx: typer.Context, model: str, concurrency: int) -> Any:
     return build_runner(database(ctx), settings(ctx), model=model, concurrency=concurrency)
 
 
+DISTRIBUTED_HELP = ("Publish one job per target on the queue (cluster.*) for `prokai worker` processes and "
+                    "follow them, instead of running here.")
+
+
+def _runner(ctx: typer.Context, distributed: bool, model: str, concurrency: int,
+            stop_grace: float) -> tuple[Any, tuple[type[Exception], ...]]:
+    """The runner of `campaign run` and `sweep`: in-process, or the distributed run (its
+    unreachable-broker error said in one line instead of a traceback)."""
+    if distributed:
+        from prokai.cluster.dispatch import DistributedRun
+        from prokai.cluster.queue import QueueUnavailable
+
+        return DistributedRun(database(ctx), settings(ctx), actor="operator"), (QueueUnavailable,)
+    runner = make_runner(ctx, model, concurrency)
+    runner.stop_grace_s = stop_grace
+    return runner, ()
+
+
 @campaign_app.command("run")
 def run(
     ctx: typer.Context,
@@ -152,9 +170,7 @@ def run(
     concurrency: int = typer.Option(4, "--concurrency", min=1, help="Conversations at once."),
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
     stop_grace: float = typer.Option(10.0, "--stop-grace", min=0, help=STOP_GRACE_HELP),
-    distributed: bool = typer.Option(False, "--distributed",
-                                     help="Publish one job per target on the queue (cluster.*) for `prokai "
-                                          "worker` processes and follow them, instead of running here."),
+    distributed: bool = typer.Option(False, "--distributed", help=DISTRIBUTED_HELP),
 ) -> None:
     """Run (or resume) a campaign until every target is done or it is stopped.
 
@@ -164,17 +180,7 @@ def run(
     With --distributed the workers run the conversations (--model, --concurrency and --stop-grace
     are theirs); a signal here stops the campaign as `campaign stop` does, and this waits for it.
     """
-    unreachable: tuple[type[Exception], ...] = ()  # the errors said in one line instead of a traceback
-    if distributed:
-        from prokai.cluster.dispatch import DistributedRun
-        from prokai.cluster.queue import QueueUnavailable
-
-        runner: Any = DistributedRun(database(ctx), settings(ctx), actor="operator")
-        unreachable = (QueueUnavailable,)
-    else:
-        runner = make_runner(ctx, model, concurrency)
-    if hasattr(runner, "stop_grace_s"):
-        runner.stop_grace_s = stop_grace
+    runner, unreachable = _runner(ctx, distributed, model, concurrency, stop_grace)
     with progress_display(not no_progress) as progress:
         runner.on_progress = CrawlProgress(progress, f"campaign {campaign_id}")
         try:
@@ -222,18 +228,22 @@ def sweep(
     concurrency: int = typer.Option(4, "--concurrency", min=1),
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
     stop_grace: float = typer.Option(10.0, "--stop-grace", min=0, help=STOP_GRACE_HELP),
+    distributed: bool = typer.Option(False, "--distributed", help=DISTRIBUTED_HELP),
 ) -> None:
     """Re-ask every live shop; record alive / renamed / dead / requisites changed.
 
-    SIGTERM or Ctrl-C stops it like `campaign run`; the same --key resumes it."""
+    SIGTERM or Ctrl-C stops it like `campaign run`; the same --key resumes it. With --distributed
+    the workers run the conversations, as with `campaign run --distributed`."""
     from prokai.crawl.sweep import run_sweep
 
-    runner = make_runner(ctx, model, concurrency)
-    runner.stop_grace_s = stop_grace
+    runner, unreachable = _runner(ctx, distributed, model, concurrency, stop_grace)
     with progress_display(not no_progress) as progress:
         runner.on_progress = CrawlProgress(progress, "sweep")
-        report = run_stoppable(runner, run_sweep(database(ctx), runner, key=key, campaign_id=campaign,
-                                                 actor="operator"))
+        try:
+            report = run_stoppable(runner, run_sweep(database(ctx), runner, key=key, campaign_id=campaign,
+                                                     actor="operator"))
+        except unreachable as exc:
+            fail(str(exc), EXIT_FAILURE)
     typer.echo(f"sweep {report.key}: {report.run.done} shops; statuses {dict(sorted(report.statuses.items()))}; "
                f"new requisites: {len(report.run.new_requisites)}")
     report_unfinished(f"sweep {report.key}", report.run)

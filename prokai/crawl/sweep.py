@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import select
 
-from prokai.crawl.runner import CampaignRunner, RunReport
+from prokai.crawl.runner import RunReport
 from prokai.intake.targets import TargetKind, TargetSpec, add_targets
 from prokai.store.audit import audit
 from prokai.store.db import Database
@@ -119,7 +120,17 @@ def _record_statuses(db: Database, sweep_id: int, key: str) -> dict[str, int]:
     return counts
 
 
-async def run_sweep(db: Database, runner: CampaignRunner, key: str | None = None,
+class SweepRunner(Protocol):
+    """What runs a sweep's campaigns: the in-process `CampaignRunner`, or the distributed run
+    that publishes their jobs for the workers (`prokai.cluster.dispatch.DistributedRun`)."""
+
+    @property
+    def stop_requested(self) -> bool: ...
+
+    async def run(self, campaign_id: int) -> RunReport: ...
+
+
+async def run_sweep(db: Database, runner: SweepRunner, key: str | None = None,
                     campaign_id: int | None = None, actor: str = "scheduler") -> SweepReport:
     """Sweep every (or one) original campaign's live shops for `key` (default: today)."""
     key = key or date.today().isoformat()

@@ -1,7 +1,8 @@
 """Adapters from the scheduler's jobs to the crawler and the account archive.
 
 `nightly_sweep` is the default `scheduler.sweep_callable`: it builds the crawler's campaign
-runner from settings (as `prokai sweep` does) and calls `prokai.crawl.sweep.run_sweep` with
+runner from settings (as `prokai sweep` does; with `cluster.distributed_sweep` the distributed
+run that publishes one job per target for `prokai worker` and follows them) and calls `prokai.crawl.sweep.run_sweep` with
 today's date in `scheduler.timezone` (by the scheduler's clock, so fast-forwarded nights get
 their own keys) as the sweep key. The crawler's sweeps are idempotent per
 key, so a run interrupted by SIGTERM is resumed by the next start with the same key (kept in the
@@ -65,7 +66,13 @@ async def nightly_sweep(ctx: JobContext) -> dict[str, Any]:
     today = ctx.now().astimezone(ZoneInfo(ctx.settings.scheduler.timezone)).date().isoformat()
     key = str(ctx.checkpoint_state.get("key") or today)
     ctx.checkpoint(key=key)
-    runner = campaign_runner(ctx.settings, ctx.db)
+    runner: Any
+    if ctx.settings.cluster.distributed_sweep:  # the workers run the conversations; this follows them
+        from prokai.cluster.dispatch import DistributedRun
+
+        runner = DistributedRun(ctx.db, ctx.settings, actor="scheduler")
+    else:
+        runner = campaign_runner(ctx.settings, ctx.db)
     task = asyncio.create_task(run_sweep(ctx.db, runner, key=key, actor="scheduler"))
     stopper = asyncio.create_task(ctx.stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -267,3 +267,43 @@ def _db(cluster: Cluster) -> Iterator[Any]:
             yield s
     finally:
         db.dispose()
+
+
+@pytest.mark.cluster_settings(targets=3)
+def test_sweeps_on_the_workers(cluster: Cluster) -> None:
+    """`prokai sweep --distributed` and the scheduler's nightly sweep with
+    `cluster.distributed_sweep` publish one job per live shop for the workers and follow them: every
+    shop re-asked by a worker, statuses recorded, nothing stored twice."""
+    from prokai.config import load_settings
+    from prokai.daemon.sweeps import nightly_sweep
+    from prokai.ops.jobs import JobContext
+    from prokai.store.db import Database
+    from prokai.store.models import Campaign, Conversation, SweepCampaign
+
+    cluster.start_workers(2)
+    code, _, err = finish(cluster.dispatch())
+    assert code == 0, err[-3000:]
+    code, out, err = finish(cluster.node.start("sweep", "--distributed", "--key", "2026-12-01", "--no-progress"))
+    assert code == 0, err[-3000:]
+    # the three targets and the backup bot one of them named
+    assert "sweep 2026-12-01: 4 shops; statuses {'alive': 4}" in out, out
+
+    settings = load_settings(cluster.node.config, environ={"PROKAI_CLUSTER__DISTRIBUTED_SWEEP": "true"})
+    db = Database(cluster.node.url)
+    try:
+        ctx = JobContext("sweep", "run-test", settings, db, asyncio.Event(), checkpoint_state={"key": "2026-12-02"})
+        result = asyncio.run(nightly_sweep(ctx))
+        assert (result["complete"], result["key"], result["shops"], result["statuses"]) == \
+            (True, "2026-12-02", 4, {"alive": 4})
+        with db.session() as s:
+            sweeps = list(s.scalars(select(SweepCampaign.campaign_id)))
+            assert [s.get(Campaign, cid).status for cid in sweeps] == ["done", "done"]
+            # the conversations were the workers' (this process ran none: it has no vault key)
+            assert len(s.scalars(select(Conversation).where(Conversation.campaign_id.in_(sweeps))).all()) == 8
+    finally:
+        db.dispose()
+    stopped = cluster.stop_workers()
+    assert [c for c, _, _ in stopped] == [0, 0]
+    assert sum(int(o.split("done ")[1].split(",")[0]) for _, o, _ in stopped if "done " in o) == 4 + 8
+    summary = cluster.node.summary()
+    assert summary["duplicates"] == [] and summary["leased"] == [] and summary["intact"]
