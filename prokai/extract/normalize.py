@@ -137,17 +137,40 @@ _WORD_TOKEN_RE = re.compile(r"[^\W\d_]+")
 _NUMBER_WORD_RE = re.compile(trie_regex(NUMBER_WORDS))
 
 
-def _has_two_number_words(lower: str) -> bool:
+def _may_hold_number_words(lower: str) -> bool:
+    """Cheap test before the word scan: two number words, or one digit word dictated among
+    digits ("8 семь 0 1 два 3 …")."""
     n = 0
     size = len(lower)
     for m in _NUMBER_WORD_RE.finditer(lower):
         a, b = m.span()
         if (a == 0 or not lower[a - 1].isalpha()) and (b == size or not lower[b].isalpha()):
             n += 1
-            if n == 2:
+            if n == 2 or (m.group() in _UNITS and _next_to_lone_digit(lower, a, b)):
                 return True
     return False
+
+
 _RUN_GAP_RE = re.compile(r"[\s,.\-–—]{1,3}")
+_GAP_CHARS = frozenset(" \t\n\r\f\v\u00a0,.-–—")  # what _RUN_GAP_RE allows between words
+
+
+def _next_to_lone_digit(lower: str, a: int, b: int) -> bool:
+    """Whether the word at [a, b) has a lone digit ("8 семь", "два 3") next to it, across one
+    to three separators: a number dictated digit by digit, part in words."""
+    i, k = a - 1, 0
+    while i >= 0 and k < 3 and lower[i] in _GAP_CHARS:
+        i, k = i - 1, k + 1
+    if k and i >= 0 and lower[i] in _ASCII_DIGITS and (i == 0 or not lower[i - 1].isalnum()):
+        return True
+    j, k = b, 0
+    while j < len(lower) and k < 3 and lower[j] in _GAP_CHARS:
+        j, k = j + 1, k + 1
+    return bool(k) and j < len(lower) and lower[j] in _ASCII_DIGITS and (
+        j + 1 == len(lower) or not lower[j + 1].isalnum())
+
+
+_ASCII_DIGITS = frozenset("0123456789")
 
 
 def lower_same_length(text: str) -> str:
@@ -162,27 +185,30 @@ _PUNCT = ",.;:!?()[]{}\"'«»-—–/|*+=_"
 
 
 def _number_word_runs(text: str, lower: str | None = None) -> list[list[tuple[str, int, int]]]:
-    """Runs of at least two number words separated only by spaces, commas or dashes."""
+    """Runs of at least two number words separated only by spaces, commas or dashes, and
+    single digit words dictated among digits ("8 семь 0 1 два 3 …")."""
     if lower is None:
         lower = lower_same_length(text)
-    if not _has_two_number_words(lower):
+    if not _may_hold_number_words(lower):
         return []  # cheap test before the word scan
     runs: list[list[tuple[str, int, int]]] = []
     cur: list[tuple[str, int, int]] = []
+
+    def close() -> None:
+        if len(cur) >= 2 or (cur and cur[0][0] in _UNITS and _next_to_lone_digit(lower, cur[0][1], cur[0][2])):
+            runs.append(cur)
+
     for m in _WORD_TOKEN_RE.finditer(lower):
         w = m.group(0)
         if w in NUMBER_WORDS:
             if cur and not _RUN_GAP_RE.fullmatch(lower, cur[-1][2], m.start()):
-                if len(cur) >= 2:
-                    runs.append(cur)
+                close()
                 cur = []
             cur.append((w, m.start(), m.end()))
         else:
-            if len(cur) >= 2:
-                runs.append(cur)
+            close()
             cur = []
-    if len(cur) >= 2:
-        runs.append(cur)
+    close()
     return runs
 
 

@@ -118,6 +118,22 @@ def test_phone_spelled_out_with_hundreds_and_tens(text: str, value: str) -> None
     assert got(text) == {("phone", value)}
 
 
+@pytest.mark.parametrize("text", [
+    "Kaspi перевод 8 семь 0 1 два 3 4 5 6 7 8",
+    "Переведите по номеру восемь 7 0 1 2 3 4 5 6 7 восемь",
+    "Каспиге аударыңыз 8 жеті 0 1 екі 3 4 5 6 7 8",
+    "Kaspi transfer to 8 seven 0 1 two 3 4 5 6 7 8",
+])
+def test_phone_dictated_digit_by_digit_part_in_words(text: str) -> None:
+    assert got(text) == {("phone", "+77012345678")}
+
+
+def test_a_digit_word_after_a_group_of_digits_stays_a_word() -> None:
+    # "один раз" after a Mir card must not become a 17th digit of it
+    assert got("Карта Мир 2200 7001 2345 6781 один раз") == {("card", "2200700123456781")}
+    assert got("Переведите 5 тысяч на каспи 8 701 234 56 78") == {("phone", "+77012345678")}
+
+
 PAY = [
     "Переведите по номеру {x}",
     "Оплата на Kaspi {x}, сумма 5000 тг",
