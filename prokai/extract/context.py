@@ -59,7 +59,7 @@ CONTACT_WORDS = (
     "viber", "вайбер", "telegram", "телеграм", "оператор", "менеджер", "поддержк", "call",
     "contact", "text us", "message", "write", "пиши", "напиши", "смс", "sms", "хабарлас",
     "қоңырау", "жазыңыз", "байланыс", "диспетчер", "курьер", "courier", "driver", "водител",
-    "тел.", "тел:", "по вопросам", "support", "hotline", "questions",
+    "тел.", "тел:", "по вопросам", "support", "hotline", "questions", "вопрос", "сұрақ",
 )
 # Cash on delivery: the number belongs to whoever takes the cash, not to a payment.
 CASH_WORDS = ("наличн", "налом", "cash", "қолма-қол", "қолма қол", "при получении", "курьеру",
@@ -82,13 +82,21 @@ _PHONE_PAY_RE = re.compile(trie_regex(PHONE_PAY_WORDS))
 _CASH_RE = re.compile(trie_regex(CASH_WORDS))
 _NEVER_RE = re.compile(trie_regex(NEVER_WORDS))
 # "Вопросы по оплате: N", "по вопросам оплаты N", "questions about payment: N", "төлем бойынша
-# сұрақтар: N": a payment word that only names the topic of a contact, never one to pay to.
+# сұрақтар: N", "скиньте чек на N": a payment word that only names the topic of a contact (or
+# the receipt sent to it), never one to pay to.
 _ABOUT_PAY_RE = re.compile(
     r"(?:вопрос\w*|question\w*|сұрақ\w*)\s+(?:по\s+|об?\s+|about\s+|on\s+|regarding\s+|re\s+)?"
     r"(?:the\s+|your\s+)?(?:оплат|плат[её]ж|payment|pay|төлем|перевод)\w*"
     r"|(?:по\s+вопросам|for\s+questions\s+(?:about|on))\s+(?:оплат|payment|перевод)\w*"
-    r"|төлем\s+(?:бойынша|туралы)\s+сұрақ\w*")
-_ABOUT_STEMS = ("вопрос", "question", "сұрақ")  # every _ABOUT_PAY_RE match holds one
+    r"|төлем\s+(?:бойынша|туралы)\s+сұрақ\w*"
+    # "скиньте чек на N", "send the receipt to N": where the receipt goes (a contact only
+    # before the number: "скиньте деньги на N и пришлите чек" pays to N)
+    r"|(?P<receipt>(?:скин|скидыв|кин|отправ|пришл|присыл|send|жібер)\w*\s+(?:нам\s+|us\s+|the\s+|your\s+)?"
+    r"(?:чек|скрин|квитанц|receipt|screenshot|түбіртек)\w*"
+    r"|(?:чек|скрин|квитанц|receipt|screenshot|түбіртек)\w*\s+(?:скин|скидыв|кин|отправ|пришл|присыл|send|жібер)\w*)")
+# Every _ABOUT_PAY_RE match holds one of these (the pattern runs only where one occurs).
+_ABOUT_STEMS = ("вопрос", "question", "сұрақ", "чек", "скрин", "квитанц", "receipt", "screenshot",
+                "түбіртек")
 
 # ---------------------------------------------------------------- identifiers (per value)
 
@@ -233,13 +241,15 @@ def phone_decision(lower: str, start: int, end: int) -> tuple[bool | None, list[
             a, b = clause(lower, hi + 1, hi + 2)
         if k and _NEVER_RE.search(lower, a, b):
             return False, []
-        about = [m.span() for m in _ABOUT_PAY_RE.finditer(lower, a, b)] \
+        topics = list(_ABOUT_PAY_RE.finditer(lower, a, b)) \
             if any(lower.find(w, a, b) >= 0 for w in _ABOUT_STEMS) else []
+        about = [m.span() for m in topics]
         pays = list(_PHONE_PAY_RE.finditer(lower, a, b))
         pay = _nearest(pays, start, end, about) if pays else None
         contact = _nearest(_CONTACT_RE.finditer(lower, a, b), start, end)
-        for s, e in about:  # the topic of a contact is a contact word
-            d = start - e if e <= start else s - end if s >= end else None
+        for m in topics:  # the topic of a contact is a contact word
+            s, e = m.span()
+            d = start - e if e <= start else None if m.group("receipt") else s - end if s >= end else None
             if d is not None and (contact is None or d < contact):
                 contact = d
         cash = _nearest(_CASH_RE.finditer(lower, a, b), start, end)
