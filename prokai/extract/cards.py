@@ -134,11 +134,18 @@ def card_candidates(groups: list[Group], text: str = "") -> list[tuple[int, int,
     lens = [len(d) for d in digits]
     n = len(groups)
     seps = [text[groups[k].end : groups[k + 1].start] for k in range(n - 1)] if text else []
-    if 13 <= sum(lens) <= 19 and all(lens) and len(set(seps)) <= 1 and _regular(lens):
-        whole = "".join(digits)
-        brand = card_ok(whole)  # the common case: the cluster is the card
-        if brand and mostly_real(groups):
-            return [(0, n - 1, whole, brand)]
+    if 13 <= sum(lens) <= 19 and all(lens) and len(set(seps)) <= 1:
+        if _regular(lens):
+            whole = "".join(digits)
+            brand = card_ok(whole)  # the common case: the cluster is the card
+            if brand and mostly_real(groups):
+                return [(0, n - 1, whole, brand)]
+        elif seps and max(lens) < 4:
+            # Digits dictated one to three at a time with one separator ("4 4 0 0 …"): no run
+            # but the whole is printed as a card (a part has its separator outside too).
+            whole = "".join(digits)
+            brand = card_ok(whole)
+            return [(0, n - 1, whole, brand)] if brand and mostly_real(groups) else []
     reals = [g.real for g in groups]
     cands: list[tuple[tuple[int, int, int, int], int, int, str, str]] = []
     for i in range(n):
