@@ -17,6 +17,7 @@ def got(text: str) -> set[tuple[str, str]]:
 
 
 TON = load_vectors("tep0002.json")
+XMR = next(v for v, net, kind in load_vectors("monero.json")["valid"] if net == "main" and kind == "standard")
 # (kind, value as written, canonical value)
 REQUISITES = [
     ("card", "4400 4301 2345 6789", "4400430123456789"),  # Visa, Kaspi BIN
@@ -33,6 +34,10 @@ REQUISITES = [
     ("trx", "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW", "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW"),
     ("ltc", "LaMT348PWRnrqeeWArpwQPbuanpXDZGEUz", "LaMT348PWRnrqeeWArpwQPbuanpXDZGEUz"),
     ("ton", TON["bounceable"], TON["bounceable"]),
+    ("ton", TON["non_bounceable"].replace("-", "+").replace("_", "/"), TON["non_bounceable"]),
+    ("xmr", XMR, XMR),
+    ("iban", "KZ86-125K-ZT50-0410-0100", "KZ86125KZT5004100100"),
+    ("phone", "8 (701) 234-56-78", "+77012345678"),
 ]
 # Luhn-valid, issuer-valid numbers used as the identifiers: each would be a card on its own.
 ID_NUMBERS = ["4003031234567893", "5555555555554444"]
@@ -84,6 +89,20 @@ def test_identifier_context_rejects_only_the_identifier(lang: str, template: str
 def test_the_identifier_itself_is_not_a_requisite(text: str) -> None:
     for ident in ID_NUMBERS:
         assert got(text.format(id=ident)) == set()
+
+
+@pytest.mark.parametrize("card", ["4400 4301 2345 6789", "2200-7001-2345-6781", "2204 1234 5678 9015",
+                                  "2223-0031-2200-3222", "5536 9101 1234 5675"])
+@pytest.mark.parametrize("template", [
+    "Оплата заказа #4812, карта {c}", "Заказ №4812: {c}", "Номер заказа 4812 {c}",
+    "Тапсырыс №4812, карта {c}", "Тапсырыс нөмірі 4812 {c}",
+    "Order #4812 card {c}", "Order no. 4812 {c}", "Ticket 4812 — pay {c}",
+    "Трек-номер RR123456789KZ, оплата на карту {c}", "ИИН 900101300123 карта {c}",
+    "Заказ #5555555555554444, {c}", "Номер заказа: 5555555555554444\n{c}",
+])
+def test_a_short_or_luhn_valid_identifier_next_to_the_card(template: str, card: str) -> None:
+    value = card.replace(" ", "").replace("-", "")
+    assert got(template.format(c=card)) == {("card", value)}
 
 
 def test_payment_word_governing_the_order_word_keeps_the_card() -> None:
