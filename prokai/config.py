@@ -290,8 +290,12 @@ class ClusterSettings(Section):
     worker_concurrency: int = Field(default=4, ge=1)  # conversations at once per worker
     prefetch: int = Field(default=0, ge=0)  # deliveries held beyond the running ones
     progress_interval_s: float = Field(default=1.0, gt=0)  # how often the follower reads progress
-    # The nightly sweep of `prokai run` publishes its jobs for the workers instead of running here.
-    distributed_sweep: bool = False
+    # This installation runs on several nodes: the nightly sweep of `prokai run` publishes its jobs
+    # for `prokai worker` instead of running them itself, and /metrics reports the queue.
+    enabled: bool = False
+    # A job out for this long with no worker on it while the queue is empty is published again (a
+    # publish that failed after its target was marked queued); duplicates are harmless.
+    republish_after_s: float = Field(default=300.0, gt=0)
     # One delivery runs a conversation at most this long (below RabbitMQ's consumer_timeout, 30 min);
     # a longer one is cut and continued by a delayed job, at most `max_slices` times.
     job_time_limit_s: float = Field(default=900.0, gt=0)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from prokai.cluster.jobs import mark_queued, open_jobs, progress
+from prokai.cluster.jobs import claim_target, mark_queued, open_jobs, progress, stale_jobs
 from prokai.cluster.queue import JobQueue
 from prokai.config import Settings
 from prokai.crawl.runner import ProgressEvent, RunReport, notify_progress
@@ -71,6 +71,8 @@ class DistributedRun:
         log.info("campaign %s: %d job(s) published on %s", campaign_id, self.published, self.settings.cluster.queue)
         report = RunReport()
         stopping = False
+        loop = asyncio.get_running_loop()
+        next_check = loop.time() + self.settings.cluster.republish_after_s
         while True:
             if self._stop_reason is not None and not stopping:
                 stopping = True
@@ -91,6 +93,9 @@ class DistributedRun:
             self._progress(campaign_id, report)
             if not now["out"]:
                 break
+            if loop.time() >= next_check:
+                next_check = loop.time() + self.settings.cluster.republish_after_s / 2
+                await self._republish_lost(campaign_id)
             await asyncio.sleep(self.settings.cluster.progress_interval_s)
         report.stopped_by = self._stop_reason
         with self.db.session() as s:
@@ -109,6 +114,45 @@ class DistributedRun:
                 audit(s, self.actor, "campaign.interrupted", "campaign", campaign_id,
                       reason=self._stop_reason or "no account free", pending=report.left, distributed=True)
         return report
+
+    async def _republish_lost(self, campaign_id: int) -> int:
+        """Publish again the jobs out for `republish_after_s` that no worker holds while the broker
+        has none waiting (a publish lost after its target was marked queued, a purged queue); a
+        job that was only slow comes twice, and its second delivery is acked without work."""
+        from prokai.cluster.queue_metrics import read_depths, waiting_jobs
+
+        with self.db.session() as s:
+            stale = stale_jobs(s, campaign_id, self.settings.cluster.republish_after_s)
+        if not stale:
+            return 0
+        try:
+            if waiting_jobs(await read_depths(self.settings.cluster)):
+                return 0  # they may be among those waiting: a deep queue is no loss
+        except Exception as exc:  # the broker is away: try again at the next check
+            log.warning("campaign %s: cannot read the queue to look for lost jobs: %s", campaign_id, exc)
+            return 0
+        lost = []
+        for job in stale:
+            with claim_target(self.db, job.target_id) as free:
+                if free:
+                    lost.append(job)
+        if not lost:
+            return 0
+        queue = JobQueue(self.settings.cluster)
+        try:
+            await queue.start()
+            try:
+                with self.db.session() as s:
+                    mark_queued(s, [j.target_id for j in lost])
+                await queue.publish(lost)
+            finally:
+                await queue.close()
+        except Exception as exc:  # still stale: the next check tries again
+            log.warning("campaign %s: cannot publish %d lost job(s) again: %s", campaign_id, len(lost), exc)
+            return 0
+        log.warning("campaign %s: %d job(s) out for over %.0f s with none in the queue and no worker on them: "
+                    "published again", campaign_id, len(lost), self.settings.cluster.republish_after_s)
+        return len(lost)
 
     def _progress(self, campaign_id: int, report: RunReport) -> None:
         notify_progress(self.on_progress, campaign_id, report)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import create_engine, select, text
@@ -100,6 +101,19 @@ def take_up(s: Session, target_id: int) -> bool:
     return True
 
 
+def stale_jobs(s: Session, campaign_id: int, older_than_s: float) -> list[ConversationJob]:
+    """Jobs of targets with a job out that were queued more than `older_than_s` ago (whether a
+    worker holds them is for `claim_target` to say)."""
+    horizon = utcnow().timestamp() - older_than_s
+    out = []
+    for target in s.scalars(select(Target).where(Target.campaign_id == campaign_id, Target.status.in_(OPEN))
+                            .order_by(Target.id)):
+        queued = target.meta.get("queued_at")
+        if has_job_out(target) and queued and datetime.fromisoformat(queued).timestamp() < horizon:
+            out.append(ConversationJob(campaign_id, target.id))
+    return out
+
+
 def open_jobs(s: Session, campaign_id: int) -> list[ConversationJob]:
     """One job per target of the campaign not done yet (what a dispatch publishes)."""
     ids = s.scalars(select(Target.id).where(Target.campaign_id == campaign_id, Target.status.in_(OPEN))
@@ -154,4 +168,4 @@ def progress(s: Session, campaign_id: int) -> dict[str, Any]:
     return {"done": done, "out": out, "deferred": deferred}
 
 
-__all__ = ["claim_target", "cut_for_time", "defer", "has_job_out", "mark_queued", "mark_requeue", "own_account_busy", "take_up", "open_jobs", "progress", "unpublished_discoveries"]
+__all__ = ["claim_target", "cut_for_time", "defer", "has_job_out", "mark_queued", "mark_requeue", "own_account_busy", "take_up", "open_jobs", "progress", "stale_jobs", "unpublished_discoveries"]

@@ -26,6 +26,7 @@ from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 from taskiq_aio_pika import AioPikaBroker, Exchange, Queue, QueueType
 
+from prokai.cluster.queue_metrics import queue_names
 from prokai.config import ClusterSettings
 from prokai.crawl.runner import ConversationJob
 
@@ -46,11 +47,6 @@ def _without_password(url: str) -> str:
     if parts.password is None:
         return url
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
-
-
-def queue_names(queue: str) -> list[str]:
-    """The broker queues one ProkAi queue name declares: jobs, their dead letters, delayed jobs."""
-    return [queue, f"{queue}.dead_letter", f"{queue}.delay"]
 
 
 class JobQueue:
@@ -118,18 +114,6 @@ class JobQueue:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
 
-    async def depth(self) -> int:
-        """Jobs ready in the queue (not counting those delivered and not yet acknowledged)."""
-        import aio_pika
-
-        conn = await aio_pika.connect(self.cluster.broker_url)
-        try:
-            channel = await conn.channel()
-            declared = await channel.declare_queue(self.cluster.queue, passive=True)
-            return int(declared.declaration_result.message_count or 0)
-        finally:
-            await conn.close()
-
     async def close(self) -> None:
         """Disconnect (unacknowledged deliveries go back to the queue)."""
         await self.broker.shutdown()
@@ -151,4 +135,4 @@ async def delete_queue(cluster: ClusterSettings) -> None:
         await conn.close()
 
 
-__all__ = ["TASK", "JobQueue", "QueueUnavailable", "delete_queue", "queue_names"]
+__all__ = ["TASK", "JobQueue", "QueueUnavailable", "delete_queue"]

@@ -104,6 +104,22 @@ class NoAccount(RetryJob):
     """No account can take the job now: the target stays pending for a later run."""
 
 
+class StoreUnavailable(Exception):
+    """The database connection failed mid-conversation (a server restart, a dropped connection):
+    nothing is the shop's or the account's fault; the conversation is resumed once it is back."""
+
+
+STORE_RETRY_S = 1.0  # the pause before a conversation cut by a database failure is resumed
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Whether `exc` is the database connection failing, not a statement being wrong."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated
+                                            or isinstance(exc, (OperationalError, InterfaceError)))
+
+
 @dataclass
 class RunReport:
     done: int = 0
@@ -301,6 +317,13 @@ class CampaignRunner:
                 last = str(exc)
                 report.errors.append(f"target {job.target_id}: {exc}")
                 continue
+            except StoreUnavailable as exc:  # the same account resumes the same conversation
+                job.attempt += 1
+                last = str(exc)
+                report.errors.append(f"target {job.target_id}: {exc}")
+                log.warning("target %s: %s; resuming in %.0f s", job.target_id, exc, STORE_RETRY_S)
+                await asyncio.sleep(STORE_RETRY_S)
+                continue
             if result.outcome in (Outcome.CAPTCHA_FAILED, Outcome.BANNED) and job.attempt + 1 < MAX_ATTEMPTS:
                 if result.account_id is not None:
                     job.avoid_accounts.append(result.account_id)
@@ -384,6 +407,8 @@ class CampaignRunner:
             except Exception as exc:
                 from prokai.accounts.errors import Action, classify
 
+                if lost_connection(exc):
+                    raise StoreUnavailable(f"database: {str(exc).splitlines()[0]}") from exc
                 decided = classify(exc)
                 if decided.action is Action.RETRY:
                     self.provider.report(leased.account_id, exc)

@@ -199,6 +199,10 @@ class Service:
         self.presence = presence = Presence(db, "run-standby", node=cluster.node)
         with contextlib.suppress(ValueError):  # a Metrics reused by a second run() has it already
             self.metrics.registry.register(WorkerCollector(db, cluster.heartbeat_s))
+            if cluster.enabled:
+                from prokai.cluster.queue_metrics import QueueCollector
+
+                self.metrics.registry.register(QueueCollector(cluster))
         leadership = Leadership(leader_lock(db), retry_s=cluster.leader_retry_s, check_s=cluster.leader_check_s)
         worker_stop = asyncio.Event()
         tasks: dict[str, asyncio.Task[None]] = {}

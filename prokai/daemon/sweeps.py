@@ -1,7 +1,7 @@
 """Adapters from the scheduler's jobs to the crawler and the account archive.
 
 `nightly_sweep` is the default `scheduler.sweep_callable`: it builds the crawler's campaign
-runner from settings (as `prokai sweep` does; with `cluster.distributed_sweep` the distributed
+runner from settings (as `prokai sweep` does; with `cluster.enabled` the distributed
 run that publishes one job per target for `prokai worker` and follows them) and calls `prokai.crawl.sweep.run_sweep` with
 today's date in `scheduler.timezone` (by the scheduler's clock, so fast-forwarded nights get
 their own keys) as the sweep key. The crawler's sweeps are idempotent per
@@ -67,7 +67,7 @@ async def nightly_sweep(ctx: JobContext) -> dict[str, Any]:
     key = str(ctx.checkpoint_state.get("key") or today)
     ctx.checkpoint(key=key)
     runner: Any
-    if ctx.settings.cluster.distributed_sweep:  # the workers run the conversations; this follows them
+    if ctx.settings.cluster.enabled:  # the workers run the conversations; this follows them
         from prokai.cluster.dispatch import DistributedRun
 
         runner = DistributedRun(ctx.db, ctx.settings, actor="scheduler")

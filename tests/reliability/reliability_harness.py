@@ -157,7 +157,8 @@ class Node:
         db.dispose()
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "PROKAI_VAULT_KEY": VAULT_KEY}
+        # PGAPPNAME: the node's PostgreSQL connections name it (pg_stat_activity.application_name)
+        return {**os.environ, "PROKAI_VAULT_KEY": VAULT_KEY, "PGAPPNAME": f"prokai-test-{self.root.name}"[:63]}
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         """`prokai ARGS` in a subprocess (stdout and stderr captured)."""
