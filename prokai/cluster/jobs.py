@@ -10,8 +10,9 @@ clears the reason of targets whose jobs are being published; the follower of `ca
 
 Two deliveries of one job (at-least-once) never run one target twice at the same time: a worker
 claims the target for the length of the job (`claim_target`), on PostgreSQL a session-level
-advisory lock the server frees the moment that worker or its connection dies; a second delivery
-finds the claim held and is acknowledged without work, the holder settles the target.
+advisory lock the server frees the moment that worker or its connection dies (on SQLite, one
+host, a `flock`); a second delivery finds the claim held and is acknowledged without work, the
+holder settles the target.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, select, text
@@ -32,7 +34,9 @@ from prokai.store.models import Account, Conversation, Target
 from prokai.store.types import utcnow
 
 OPEN = ("pending", "running")
-NAMESPACE = 0x50524C  # "PRL": the advisory-lock class of target claims (liveness locks use "PRK")
+# "PRT": the advisory-lock class of target claims (leadership uses "PRL", liveness "PRK": a claim's
+# hashed key must never meet theirs)
+NAMESPACE = 0x505254
 
 
 def has_job_out(target: Target) -> bool:
@@ -134,10 +138,23 @@ def claim_target(db: Database, target_id: int) -> Iterator[bool]:
     """Hold the claim on `target_id` for the block; yields False if a live worker holds it.
 
     PostgreSQL: an advisory lock on a connection of its own (named after the schema, so two
-    installations on one server never share claims). Other databases are one host's: the claim is
-    always granted and the account leases alone keep conversations apart."""
+    installations on one server never share claims). SQLite is one host's: an exclusive `flock`
+    on `<database file>.claims/<target id>`, which the kernel frees when the holder dies (an
+    in-memory database has one process: always granted)."""
     if db.engine.dialect.name != "postgresql":
-        yield True
+        from prokai.cluster.leader import FileLeaderLock
+
+        path = db.engine.url.database
+        if db.engine.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+            yield True
+            return
+        folder = Path(f"{path}.claims")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        lock = FileLeaderLock(folder / str(target_id))
+        try:
+            yield lock.try_acquire()
+        finally:
+            lock.release()
         return
     own = create_engine(db.engine.url, poolclass=NullPool)
     conn = own.connect()

@@ -109,3 +109,31 @@ def test_unreachable_broker_is_one_line_and_changes_nothing(tmp_path: Path) -> N
         assert campaign is not None and campaign.status != "running"
         assert all("queued_at" not in t.meta for t in s.scalars(select(Target)))
     db.dispose()
+
+
+def test_a_claim_on_sqlite_is_held_by_one_process_until_it_dies(tmp_path: Path) -> None:
+    """On SQLite (one host) a target's claim is a flock: another process's claim on the same target
+    is refused while the holder lives and granted the moment it is killed; other targets are free."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/prokai.db"
+    upgrade(url)
+    db = Database(url)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom prokai.cluster.jobs import claim_target\n"
+         "from prokai.store.db import Database\n"
+         f"with claim_target(Database({url!r}), 7) as mine:\n    print(mine, flush=True)\n    time.sleep(60)\n"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        with claim_target(db, 7) as mine:
+            assert not mine
+        with claim_target(db, 8) as mine:
+            assert mine
+    finally:
+        holder.kill()
+        holder.wait()
+    with claim_target(db, 7) as mine:
+        assert mine
+    db.dispose()
