@@ -135,6 +135,8 @@ def id_labeled(lower: str, start: int, end: int) -> bool:
     complement of a payment word, or "— номер заказа" follows it."""
     if _ID_AFTER_RE.match(lower, end, min(len(lower), end + 40)):
         return True
+    if not _ID_KW_RE.search(lower, max(0, start - 60), start):
+        return False  # no word before it can begin with an identifier keyword
     rev = lower[max(0, start - 60) : start][::-1]
     pos = 0
     has_kw = False
