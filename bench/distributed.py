@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import heapq
 import json
 import os
 import platform
@@ -68,33 +67,6 @@ RESULTS = ROOT / "bench" / "results" / "distributed.json"
 BROKER = os.environ.get("PROKAI_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 PG_URL = os.environ.get("PROKAI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RUN_TIMEOUT_S = 420.0  # one campaign run at most (a hung run counts its open targets as lost)
-
-
-class FastClock(Clock):
-    """The sandbox clock running `speed` times faster than the wall clock (plus the offset)."""
-
-    def __init__(self, speed: float, offset: float = 0.0) -> None:
-        super().__init__(offset)
-        self.speed = speed
-        self._t0 = time.time()
-
-    def now(self) -> float:
-        real = time.time()
-        return real + self._offset + (real - self._t0) * (self.speed - 1)
-
-    async def sleep_until(self, deadline: float) -> None:
-        loop = asyncio.get_running_loop()
-        while self.now() < deadline:
-            fut: asyncio.Future[None] = loop.create_future()
-            heapq.heappush(self._sleepers, (deadline, next(self._counter), fut))
-            # wall seconds until sandbox `deadline` (a hair after, so the wake-up finds it due)
-            handle = loop.call_later(max(0.0, deadline - self.now()) / self.speed + 0.001, self._wake_due)
-            try:
-                await fut
-            finally:
-                handle.cancel()
-                if not fut.done():
-                    fut.cancel()
 
 
 class BenchNode(Node):
@@ -170,7 +142,7 @@ class ShopSandbox(SandboxThread):
         from prokai.sandbox.world import World
 
         day = date.today() + timedelta(days=2)  # noon of the day after tomorrow: no midnight rotation mid-run
-        self.world = World(clock=FastClock(self.speed, offset=day_start(day) + 12 * 3600 - time.time()))
+        self.world = World(clock=Clock(speed=self.speed, offset=day_start(day) + 12 * 3600 - time.time()))
         self.shops = ShopWorld(self.world, self.scenarios, start=day).install()
         self.shops.start()
         self.server = SandboxServer(self.world, "127.0.0.1", 0)

@@ -63,3 +63,19 @@ def test_flood_wait_rule_counts_down_in_sandbox_time() -> None:
     assert not faults.rules
     with pytest.raises(ValueError):
         faults.inject("NOT_AN_ERROR")
+
+
+def test_a_fast_clock_wakes_its_sleepers_when_their_sandbox_time_is_due() -> None:
+    """At speed 1000, ten sandbox minutes pass in well under a wall second; a sleeper wakes with the
+    sandbox clock at or past its deadline, and time only moves forward."""
+    clock = Clock(speed=1000.0)
+
+    async def nap() -> tuple[float, float]:
+        start = clock.now()
+        await clock.sleep(600)
+        return start, clock.now()
+
+    start, woke = asyncio.run(asyncio.wait_for(nap(), 30))
+    assert woke >= start + 600
+    with pytest.raises(ValueError):
+        Clock(speed=0)
