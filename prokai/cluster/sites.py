@@ -189,6 +189,7 @@ class RemoteModems:
     cluster: ClusterSettings
     sites: list[str]
     channels: list[RemoteChannel] = field(default_factory=list)
+    inventories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # site → its `inventory` rows
     _conn: Any = None
     _rpc: Any = None
 
@@ -204,7 +205,8 @@ class RemoteModems:
         self._rpc = await JsonRPC.create(await self._conn.channel())
         self.channels = []
         for site in self.sites:
-            for row in await self._call(site, "inventory", {}, CALL_MARGIN_S * 3):
+            self.inventories[site] = await self._call(site, "inventory", {}, CALL_MARGIN_S * 3)
+            for row in self.inventories[site]:
                 self.channels.append(RemoteChannel(site, SimInfo(iccid=row["iccid"], msisdn=row.get("msisdn"),
                                                                  operator=row.get("operator")),
                                                    row.get("imei"), PortSpec(f"{site}:{row.get('path')}")))

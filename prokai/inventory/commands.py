@@ -65,10 +65,15 @@ def scan_cmd(
     by_path: Path | None = typer.Option(None, "--by-path", help="Discover ports in this by-path folder."),
     probe_timeout: float = typer.Option(2.0, "--probe-timeout", help="Seconds to wait for a silent port."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per port."),
+    site: str | None = typer.Option(None, "--site", help="Ask the SimBox of this node (`prokai site` there) "
+                                    "instead of opening ports here."),
 ) -> None:
     """Scan every port concurrently; store the SIM box, ports and SIMs in the database."""
     from prokai.inventory.service import scan_and_store
 
+    if site is not None:
+        _scan_site(ctx, site, as_json)
+        return
     specs = port_specs(ctx, port, by_path)
     reports = scan_and_store(
         database(ctx), specs, simbox_name=settings(ctx).simbox.name, options=_options(ctx, probe_timeout)
@@ -89,6 +94,30 @@ def scan_cmd(
     typer.echo(f"{ok}/{len(reports)} ports with a ready SIM; stored", err=True)
     if not any(r.status in ("ok", "no_sim", "locked") for r in reports):
         fail(f"no modem answered on any of the {len(reports)} ports ({reports[0].error if reports else 'none'})")
+
+
+def _scan_site(ctx: typer.Context, site: str, as_json: bool) -> None:
+    """The inventory of another node's SimBox, through that site's queue (stored there)."""
+    import asyncio
+
+    from prokai.cluster.sites import RemoteModems, SiteUnavailable
+
+    async def ask() -> list[dict[str, object]]:
+        remote = RemoteModems(settings(ctx).cluster, [site])
+        try:
+            await remote.start()
+            return remote.inventories[site]
+        finally:
+            await remote.stop()
+
+    try:
+        rows = asyncio.run(ask())
+    except SiteUnavailable as exc:
+        fail(str(exc))
+    for row in rows:
+        typer.echo(json.dumps(row, ensure_ascii=False) if as_json else
+                   f"{row['path']}\t{row['status']}\t{row['iccid']}\t{row.get('msisdn') or '-'}\t{row.get('operator') or '-'}")
+    typer.echo(f"site {site}: {len(rows)} SIM(s); stored", err=True)
 
 
 @simbox_app.command("inbox")

@@ -98,12 +98,17 @@ def test_login_of_sims_held_by_another_node(tmp_path: Path) -> None:
                 assert outcomes == {REGISTERED[0]: "already_logged_in",
                                     **{p: "logged_in" for p in REGISTERED[1:]},
                                     UNREGISTERED[0]: "needs_app_registration"}
+            # the site's inventory, asked from the other node
+            scan = _prokai(_env(tmp_path, queue, "office-b"), "simbox", "scan", "--site", "site-a", "--json")
+            out, err = scan.communicate(timeout=60)
+            assert scan.returncode == 0, err[-2000:]
+            assert sorted(json.loads(ln)["iccid"] for ln in out.splitlines()) == sorted(sim.iccid for sim in sims)
         finally:
             if site.poll() is None:
                 site.terminate()
             out, err = site.communicate(timeout=30)
         assert site.returncode == 0, err[-2000:]
-        assert "wait_code 5" in out  # each SIM's code was read at the site (also the one with no account)
+        assert "inventory 3, wait_code 5" in out  # 2 logins and the scan; each SIM's code read at the site (also the one with no account)
         assert "Traceback" not in err, err[-2000:]
         # each code was stored by the site, and deleted from its SIM
         assert all(stored is None for sim in sims for stored in sim.storage)
