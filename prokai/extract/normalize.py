@@ -88,8 +88,6 @@ _OTHER = _ranges([cp for cp, v in TABLE.items() if cp > 127 and v is not None an
 # or when a fullwidth or other-script digit occurs (special spaces and dashes alone are left:
 # the recognizers treat them as separators); plain Russian prose has
 # neither, and then the text is used as it is (str.translate with a table costs ~15 µs).
-_FOLD_RES = (re.compile(f"[{_OTHER}]"), re.compile(f"[A-Za-z0-9][{_LOOKALIKES}]"),
-             re.compile(f"[{_LOOKALIKES}][A-Za-z0-9]"))  # apart: three plain classes scan faster than one alternation
 # Anything `normalize` may have to undo, in one scan: a deleted mark or a reason to fold.
 _SPECIAL_RE = re.compile(f"[{re.escape(DELETED)}{_OTHER}]|[A-Za-z0-9][{_LOOKALIKES}]|[{_LOOKALIKES}][A-Za-z0-9]")
 

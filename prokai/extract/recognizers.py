@@ -315,11 +315,13 @@ WALLET_PATTERNS = [
 ]
 # Addresses written in chunks ("bc1q w508 d6qe …", "TJ8x-4Fq…", "0x52 9084 …"): up to 41 chunks
 # separated by one to three non-word characters (spaces, dashes, dots, bars, bullets, emoji).
-_CHUNKS_RE = re.compile(r"(?<![\w])[A-Za-z0-9]{2,}(?:[^\w]{1,3}[A-Za-z0-9]+){1,40}(?![\w])")
+# (Look-behinds after the first character here: a pattern that begins with a character class
+# lets sre skip to candidate starts.)
+_CHUNKS_RE = re.compile(r"[A-Za-z0-9](?<![\w].)[A-Za-z0-9]+(?:[^\w]{1,3}[A-Za-z0-9]+){1,40}(?![\w])")
 _CHUNK_LENGTHS = set(range(26, 36)) | set(range(42, 91)) | {95, 106}
 _CHUNK_START_RE = re.compile(r"(?:bc1|BC1|ltc1|LTC1|0x|[13LMT48]|[EUk0][Qf])")
 _PIECE_RE = re.compile(r"[A-Za-z0-9]+")
-_TON_CHUNKS_RE = re.compile(r"(?<![\w\-+/])[EUk0][Qf][A-Za-z0-9_\-+/]*(?:[ \t\n]{1,3}[A-Za-z0-9_\-+/]+){1,16}")
+_TON_CHUNKS_RE = re.compile(r"[EUk0](?<![\w\-+/].)[Qf][A-Za-z0-9_\-+/]*(?:[ \t\n]{1,3}[A-Za-z0-9_\-+/]+){1,16}")
 _TON_PIECE_RE = re.compile(r"[A-Za-z0-9_\-+/]+")
 _LETTER_BYTES = _LATIN_BYTES[10:]
 
