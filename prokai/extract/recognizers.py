@@ -211,7 +211,8 @@ def phone_candidates(groups: list[cards.Group]) -> list[tuple[int, int, str]]:
     """Phone numbers among a cluster's digit groups: (first group, last group, E.164).
 
     Eleven digits starting with 7 or 8 in any grouping ("+7 777 123 45 67", "8-7771-234567"),
-    or ten without the trunk prefix when printed as a phone ("777 123 45 67", "(916) 1234567");
+    or ten without the trunk prefix when printed as a phone ("777 123 45 67", "(916) 1234567")
+    or dictated digit by digit ("7 0 1 2 …", "семь ноль один два …");
     each must be a KZ/RU mobile number. The longest from each group wins, left to right."""
     out: list[tuple[int, int, str]] = []
     n = len(groups)
@@ -230,7 +231,8 @@ def phone_candidates(groups: list[cards.Group]) -> list[tuple[int, int, str]]:
             e164 = None
             if total == 11 and first in ("7", "8"):
                 e164 = phone_e164("".join(g.digits for g in groups[i : j + 1])[1:])
-            elif total == 10 and first in ("7", "9") and (j == i or lens[i] == 3):
+            elif total == 10 and first in ("7", "9") and (j == i or lens[i] == 3 or j - i == 9):
+                # one block, a 3-digit code first, or dictated digit by digit ("семь ноль один …")
                 e164 = phone_e164("".join(g.digits for g in groups[i : j + 1]))
             if e164 and cards.mostly_real(groups[i : j + 1]):
                 best = (i, j, e164)

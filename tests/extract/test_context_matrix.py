@@ -147,6 +147,16 @@ def test_phone_dictated_digit_by_digit_part_in_words(text: str) -> None:
     assert got(text) == {("phone", "+77012345678")}
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("Kaspi перевод по номеру: семь ноль один два три четыре пять шесть семь восемь", "+77012345678"),
+    ("Каспиге аударыңыз: жеті нөл бір екі үш төрт бес алты жеті сегіз", "+77012345678"),
+    ("СБП: девять один шесть один два три четыре пять шесть семь", "+79161234567"),
+    ("Kaspi transfer 7 0 1 2 3 4 5 6 7 8", "+77012345678"),
+])
+def test_phone_without_trunk_prefix_dictated_digit_by_digit(text: str, value: str) -> None:
+    assert got(text) == {("phone", value)}
+
+
 def test_a_digit_word_after_a_group_of_digits_stays_a_word() -> None:
     # "один раз" after a Mir card must not become a 17th digit of it
     assert got("Карта Мир 2200 7001 2345 6781 один раз") == {("card", "2200700123456781")}
