@@ -165,7 +165,9 @@ class CardRecognizer:
 
 # The look-behind (no letter or digit before the IBAN) after the first letter: a pattern that
 # begins with a character class lets sre skip to candidate starts.
-_IBAN_RE = re.compile(r"[A-Za-z](?<![A-Za-z0-9].)[A-Za-z][0-9]{2}(?:[^\w]{0,3}[A-Za-z0-9]){10,32}")
+# Separators may stand between any two characters ("KZ 86 125K …", "K Z 8 6 …").
+_IBAN_RE = re.compile(r"[A-Za-z](?<![A-Za-z0-9].)[^\w]{0,3}[A-Za-z][^\w]{0,3}[0-9][^\w]{0,3}[0-9]"
+                      r"(?:[^\w]{0,3}[A-Za-z0-9]){10,32}")
 
 
 class IbanRecognizer:

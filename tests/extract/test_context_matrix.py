@@ -256,6 +256,9 @@ def test_canonical_forms() -> None:
     assert got("ETH 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed") == {
         ("eth", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")}
     assert got("IBAN kz86 125k zt50 0410 0100") == {("iban", "KZ86125KZT5004100100")}
+    assert got("IBAN: KZ 86 125K ZT50 0410 0100") == {("iban", "KZ86125KZT5004100100")}
+    assert got("ИИК: K Z 8 6 1 2 5 K Z T 5 0 0 4 1 0 0 1 0 0") == {("iban", "KZ86125KZT5004100100")}
+    assert got("ИИК: КZ86125КZТ5004100100 БИК CASPKZKA") == {("iban", "KZ86125KZT5004100100")}
     assert got("Kaspi перевод 8 (701) 234-56-78") == {("phone", "+77012345678")}
 
 
