@@ -182,7 +182,12 @@ class IbanRecognizer:
     def find(self, doc: Doc) -> list[Found]:
         text = doc.norm.text
         out: list[Found] = []
-        for m in _IBAN_RE.finditer(text):
+        pos = 0
+        # A match that holds no IBAN is tried again from its next character: "ID 4003 … send
+        # to KZ86 …" matches from "ID" (separators may follow the country code) and would
+        # swallow the IBAN after it.
+        while (m := _IBAN_RE.search(text, pos)) is not None:
+            pos = m.start() + 1
             chars = [(c.upper(), m.start() + i) for i, c in enumerate(m.group(0)) if c.isalnum()]
             compact = "".join(c for c, _ in chars)
             for n in range(min(len(compact), 34), 14, -1):
@@ -198,6 +203,7 @@ class IbanRecognizer:
                     if cand.startswith("KZ"):
                         f.bank = KZ_BANK_CODES.get(cand[4:7])
                     out.append(f)
+                    pos = m.end()
                     break
         return out
 
