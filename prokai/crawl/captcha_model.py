@@ -21,6 +21,10 @@ from torch import nn
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "captcha"
 WEIGHTS = "crnn.pt"
 HEIGHT, WIDTH = 32, 128
+# The characters the network is trained to read: what shop bots draw with ImageCaptcha (uppercase
+# Latin letters and digits). Lowercase letters are read as their uppercase class (the training
+# pictures include some, labelled folded): the crawler answers image captchas in uppercase.
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 # From this best-path probability up the CRNN answers alone; below it the ddddocr vote is asked
 # too (prokai/crawl/captcha.py). The probability is a product over 32 frames, low even for many
 # right readings; no ImageCaptcha-unlike picture (the sandbox's classic renderer) reached 0.95.
