@@ -19,7 +19,7 @@ from sqlalchemy import select
 from prokai.cluster.jobs import claim_target, mark_queued, open_jobs, progress, stale_jobs
 from prokai.cluster.queue import JobQueue
 from prokai.config import Settings
-from prokai.crawl.runner import ProgressEvent, RunReport, notify_progress
+from prokai.crawl.runner import ProgressEvent, RunReport, close_campaign, notify_progress
 from prokai.store.audit import audit
 from prokai.store.db import Database
 from prokai.store.models import Campaign, Conversation, Requisite, Sighting
@@ -82,7 +82,6 @@ class DistributedRun:
                         campaign.status = "stopping"
             with self.db.session() as s:
                 now = progress(s, campaign_id)
-                status = s.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
             finished = {k: v for k, v in now["done"].items() if k not in done_before}
             report.done = len(finished)
             report.outcomes = {}
@@ -105,14 +104,7 @@ class DistributedRun:
                 .where(Conversation.campaign_id == campaign_id, Requisite.first_seen >= started)
                 .group_by(Requisite.id)))
             report.left = len(report.pending)
-            campaign = s.get(Campaign, campaign_id)
-            assert campaign is not None
-            stopped = status == "stopping" or stopping or bool(report.left)
-            campaign.status = "stopped" if stopped else "done"
-            campaign.finished_at = utcnow()
-            if stopping or report.pending:
-                audit(s, self.actor, "campaign.interrupted", "campaign", campaign_id,
-                      reason=self._stop_reason or "no account free", pending=report.left, distributed=True)
+            close_campaign(s, campaign_id, report, self.actor, stopping=stopping, distributed=True)
         return report
 
     async def _republish_lost(self, campaign_id: int) -> int:

@@ -24,6 +24,7 @@ from types import MappingProxyType, SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from prokai.crawl.engine import Budget, DialogEngine, IntentModel, Outcome, Prior, Result
 from prokai.crawl.pacing import Pacer, RealPacer
@@ -90,6 +91,20 @@ class ClientProvider(Protocol):
     def lease(self, avoid: list[int], prefer: int | None = None) -> AbstractAsyncContextManager[Leased]: ...
 
     def report(self, account_id: int | None, exc: BaseException) -> None: ...
+
+
+def close_campaign(s: Session, campaign_id: int, report: RunReport, actor: str, *, stopping: bool,
+                   **details: Any) -> None:
+    """End a run of the campaign: `stopped` when it was stopped or left targets (`report.left`),
+    else `done`; an interrupted run is audited with why and how many are left."""
+    campaign = s.get(Campaign, campaign_id)
+    assert campaign is not None
+    stopped = campaign.status == "stopping" or stopping or bool(report.left)
+    campaign.status = "stopped" if stopped else "done"
+    campaign.finished_at = utcnow()
+    if stopping or report.pending:
+        audit(s, actor, "campaign.interrupted", "campaign", campaign_id,
+              reason=report.stopped_by or "no account free", pending=report.left, **details)
 
 
 class RetryJob(Exception):
@@ -253,14 +268,7 @@ class CampaignRunner:
             left = s.scalar(select(func.count()).select_from(Target).where(
                 Target.campaign_id == campaign_id, Target.status.in_(("pending", "running")))) or 0
             report.left = left
-            campaign = s.get(Campaign, campaign_id)
-            assert campaign is not None
-            stopped = campaign.status == "stopping" or self.stop_requested or bool(left)
-            campaign.status = "stopped" if stopped else "done"
-            campaign.finished_at = utcnow()
-            if self.stop_requested or report.pending:
-                audit(s, self.actor, "campaign.interrupted", "campaign", campaign_id,
-                      reason=self._stop_reason or "no account free", pending=left)
+            close_campaign(s, campaign_id, report, self.actor, stopping=self.stop_requested)
         return report
 
     async def _until_stopped(self, batch: asyncio.Future[Any]) -> None:
