@@ -55,9 +55,11 @@ class Cluster:
     """A node's data (PostgreSQL, a queue of its own) and its `prokai worker` processes."""
 
     def __init__(self, root: Path, sandbox: SandboxThread, url: str, phones: list[str], targets: int = len(TARGETS),
-                 **cluster: Any) -> None:
+                 shops: tuple[str, ...] = (), **cluster: Any) -> None:
+        """The last `targets` of TARGETS, or `shops` (usernames) when given; `cluster`: cluster.* keys."""
         self.queue = f"prokai.test.{uuid.uuid4().hex[:10]}"
-        self.node = Node(root, sandbox, phones, TARGETS[-targets:], url=url, config={**CRAWL,
+        chosen = [f"@{name}" for name in shops] if shops else TARGETS[-targets:]
+        self.node = Node(root, sandbox, phones, chosen, url=url, config={**CRAWL,
             "cluster": {"broker_url": BROKER, "queue": self.queue, "heartbeat_s": 1, "progress_interval_s": 0.2,
                         **cluster},
         })
