@@ -287,7 +287,7 @@ def render(metrics: dict[str, Any]) -> str:
     else:
         out += ["(not recorded yet)", ""]
     out += ["## Goals", "", "| goal | figure | met |", "|---|---|---|"]
-    held = next((metrics[k] for k in sections if "heldout" in k), None)
+    held = _combined([metrics[k] for k in sections if "heldout" in k])  # every held-out set together
     ship = next((metrics[k] for k in sections if "heldout" not in k), None)
     rows: list[tuple[str, str, bool | None]] = []
     if held:
@@ -317,6 +317,16 @@ def render(metrics: dict[str, Any]) -> str:
     out += [f"| {g} | {f} | {'yes' if m else 'no'} |" for g, f, m in rows]
     out.append("")
     return "\n".join(out)
+
+
+def _combined(reports: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Several rehearsals' totals as one (shops and pools summed, recall over the sums)."""
+    if not reports:
+        return None
+    keys = ("live_shops", "shops_yielding", "pools_offered", "pools_harvested")
+    totals: dict[str, Any] = {k: sum(int(r["totals"].get(k) or 0) for r in reports) for k in keys}
+    totals["pool_recall"] = (totals["pools_harvested"] / totals["pools_offered"]) if totals["pools_offered"] else None
+    return {"totals": totals}
 
 
 def _sections(text: str) -> list[tuple[str, str]]:
