@@ -56,6 +56,7 @@ def measure_image_captchas(count: int = 200, seed: int = 11, heldout_count: int 
     many of the CRNN's whole alphabet, and `heldout_count` pictures per font family the CRNN was
     not trained on."""
     from prokai.crawl.captcha import (
+        CRNN_VOTES,
         Solution,
         solve,
         solve_image,
@@ -103,6 +104,7 @@ def measure_image_captchas(count: int = 200, seed: int = 11, heldout_count: int 
         "exact_first_solver": round(first / count, 4),
         "first_try_methods": first_methods,
         "crnn_sure_confidence": SURE_CONFIDENCE,
+        "crnn_votes": CRNN_VOTES,
         "crnn_sure_share": round(sure / count, 4),
         "exact": {name: round(right[name] / count, 4) for name in solvers} | {
             "tesseract": round(tess_right / tess_n, 4) if tess_n else None},
@@ -258,7 +260,9 @@ def render(metrics: dict[str, Any]) -> str:
                 "prokai.crawl.captcha_train` on ImageCaptcha pictures of its own seeds), its reading alone; "
                 f"`crnn+vote` (`solve_image_crnn`): the CRNN alone when its best path's probability is at least "
                 f"{ocr.get('crnn_sure_confidence', '?')} ({_pct(ocr.get('crnn_sure_share'))} of the pictures), "
-                "else its reading counts as 7 of the ddddocr vote's 14 readings. `ddddocr-vote`: both ddddocr "
+                f"else its reading counts as {ocr.get('crnn_votes', '?')} votes beside the ddddocr vote's 14 "
+                "readings, and the vote never overrules it where the two differ only by look-alikes (O/Q/0, "
+                "I/L/1). `ddddocr-vote`: both ddddocr "
                 "models on the picture and six variants, majority vote. The chain does not trust the CRNN alone: "
                 "it was never trained on other styles (the sandbox's classic renderer, where it reads nothing) "
                 "and is rarely sure there, so the vote keeps those at ddddocr's rate; that costs the difference "
