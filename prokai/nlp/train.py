@@ -111,6 +111,42 @@ def _step(loss: Any, model: Any, optim: Any, sched: Any) -> float:
     return float(loss.item())
 
 
+def _length_batches(texts: list[str], size: int, rng: random.Random, window: int = 50) -> list[list[str]]:
+    """`texts` shuffled into batches of `size` lines of similar length, in random order.
+
+    The lines are shuffled, cut into windows of `window` batches, sorted by length within each
+    window and batched; then the batches are shuffled. The corpus mixes one-word lines with
+    300-character ones, and a batch is padded to its longest line.
+    """
+    order = list(texts)
+    rng.shuffle(order)
+    batches: list[list[str]] = []
+    for i in range(0, len(order), size * window):
+        chunk = sorted(order[i : i + size * window], key=len)
+        batches += [chunk[j : j + size] for j in range(0, len(chunk), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _masked_lm_loss(model: Any, inputs: Any, attention_mask: Any, labels: Any) -> Any:
+    """The masked-LM loss of `model` (BERT or ModernBERT) with the vocabulary projection computed
+    for the chosen positions only; None when no position is chosen.
+
+    Same loss as `model(..., labels=labels).loss`: the other positions' logits are ignored there
+    anyway, and projecting every position onto the vocabulary was about half of each step's work.
+    """
+    import torch.nn.functional as F
+
+    chosen = labels != -100
+    if not bool(chosen.any()):
+        return None
+    hidden = model.base_model(input_ids=inputs, attention_mask=attention_mask).last_hidden_state
+    picked = hidden[chosen]
+    # BertForMaskedLM: `cls` (transform + decoder); ModernBertForMaskedLM: `head` + `decoder`.
+    logits = model.cls(picked) if hasattr(model, "cls") else model.decoder(model.head(picked))
+    return F.cross_entropy(logits.float(), labels[chosen])
+
+
 def pretrain_encoder(
     texts: list[str],
     tokenizer: Any,
@@ -134,13 +170,13 @@ def pretrain_encoder(
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda step: max(0.0, 1 - step / max(1, steps)))
     started = time.monotonic()
     for epoch in range(cfg.pretrain_epochs):
-        order = list(texts)
-        rng.shuffle(order)
         total, n = 0.0, 0
-        for i in range(0, len(order), cfg.batch_size):
-            enc = _encode(tokenizer, order[i : i + cfg.batch_size], cfg.max_length)
+        for batch in _length_batches(texts, cfg.batch_size, rng):
+            enc = _encode(tokenizer, batch, cfg.max_length)
             inputs, labels = _mlm_batch(enc["input_ids"], tokenizer, gen)
-            loss = model(input_ids=inputs, attention_mask=enc["attention_mask"], labels=labels).loss
+            loss = _masked_lm_loss(model, inputs, enc["attention_mask"], labels)
+            if loss is None:
+                continue  # no token of this batch was chosen (a batch of very short lines)
             total += _step(loss, model, optim, sched)
             n += 1
         msg = f"pretrain {size.arch}: epoch {epoch + 1}/{cfg.pretrain_epochs} MLM loss {total / max(1, n):.4f} ({time.monotonic() - started:.0f}s)"
